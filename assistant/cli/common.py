@@ -1,0 +1,79 @@
+"""Helpers shared by the commands: paths, config, prompts, opening the memory."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+from rich.console import Console
+
+from assistant import config as config_mod
+from assistant import paths as paths_mod
+from assistant.config import Config
+from assistant.errors import VaultLockedError
+from assistant.paths import Paths
+from assistant.vault import Secrets
+
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def current_paths() -> Paths:
+    return paths_mod.resolve()
+
+
+def current_config(paths: Paths) -> Config:
+    return config_mod.load(paths.config_file)
+
+
+def _ask_passphrase(confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        raise VaultLockedError(
+            "the vault needs its passphrase and there is no terminal to ask: "
+            "set SECONDSELF_PASSPHRASE"
+        )
+    text = click.prompt(
+        "New passphrase" if confirm else "Passphrase",
+        hide_input=True,
+        confirmation_prompt=confirm,
+        err=True,
+    )
+    return str(text)
+
+
+def _ask_recovery() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Recovery phrase (24 words)", hide_input=True, err=True))
+    return sys.stdin.readline().strip()  # scripts pipe the phrase in
+
+
+def terminal_secrets() -> Secrets:
+    """Secrets from SECONDSELF_PASSPHRASE, or prompts on the terminal."""
+    return Secrets(ask_passphrase=_ask_passphrase, ask_recovery=_ask_recovery)
+
+
+def open_memory(  # type: ignore[no-untyped-def]
+    paths: Paths, config: Config, secrets: Secrets | None = None, keys=None
+):
+    """Open the vault with a progress bar for the rare index rebuild."""
+    from rich.progress import Progress
+
+    from assistant.memory import Memory
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task("Rebuilding the vector index", total=total)
+            bar.update(task, completed=done)
+
+        return Memory.open(
+            paths, config, secrets or terminal_secrets(), progress=progress, keys=keys
+        )

@@ -1,0 +1,62 @@
+"""`me demo`: a throwaway vault filled from the sample notes, then a recall, end to end."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+DEMO_QUESTION = "when did I plan the Lisbon trip"
+
+
+def demo_notes_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "demo_notes"
+
+
+@click.command(
+    epilog="Example:\n\n\b\n  me demo\n  me demo --question \"Ana's flight\" --keep"
+)
+@click.option("--question", default=DEMO_QUESTION, show_default=True, help="What to recall.")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=3, show_default=True)
+@click.option("--keep", is_flag=True, help="Keep the demo vault and print where it is.")
+def demo(question: str, k: int, keep: bool) -> None:
+    """Create a throwaway encrypted memory from the bundled sample notes and query it."""
+    from assistant import config as config_mod
+    from assistant import paths as paths_mod
+    from assistant.cli.common import open_memory
+    from assistant.cli.recall import _source_label
+    from assistant.ingest import ingest
+    from assistant.recall import recall
+    from assistant.vault import Secrets, create_vault
+
+    home = Path(tempfile.mkdtemp(prefix="secondself-demo-"))
+    passphrase = secrets.token_urlsafe(18)
+    demo_secrets = Secrets(ask_passphrase=lambda _confirm: passphrase)
+    try:
+        p = paths_mod.resolve(home)
+        config = config_mod.load(p.config_file)
+        click.echo(f"1. Creating an encrypted vault in {home} (passphrase mode)")
+        create_vault(p, demo_secrets, mode="passphrase")
+        click.echo(f"2. Ingesting the sample notes from {demo_notes_dir()}")
+        with open_memory(p, config, demo_secrets) as memory:
+            summary = ingest(memory, [demo_notes_dir()])
+            click.echo(
+                f"   {summary.added} files, {summary.chunks_added} chunks stored "
+                f"({len(summary.failed)} failed)"
+            )
+            click.echo(f"3. Recall: {question!r}\n")
+            hits = recall(memory, question, k=k)
+        for rank, hit in enumerate(hits, start=1):
+            label = _source_label(hit.document, hit.title).replace(str(demo_notes_dir()), "demo")
+            click.echo(f"  {rank}. {hit.time[:10]}  {label}")
+            text = " ".join(hit.text.split())
+            click.echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
+        if keep:
+            click.echo(f"\nKept. Try: SECONDSELF_HOME={home} SECONDSELF_PASSPHRASE={passphrase} "
+                       "me recall \"Ana's flight\"")
+    finally:
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)

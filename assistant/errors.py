@@ -1,0 +1,111 @@
+"""The one error hierarchy of Second Self, and what each error means to a user.
+
+Lower layers cannot import `assistant`, so the store and the connectors define
+their own roots; this module re-exports them and draws the whole tree:
+
+    Exception
+    ├── SecondSelfError                    (assistant)
+    │   ├── ConfigError                    bad config file or setting
+    │   ├── VaultError
+    │   │   ├── VaultNotFoundError         no vault here yet: run `me init`
+    │   │   ├── VaultExistsError           `me init` over an existing vault
+    │   │   ├── WrongSecretError           wrong passphrase / recovery phrase
+    │   │   ├── KeyringError               no usable keyring, or its entry is missing
+    │   │   ├── KeyFileError               keys.json missing, damaged or foreign
+    │   │   └── VaultLockedError           no way to ask for the passphrase
+    │   ├── ModelError                     embedding model missing or not trusted
+    │   └── IngestError                    a path given to ingest does not exist
+    ├── StoreError                         (store)
+    │   ├── DatabaseKeyError               database does not open with the key
+    │   ├── DatabaseDamagedError           truncated or corrupt database
+    │   ├── DatabaseBusyError              another process holds the vault
+    │   ├── SnapshotError                  sealed vector snapshot fails authentication
+    │   └── SchemaError                    database from a newer version
+    └── ConnectorError                     (connectors)
+        └── ParseError                     one file could not be read
+
+Every message says what happened and what to do next. Entry points catch
+`USER_ERRORS`, print the message to stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+from connectors.base import ConnectorError, ParseError
+from store.errors import (
+    DatabaseBusyError,
+    DatabaseDamagedError,
+    DatabaseKeyError,
+    SchemaError,
+    SnapshotError,
+    StoreError,
+)
+
+
+class SecondSelfError(Exception):
+    """Base of the assistant's own errors."""
+
+
+class ConfigError(SecondSelfError):
+    """The configuration file or a setting is invalid."""
+
+
+class VaultError(SecondSelfError):
+    """Something about the vault or its keys."""
+
+
+class VaultNotFoundError(VaultError):
+    """No vault exists at the data directory."""
+
+
+class VaultExistsError(VaultError):
+    """A vault (or part of one) already exists where a new one was to be created."""
+
+
+class WrongSecretError(VaultError):
+    """The passphrase or recovery phrase does not unlock the vault."""
+
+
+class KeyringError(VaultError):
+    """The OS keyring is unusable, untrusted, or lacks this vault's entry."""
+
+
+class KeyFileError(VaultError):
+    """The key file is missing, damaged, or belongs to another vault."""
+
+
+class VaultLockedError(VaultError):
+    """A secret is needed but there is no terminal to ask and no environment value."""
+
+
+class ModelError(SecondSelfError):
+    """The embedding model cannot be loaded or does not match its pinned hash."""
+
+
+class IngestError(SecondSelfError):
+    """Ingest cannot start (e.g. a path that does not exist)."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (SecondSelfError, StoreError, ConnectorError)
+
+__all__ = [
+    "USER_ERRORS",
+    "ConfigError",
+    "ConnectorError",
+    "DatabaseBusyError",
+    "DatabaseDamagedError",
+    "DatabaseKeyError",
+    "IngestError",
+    "KeyFileError",
+    "KeyringError",
+    "ModelError",
+    "ParseError",
+    "SchemaError",
+    "SecondSelfError",
+    "SnapshotError",
+    "StoreError",
+    "VaultError",
+    "VaultExistsError",
+    "VaultLockedError",
+    "VaultNotFoundError",
+    "WrongSecretError",
+]

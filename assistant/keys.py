@@ -1,0 +1,218 @@
+"""The vault's key file: one random master key, wrapped several ways, never stored plain.
+
+    master key (256 bits, random)
+      ├─ wrapped by Argon2id(passphrase)          "passphrase"
+      ├─ wrapped by a secret in the OS keyring    "keyring"
+      └─ wrapped by HKDF(recovery entropy)        "recovery"   (24 BIP-39 words)
+
+Each wrap is AES-256-GCM with the vault id and wrapper name as associated data, so
+a wrapper cannot be moved to another vault. The database key and the snapshot key
+are derived from the master key with HKDF, one label each.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from mnemonic import Mnemonic
+
+from assistant.errors import KeyFileError, VaultExistsError, WrongSecretError
+
+FORMAT = "secondself-keys"
+VERSION = 1
+KEYRING_SERVICE = "secondself"
+
+# RFC 9106 second recommended option; stored per wrap so it can be raised later.
+ARGON2_DEFAULTS = {"memory_kib": 64 * 1024, "iterations": 3, "lanes": 4}
+ARGON2_MINIMUM = {"memory_kib": 64 * 1024, "iterations": 3, "lanes": 4}
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _hkdf(secret: bytes, label: str) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None, info=f"secondself/{label}".encode()).derive(secret)
+
+
+@dataclass(frozen=True)
+class VaultKeys:
+    """The unlocked master key and the keys derived from it for each use."""
+
+    vault_id: str
+    master: bytes = field(repr=False)
+
+    @property
+    def database(self) -> bytes:
+        return _hkdf(self.master, "sqlcipher")
+
+    @property
+    def snapshot(self) -> bytes:
+        return _hkdf(self.master, "vector-snapshot")
+
+
+def argon2_key(passphrase: str, salt: bytes, params: dict[str, int]) -> bytes:
+    kdf = Argon2id(
+        salt=salt,
+        length=32,
+        iterations=params["iterations"],
+        lanes=params["lanes"],
+        memory_cost=params["memory_kib"],
+    )
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def recovery_phrase_for(entropy: bytes) -> str:
+    return Mnemonic("english").to_mnemonic(entropy)
+
+
+def recovery_entropy(phrase: str) -> bytes:
+    """The 256-bit entropy of a recovery phrase; raises WrongSecretError if malformed."""
+    words = " ".join(phrase.lower().split())
+    m = Mnemonic("english")
+    if len(words.split()) != 24 or not m.check(words):
+        raise WrongSecretError(
+            "that is not a valid recovery phrase (24 words with a checksum); check the words"
+        )
+    return bytes(m.to_entropy(words))
+
+
+class KeyFile:
+    """keys.json: the wrapped master key in several envelopes, plus KDF parameters."""
+
+    def __init__(self, data: dict[str, Any], path: Path) -> None:
+        self.data = data
+        self.path = path
+
+    @property
+    def vault_id(self) -> str:
+        return str(self.data["vault_id"])
+
+    @property
+    def wrappers(self) -> dict[str, dict[str, Any]]:
+        return self.data["wrappers"]  # type: ignore[no-any-return]
+
+    # -- reading and writing ---------------------------------------------------
+    @classmethod
+    def new(cls, path: Path) -> KeyFile:
+        data = {
+            "format": FORMAT,
+            "version": VERSION,
+            "vault_id": str(uuid.uuid4()),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wrappers": {},
+        }
+        return cls(data, path)
+
+    @classmethod
+    def load(cls, path: Path) -> KeyFile:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise KeyFileError(f"{path} is unreadable or not valid JSON: {exc}") from exc
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise KeyFileError(f"{path} is not a Second Self key file")
+        if data.get("version") != VERSION:
+            raise KeyFileError(f"{path} has key file version {data.get('version')!r}")
+        if not isinstance(data.get("wrappers"), dict) or not data["wrappers"]:
+            raise KeyFileError(f"{path} holds no wrapped key")
+        return cls(data, path)
+
+    def save(self, *, create: bool = False) -> None:
+        """Write atomically (temp file, fsync, rename); `create` refuses to overwrite."""
+        if create and self.path.exists():
+            raise VaultExistsError(f"{self.path} already exists; refusing to replace it")
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self.data, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if create:
+            try:
+                os.link(tmp, self.path)  # atomic create-if-absent
+            finally:
+                tmp.unlink()
+        else:
+            os.replace(tmp, self.path)
+
+    # -- wrapping --------------------------------------------------------------
+    def _aad(self, name: str) -> bytes:
+        return f"{FORMAT}/v{VERSION}/{self.vault_id}/{name}".encode()
+
+    def _wrap(self, name: str, wrapping_key: bytes, master: bytes, extra: dict[str, Any]) -> None:
+        nonce = os.urandom(12)
+        ct = AESGCM(wrapping_key).encrypt(nonce, master, self._aad(name))
+        self.wrappers[name] = {**extra, "nonce": _b64(nonce), "ciphertext": _b64(ct)}
+
+    def _unwrap(self, name: str, wrapping_key: bytes) -> bytes:
+        entry = self.wrappers[name]
+        try:
+            nonce, ct = _unb64(entry["nonce"]), _unb64(entry["ciphertext"])
+        except (KeyError, ValueError) as exc:
+            raise KeyFileError(f"{self.path}: the {name} wrapper is damaged") from exc
+        return AESGCM(wrapping_key).decrypt(nonce, ct, self._aad(name))
+
+    def wrap_with_passphrase(self, master: bytes, passphrase: str) -> None:
+        salt = os.urandom(16)
+        params = dict(ARGON2_DEFAULTS)
+        key = argon2_key(passphrase, salt, params)
+        self._wrap("passphrase", key, master, {"kdf": "argon2id", "salt": _b64(salt), **params})
+
+    def unwrap_with_passphrase(self, passphrase: str) -> bytes:
+        entry = self.wrappers["passphrase"]
+        try:
+            params = {k: int(entry[k]) for k in ARGON2_DEFAULTS}
+            salt = _unb64(entry["salt"])
+        except (KeyError, ValueError) as exc:
+            raise KeyFileError(f"{self.path}: the passphrase wrapper is damaged") from exc
+        if any(params[k] < ARGON2_MINIMUM[k] for k in params):
+            raise KeyFileError(f"{self.path}: passphrase KDF parameters below the minimum")
+        try:
+            return self._unwrap("passphrase", argon2_key(passphrase, salt, params))
+        except InvalidTag:
+            raise WrongSecretError("wrong passphrase; nothing was changed") from None
+
+    def wrap_with_recovery(self, master: bytes, entropy: bytes) -> None:
+        self._wrap("recovery", _hkdf(entropy, "recovery-wrap"), master, {"kdf": "hkdf-sha256"})
+
+    def unwrap_with_recovery(self, phrase: str) -> bytes:
+        entropy = recovery_entropy(phrase)
+        try:
+            return self._unwrap("recovery", _hkdf(entropy, "recovery-wrap"))
+        except InvalidTag:
+            raise WrongSecretError(
+                "that recovery phrase does not belong to this vault; nothing was changed"
+            ) from None
+
+    def wrap_with_keyring_secret(self, master: bytes, secret: bytes, username: str) -> None:
+        self._wrap("keyring", secret, master, {"service": KEYRING_SERVICE, "username": username})
+
+    def unwrap_with_keyring_secret(self, secret: bytes) -> bytes:
+        try:
+            return self._unwrap("keyring", secret)
+        except InvalidTag:
+            raise KeyFileError(
+                "the keyring entry does not unwrap this vault's key (it belongs to another "
+                "vault); unlock with `me unlock --recovery`"
+            ) from None

@@ -1,0 +1,214 @@
+"""Hybrid recall: dense (chroma) and keyword (FTS5 BM25) rankings fused by RRF.
+
+Reciprocal-rank fusion needs no score calibration between the two retrievers:
+each contributes 1 / (RRF_K + rank) for the episodes it found. Date filters are
+applied to both sides; the dense side filters after an unfiltered search when it
+can, because chroma's metadata-filtered search is much slower at scale.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from assistant.memory import Memory
+
+RRF_K = 60
+WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again all am an and any are as at be been before being below
+    between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with would you your yours yourself
+    yourselves""".split()
+)
+
+
+@dataclass
+class Hit:
+    id: int
+    score: float
+    time: str
+    source_ref: str
+    document: str
+    title: str | None
+    text: str
+    kind: str
+    author: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": round(self.score, 6),
+            "date": self.time,
+            "source_ref": self.source_ref,
+            "title": self.title,
+            "kind": self.kind,
+            "author": self.author,
+            "text": self.text,
+        }
+
+
+def query_terms(query: str) -> list[str]:
+    """Content words of a query, lower-cased, stopwords removed, order kept."""
+    words = [w.lower() for w in WORD.findall(query)]
+    content = [w for w in words if w not in STOPWORDS]
+    return list(dict.fromkeys(content or words))
+
+
+def fts_query(terms: Sequence[str]) -> str:
+    """An FTS5 OR-query of quoted terms (quoting neutralizes FTS syntax in user text)."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def day_start(day: date) -> float:
+    """Local midnight at the start of `day`, as a Unix time."""
+    return datetime.combine(day, time.min).astimezone().timestamp()
+
+
+def time_bounds(since: date | None, until: date | None) -> tuple[float | None, float | None]:
+    """[since, until] as whole local days -> a half-open Unix time range."""
+    lo = day_start(since) if since else None
+    hi = day_start(until + timedelta(days=1)) if until else None
+    return lo, hi
+
+
+def _time_clause(lo: float | None, hi: float | None) -> tuple[str, list[float]]:
+    sql, args = "", []
+    if lo is not None:
+        sql += " AND e.time_unix >= ?"
+        args.append(lo)
+    if hi is not None:
+        sql += " AND e.time_unix < ?"
+        args.append(hi)
+    return sql, args
+
+
+def keyword_ranking(
+    memory: Memory, query: str, n: int, lo: float | None = None, hi: float | None = None
+) -> list[int]:
+    terms = query_terms(query)
+    if not terms:
+        return []
+    clause, args = _time_clause(lo, hi)
+    rows = memory.db.conn.execute(
+        "SELECT e.id FROM episodes_fts JOIN episodes e ON e.id = episodes_fts.rowid "
+        f"WHERE episodes_fts MATCH ?{clause} ORDER BY bm25(episodes_fts, 1.5, 1.0) LIMIT ?",
+        [fts_query(terms), *args, n],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def dense_ranking(
+    memory: Memory, query: str, n: int, lo: float | None = None, hi: float | None = None
+) -> list[int]:
+    if memory.index.count() == 0:
+        return []
+    vector = memory.embedder.encode([query])[0]
+    if lo is None and hi is None:
+        return [i for i, _ in memory.index.query(vector, n)]
+    # Unfiltered search, then the date filter in SQL: fast while the range is not tiny.
+    wide = [i for i, _ in memory.index.query(vector, n * 4)]
+    inside = set(_in_range(memory, wide, lo, hi))
+    ranked = [i for i in wide if i in inside]
+    if len(ranked) >= n:
+        return ranked[:n]
+    return [i for i, _ in memory.index.query(vector, n, since=lo, until=hi)]
+
+
+def _in_range(memory: Memory, ids: Sequence[int], lo: float | None, hi: float | None) -> list[int]:
+    if not ids:
+        return []
+    clause, args = _time_clause(lo, hi)
+    marks = ",".join("?" * len(ids))
+    rows = memory.db.conn.execute(
+        f"SELECT e.id FROM episodes e WHERE e.id IN ({marks}){clause}", [*ids, *args]
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion; ties broken by the first ranking that has the id."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, episode_id in enumerate(ranking, start=1):
+            scores[episode_id] = scores.get(episode_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def load_hits(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[Hit]:
+    if not scored:
+        return []
+    marks = ",".join("?" * len(scored))
+    rows = memory.db.conn.execute(
+        "SELECT e.id, e.time, e.source_ref, d.ref, e.title, e.text, e.kind, e.author, e.meta "
+        f"FROM episodes e JOIN documents d ON d.id = e.document_id WHERE e.id IN ({marks})",
+        [i for i, _ in scored],
+    ).fetchall()
+    by_id = {r[0]: r for r in rows}
+    hits = []
+    for episode_id, score in scored:
+        r = by_id.get(episode_id)
+        if r is None:  # removed between ranking and loading
+            continue
+        hits.append(Hit(r[0], score, r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8])))
+    return hits
+
+
+def recall(
+    memory: Memory,
+    query: str,
+    k: int = 5,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Hit]:
+    """The `k` episodes that best answer `query`, best first."""
+    n = max(memory.config.recall.candidates, k)
+    lo, hi = time_bounds(since, until)
+    dense = dense_ranking(memory, query, n, lo, hi)
+    keyword = keyword_ranking(memory, query, n, lo, hi)
+    hits = load_hits(memory, fuse([dense, keyword])[:k])
+    dense_pos = {e: r for r, e in enumerate(dense, start=1)}
+    keyword_pos = {e: r for r, e in enumerate(keyword, start=1)}
+    for hit in hits:
+        hit.dense_rank = dense_pos.get(hit.id)
+        hit.keyword_rank = keyword_pos.get(hit.id)
+    return hits
+
+
+def snippet(text: str, terms: Sequence[str], width: int = 220) -> tuple[str, list[tuple[int, int]]]:
+    """The window of `text` with the most query terms, and the spans to highlight in it."""
+    flat = " ".join(text.split())
+    lowered = flat.lower()
+    spans = []
+    for term in terms:
+        for m in re.finditer(r"\b" + re.escape(term.lower()), lowered):
+            spans.append((m.start(), m.end()))
+    if len(flat) <= width:
+        start = 0
+    elif not spans:
+        start = 0
+    else:
+        best, start = -1, 0
+        for s, _ in spans:
+            lo = max(0, s - width // 4)
+            count = sum(1 for a, b in spans if a >= lo and b <= lo + width)
+            if count > best:
+                best, start = count, lo
+    end = min(len(flat), start + width)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(flat) else ""
+    window = prefix + flat[start:end] + suffix
+    shift = len(prefix) - start
+    marks = sorted((a + shift, b + shift) for a, b in spans if a >= start and b <= end)
+    return window, marks

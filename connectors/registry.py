@@ -1,0 +1,38 @@
+"""Find connectors through the `secondself.connectors` entry-point group."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from connectors.base import Connector
+
+log = logging.getLogger(__name__)
+
+GROUP = "secondself.connectors"
+
+
+def available_connectors() -> list[Connector]:
+    """Instantiate every registered connector, skipping plugins that fail to load."""
+    found: list[Connector] = []
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        try:
+            cls = ep.load()
+            found.append(cls())
+        except Exception as exc:  # a broken plugin must not break ingest
+            log.warning("connector plugin %s failed to load: %s", ep.name, exc)
+    return found
+
+
+def connector_for(path: Path, connectors: list[Connector]) -> Connector | None:
+    """The first connector that claims `path` by its content or name, if any."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        head = b""
+    for connector in connectors:
+        if connector.detect(path, head):
+            return connector
+    return None

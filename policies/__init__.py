@@ -1,0 +1,1 @@
+"""Privacy layers: which keyrings are trusted, sensitivity, release rules, audit, retention."""

@@ -1,0 +1,1 @@
+"""Second Self encrypted memory store: SQLCipher database, vector index, sealing."""

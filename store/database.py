@@ -1,0 +1,192 @@
+"""Open the SQLCipher database with a key, verify it, and run writes safely.
+
+The store never sees a passphrase or the keyring: it gets a raw 256-bit key.
+Opening never creates a file unless asked to, so a damaged vault is reported,
+not silently replaced by an empty one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlcipher3
+import sqlite_utils
+
+from store.errors import DatabaseDamagedError, DatabaseKeyError, SchemaError
+from store.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+SQLCIPHER_PAGE_SIZE = 4096  # SQLCipher 4 default; files are whole pages
+
+
+class Database:
+    """An open, keyed, verified memory database."""
+
+    def __init__(self, conn: sqlcipher3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        # sqlite-utils nests its own writes as savepoints inside our transactions.
+        self.db = sqlite_utils.Database(conn)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlcipher3.Connection]:
+        """A writing transaction, taken with BEGIN IMMEDIATE so writers never deadlock."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value; call inside `write()`."""
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file and truncate it (deleted pages leave the WAL)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        try:
+            self.checkpoint()
+        except sqlcipher3.Error as exc:  # a busy reader elsewhere; the WAL stays encrypted
+            log.debug("checkpoint on close skipped: %s", exc)
+        self.conn.close()
+
+
+def _connect(path: Path, key: bytes, create: bool) -> sqlcipher3.Connection:
+    mode = "rwc" if create else "rw"
+    conn = sqlcipher3.connect(
+        f"file:{path}?mode={mode}", uri=True, isolation_level=None, check_same_thread=False
+    )
+    # Raw key: no passphrase derivation inside SQLCipher, the key is already random.
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    return conn
+
+
+def _verify(conn: sqlcipher3.Connection, path: Path) -> None:
+    """Fail closed on a wrong key, a foreign file, an empty file or missing pages."""
+    size = path.stat().st_size
+    if size % SQLCIPHER_PAGE_SIZE:
+        raise DatabaseDamagedError(
+            f"{path.name} is truncated or damaged ({size} bytes is not a whole number of "
+            "pages). Nothing was changed; restore it from a backup."
+        )
+    try:
+        # Page 1 only: fails when the key does not authenticate the file at all.
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlcipher3.DatabaseError as exc:
+        raise DatabaseKeyError(
+            f"{path.name} does not open with this vault's key: it is damaged, or it "
+            "belongs to another vault. Nothing was changed."
+        ) from exc
+    if version == 0:
+        raise DatabaseDamagedError(
+            f"{path.name} holds no memory schema (empty or truncated file). "
+            "Nothing was changed; restore it from a backup."
+        )
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    except sqlcipher3.DatabaseError as exc:
+        raise DatabaseDamagedError(
+            f"{path.name} is damaged ({exc}). Nothing was changed; restore it from a backup."
+        ) from exc
+    wal = path.with_name(path.name + "-wal")
+    wal_size = wal.stat().st_size if wal.exists() else 0
+    if wal_size == 0 and pages * page_size > size:
+        raise DatabaseDamagedError(
+            f"{path.name} is truncated ({size} bytes of {pages * page_size}). "
+            "Nothing was changed; restore it from a backup."
+        )
+
+
+def _configure(conn: sqlcipher3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Temporary tables and sort spills stay in memory, never as plaintext temp files.
+    conn.execute("PRAGMA temp_store = MEMORY")
+
+
+def _migrate(conn: sqlcipher3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise SchemaError(
+            f"{path.name} has schema version {version}, newer than this Second Self "
+            f"knows ({len(MIGRATIONS)}); upgrade Second Self."
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        log.info("migrated %s to schema version %d", path.name, number)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlcipher3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def create_database(path: Path, key: bytes) -> Database:
+    """Create a new database file; refuses if anything already exists at `path`."""
+    if path.exists():
+        raise FileExistsError(path)
+    conn = _connect(path, key, create=True)
+    os.chmod(path, 0o600)
+    _configure(conn)
+    _migrate(conn, path)
+    return Database(conn, path)
+
+
+def open_database(path: Path, key: bytes) -> Database:
+    """Open an existing database; never creates one. Raises a StoreError on failure."""
+    if not path.exists():
+        raise DatabaseDamagedError(
+            f"{path} is missing while the vault's key file exists. Nothing was created; "
+            "restore the file from a backup."
+        )
+    conn = _connect(path, key, create=False)
+    try:
+        _verify(conn, path)
+        _configure(conn)
+        _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return Database(conn, path)

@@ -1,0 +1,25 @@
+"""Errors raised by the encrypted store (drawn with the rest in assistant/errors.py)."""
+
+
+class StoreError(Exception):
+    """Base of every store error."""
+
+
+class DatabaseKeyError(StoreError):
+    """The database did not open with the key it was given (wrong key or foreign file)."""
+
+
+class DatabaseDamagedError(StoreError):
+    """The database opened but its pages are damaged or missing (e.g. truncated)."""
+
+
+class DatabaseBusyError(StoreError):
+    """Another process holds the vault."""
+
+
+class SnapshotError(StoreError):
+    """A sealed vector snapshot failed authentication or is unreadable."""
+
+
+class SchemaError(StoreError):
+    """The database was written by a newer Second Self than this one."""

@@ -1,0 +1,88 @@
+"""Versioned migrations of the memory database; `PRAGMA user_version` is the version.
+
+Each migration runs in its own `BEGIN IMMEDIATE` transaction. A database whose
+version is newer than this code knows is refused, never downgraded.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: sources, documents, episodes (+ FTS5), vectors, the vector change log.
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE sources (
+        id           INTEGER PRIMARY KEY,
+        root         TEXT NOT NULL UNIQUE,   -- the path the user gave
+        connector    TEXT,                   -- NULL: chosen per file
+        consent      TEXT NOT NULL DEFAULT 'granted',
+        added_at     TEXT NOT NULL,
+        last_sync_at TEXT
+    );
+    CREATE TABLE documents (
+        id           INTEGER PRIMARY KEY,
+        source_id    INTEGER REFERENCES sources(id),
+        ref          TEXT NOT NULL UNIQUE,   -- absolute path of the file
+        connector    TEXT NOT NULL,
+        content_hash TEXT NOT NULL,          -- hash over its items' hashes
+        size         INTEGER,
+        mtime        REAL,
+        ingested_at  TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE episodes (
+        id           INTEGER PRIMARY KEY,
+        document_id  INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        source_ref   TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        title        TEXT,
+        time         TEXT NOT NULL,          -- ISO 8601 with offset, as the source said
+        time_unix    REAL NOT NULL,          -- for ordering and date filters
+        author       TEXT NOT NULL CHECK (author IN ('self', 'other', 'unknown')),
+        conversation TEXT,
+        meta         TEXT NOT NULL DEFAULT '{}',
+        content_hash TEXT NOT NULL,
+        connector    TEXT NOT NULL,
+        trust        TEXT NOT NULL DEFAULT 'user_file',
+        sensitivity  TEXT NOT NULL DEFAULT 'unlabelled',
+        ingested_at  TEXT NOT NULL,
+        UNIQUE (source_ref, content_hash)
+    );
+    CREATE INDEX episodes_document ON episodes(document_id);
+    CREATE INDEX episodes_time ON episodes(time_unix);
+    CREATE VIRTUAL TABLE episodes_fts USING fts5(
+        title, text,
+        content='episodes', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER episodes_fts_insert AFTER INSERT ON episodes BEGIN
+        INSERT INTO episodes_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TRIGGER episodes_fts_delete AFTER DELETE ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, old.text);
+    END;
+    CREATE TABLE vectors (
+        episode_id INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+        model      TEXT NOT NULL,
+        dim        INTEGER NOT NULL,
+        vector     BLOB NOT NULL             -- float32, little-endian, L2-normalized
+    );
+    -- Every change to `vectors`, in order; the sealed index records the last seq it
+    -- holds, and opening replays what came after.
+    CREATE TABLE vector_log (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        episode_id INTEGER NOT NULL,
+        op         TEXT NOT NULL CHECK (op IN ('add', 'delete'))
+    );
+    CREATE TRIGGER vectors_log_insert AFTER INSERT ON vectors BEGIN
+        INSERT INTO vector_log(episode_id, op) VALUES (new.episode_id, 'add');
+    END;
+    CREATE TRIGGER vectors_log_delete AFTER DELETE ON vectors BEGIN
+        INSERT INTO vector_log(episode_id, op) VALUES (old.episode_id, 'delete');
+    END;
+    """,
+]

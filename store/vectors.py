@@ -1,0 +1,261 @@
+"""The nearest-neighbour index: chromadb in a private runtime folder, sealed at rest.
+
+chromadb cannot encrypt and keeps deleted data in its files, so it only ever lives
+in the runtime directory (tmpfs where the OS has one) while the vault is open.
+The `vectors` table in SQLCipher is the source of truth; every change to it is
+appended to `vector_log`. On disk the index exists only as a sealed snapshot that
+records the last log entry it contains:
+
+    open:  restore snapshot -> replay log entries after it  (or rebuild from SQLCipher)
+    close: seal snapshot (if anything changed) -> prune log -> remove runtime copy
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tarfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from store.database import Database
+from store.errors import SnapshotError
+from store.sealing import SealedReader, SealedWriter
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "episodes"
+REBUILD_BATCH = 5000
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class OpenReport:
+    """How the index came to be ready; shown by `me status` and the benchmarks."""
+
+    how: str  # "restored", "rebuilt", "empty"
+    reason: str = ""
+    replayed: int = 0
+    vectors: int = 0
+
+
+def _chroma() -> Any:
+    # chromadb costs ~1 s to import; only load it when an index is opened.
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings
+
+    return chromadb, Settings
+
+
+class VectorIndex:
+    """chromadb collection of episode vectors, kept in step with SQLCipher."""
+
+    def __init__(self, db: Database, runtime_dir: Path, snapshot: Path, key: bytes) -> None:
+        self.db = db
+        self.dir = runtime_dir
+        self.snapshot = snapshot
+        self._key = key
+        self._client: Any = None
+        self._col: Any = None
+        self.applied_seq = 0
+        self._dirty = False
+
+    # -- lifecycle -------------------------------------------------------------
+    def open(self, progress: Progress | None = None) -> OpenReport:
+        """Make the index ready: restore + replay, or rebuild when that is impossible."""
+        if self.dir.exists():  # left by a crash; SQLCipher is the truth, start clean
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(mode=0o700, parents=True)
+        total = self._count_vectors()
+        report: OpenReport
+        if not self.snapshot.exists():
+            report = OpenReport("empty" if total == 0 else "rebuilt", "no snapshot yet")
+            self._start_client()
+            if total:
+                self._rebuild(progress)
+        else:
+            try:
+                self._restore()
+                replayed = self.replay()
+                if self._col.count() != total:
+                    raise SnapshotError(
+                        f"index holds {self._col.count()} vectors, the database {total}"
+                    )
+                report = OpenReport("restored", replayed=replayed)
+            except (SnapshotError, tarfile.TarError, OSError, ValueError) as exc:
+                log.warning("vector snapshot unusable (%s); rebuilding from the database", exc)
+                self._stop_client()
+                shutil.rmtree(self.dir)
+                self.dir.mkdir(mode=0o700)
+                self._start_client()
+                self._rebuild(progress)
+                report = OpenReport("rebuilt", str(exc))
+        report.vectors = self._col.count()
+        return report
+
+    def close(self) -> None:
+        """Seal if changed, then remove every plaintext trace of the runtime copy."""
+        try:
+            if self._dirty:
+                self.seal(restart=False)
+        finally:
+            self._stop_client()
+            if self.dir.exists():
+                shutil.rmtree(self.dir)
+
+    def _start_client(self) -> None:
+        chromadb, settings = _chroma()
+        self._client = chromadb.PersistentClient(
+            path=str(self.dir),
+            settings=settings(anonymized_telemetry=False, allow_reset=False),
+        )
+        # embedding_function=None: chroma's default would download a model.
+        self._col = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    def _stop_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+            self._col = None
+
+    # -- snapshot --------------------------------------------------------------
+    def seal(self, restart: bool = True) -> None:
+        """Write the runtime index to disk encrypted, then drop the log it covers."""
+        self._stop_client()  # flush and release chroma's files before reading them
+        snapshot_id = uuid.uuid4().hex
+        header = {"kind": "vector-index", "seq": self.applied_seq, "id": snapshot_id}
+        tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
+        with tmp.open("wb") as fh:
+            os.chmod(tmp, 0o600)
+            writer = SealedWriter(fh, self._key, header)
+            with tarfile.open(fileobj=writer, mode="w|") as tar:  # type: ignore[call-overload]
+                tar.add(self.dir, arcname="index")
+            writer.close()
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.snapshot)
+        with self.db.write() as conn:
+            self.db.set_meta("snapshot_id", snapshot_id)
+            conn.execute("DELETE FROM vector_log WHERE seq <= ?", (self.applied_seq,))
+        self._dirty = False
+        if restart:
+            self._start_client()
+
+    def _restore(self) -> None:
+        expected = self.db.get_meta("snapshot_id")
+        with self.snapshot.open("rb") as fh:
+            reader = SealedReader(fh, self._key)
+            header = reader.header
+            if header.get("id") != expected:
+                raise SnapshotError("snapshot is not the one this database last sealed")
+            with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+                tar.extractall(self.dir.parent / f".{self.dir.name}-restore", filter="data")
+        restored = self.dir.parent / f".{self.dir.name}-restore"
+        shutil.rmtree(self.dir)
+        os.replace(restored / "index", self.dir)
+        shutil.rmtree(restored)
+        self.applied_seq = int(header["seq"])
+        self._start_client()
+
+    # -- keeping in step with SQLCipher -----------------------------------------
+    def replay(self) -> int:
+        """Apply log entries newer than the index; returns how many episodes changed."""
+        rows = self.db.conn.execute(
+            "SELECT seq, episode_id, op FROM vector_log WHERE seq > ? ORDER BY seq",
+            (self.applied_seq,),
+        ).fetchall()
+        if not rows:
+            return 0
+        last_op: dict[int, str] = {}
+        for _seq, episode_id, op in rows:
+            last_op[episode_id] = op
+        deletes = [i for i, op in last_op.items() if op == "delete"]
+        adds = [i for i, op in last_op.items() if op == "add"]
+        if deletes:
+            self._col.delete(ids=[str(i) for i in deletes])
+        for start in range(0, len(adds), REBUILD_BATCH):
+            self._add_from_db(adds[start : start + REBUILD_BATCH])
+        self.applied_seq = rows[-1][0]
+        self._dirty = True
+        return len(last_op)
+
+    def _add_from_db(self, episode_ids: Sequence[int]) -> None:
+        marks = ",".join("?" * len(episode_ids))
+        rows = self.db.conn.execute(
+            f"SELECT v.episode_id, v.vector, e.time_unix FROM vectors v "
+            f"JOIN episodes e ON e.id = v.episode_id WHERE v.episode_id IN ({marks})",
+            list(episode_ids),
+        ).fetchall()
+        if rows:
+            self._upsert(rows)
+
+    def _upsert(self, rows: Sequence[tuple[int, bytes, float]]) -> None:
+        vectors = np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+        self._col.upsert(
+            ids=[str(r[0]) for r in rows],
+            embeddings=vectors,
+            metadatas=[{"t": float(r[2])} for r in rows],
+        )
+
+    def _rebuild(self, progress: Progress | None) -> None:
+        total = self._count_vectors()
+        top = self.db.conn.execute("SELECT coalesce(max(seq), 0) FROM vector_log").fetchone()[0]
+        done = 0
+        cursor = self.db.conn.execute(
+            "SELECT v.episode_id, v.vector, e.time_unix FROM vectors v "
+            "JOIN episodes e ON e.id = v.episode_id ORDER BY v.episode_id"
+        )
+        while batch := cursor.fetchmany(REBUILD_BATCH):
+            self._upsert(batch)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        self.applied_seq = top
+        self._dirty = True
+
+    def _count_vectors(self) -> int:
+        return int(self.db.conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
+
+    # -- queries ---------------------------------------------------------------
+    def count(self) -> int:
+        return int(self._col.count())
+
+    def query(
+        self,
+        vector: np.ndarray,
+        n: int,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[tuple[int, float]]:
+        """Nearest episodes as (id, cosine similarity), optionally within a time range."""
+        size = self._col.count()
+        if size == 0:
+            return []
+        where: dict[str, Any] | None = None
+        clauses = []
+        if since is not None:
+            clauses.append({"t": {"$gte": since}})
+        if until is not None:
+            clauses.append({"t": {"$lt": until}})
+        if len(clauses) == 1:
+            where = clauses[0]
+        elif clauses:
+            where = {"$and": clauses}
+        result = self._col.query(
+            query_embeddings=vector.reshape(1, -1).astype(np.float32),
+            n_results=min(n, size),
+            where=where,
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0]
+        return [(int(i), 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
