@@ -67,7 +67,7 @@ def _section(cls: type, name: str, values: dict[str, Any]) -> Any:
     if unknown:
         raise ConfigError(f"[{name}] has unknown setting(s): {', '.join(sorted(unknown))}")
     out = {}
-    for fname, f in known.items():
+    for fname in known:
         typ = type(getattr(defaults, fname))
         raw = os.environ.get(f"SECONDSELF_{name.upper()}_{fname.upper()}", values.get(fname))
         if raw is not None:

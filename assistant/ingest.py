@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import sqlcipher3
 
 from assistant.errors import IngestError
 from assistant.memory import Memory
@@ -135,7 +136,8 @@ class Ingestor:
         if root not in self._sources:
             with self.db.write() as conn:
                 conn.execute(
-                    "INSERT INTO sources(root, added_at) VALUES (?, ?) ON CONFLICT(root) DO NOTHING",
+                    "INSERT INTO sources(root, added_at) VALUES (?, ?) "
+                    "ON CONFLICT(root) DO NOTHING",
                     (str(root), _now()),
                 )
             row = self.db.conn.execute(
@@ -184,8 +186,15 @@ class Ingestor:
             return
         reused = self._reusable_vectors(row[0]) if row else {}
         pending = _Pending(
-            path, connector, items, doc_hash, info.st_size, info.st_mtime, source_id,
-            row[0] if row else None, reused,
+            path,
+            connector,
+            items,
+            doc_hash,
+            info.st_size,
+            info.st_mtime,
+            source_id,
+            row[0] if row else None,
+            reused,
         )
         self._batch.append(pending)
         self._batch_new += sum(1 for i in items if i.content_hash not in reused)
@@ -227,24 +236,41 @@ class Ingestor:
         for outcome in outcomes:
             self._done(outcome)
 
-    def _write(self, conn, pending: _Pending, vectors: dict[str, bytes]) -> FileOutcome:  # type: ignore[no-untyped-def]
+    def _write(
+        self, conn: sqlcipher3.Connection, pending: _Pending, vectors: dict[str, bytes]
+    ) -> FileOutcome:
         now = _now()
         status = "updated" if pending.document_id else "added"
         if pending.document_id is None:
             cur = conn.execute(
                 "INSERT INTO documents(source_id, ref, connector, content_hash, size, mtime, "
                 "ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (pending.source_id, str(pending.path), pending.connector.name,
-                 pending.doc_hash, pending.size, pending.mtime, now, now),
+                (
+                    pending.source_id,
+                    str(pending.path),
+                    pending.connector.name,
+                    pending.doc_hash,
+                    pending.size,
+                    pending.mtime,
+                    now,
+                    now,
+                ),
             )
-            document_id = int(cur.lastrowid)
+            document_id = cur.lastrowid
+            assert document_id is not None
         else:
             document_id = pending.document_id
             conn.execute(
                 "UPDATE documents SET content_hash = ?, size = ?, mtime = ?, updated_at = ?, "
                 "connector = ? WHERE id = ?",
-                (pending.doc_hash, pending.size, pending.mtime, now,
-                 pending.connector.name, document_id),
+                (
+                    pending.doc_hash,
+                    pending.size,
+                    pending.mtime,
+                    now,
+                    pending.connector.name,
+                    document_id,
+                ),
             )
         old = {
             (ref, h): eid
@@ -272,18 +298,33 @@ class Ingestor:
         return FileOutcome(pending.path, status, chunks=added)
 
     @staticmethod
-    def _insert_episode(conn, document_id: int, connector: Connector, item: Item, now: str) -> int:  # type: ignore[no-untyped-def]
+    def _insert_episode(
+        conn: sqlcipher3.Connection, document_id: int, connector: Connector, item: Item, now: str
+    ) -> int:
         when = item.time
         cur = conn.execute(
             "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
             "author, conversation, meta, content_hash, connector, trust, ingested_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (document_id, item.source_ref, item.kind, item.text, item.title,
-             when.isoformat(), when.timestamp(), item.author, item.conversation,
-             json.dumps(dict(item.meta), ensure_ascii=False, sort_keys=True),
-             item.content_hash, connector.name, "user_file", now),
+            (
+                document_id,
+                item.source_ref,
+                item.kind,
+                item.text,
+                item.title,
+                when.isoformat(),
+                when.timestamp(),
+                item.author,
+                item.conversation,
+                json.dumps(dict(item.meta), ensure_ascii=False, sort_keys=True),
+                item.content_hash,
+                connector.name,
+                "user_file",
+                now,
+            ),
         )
-        return int(cur.lastrowid)
+        assert cur.lastrowid is not None
+        return cur.lastrowid
 
     def _mark_synced(self) -> None:
         if self._sources:

@@ -94,6 +94,55 @@ def recovery_entropy(phrase: str) -> bytes:
     return bytes(m.to_entropy(words))
 
 
+# Bounds on what a key file may ask of this machine: a hostile keys.json must not be
+# able to demand terabytes of Argon2 memory.
+ARGON2_MAXIMUM = {"memory_kib": 4 * 1024 * 1024, "iterations": 64, "lanes": 64}
+WRAPPER_FIELDS = {
+    "passphrase": {"kdf", "salt", "memory_kib", "iterations", "lanes"},
+    "recovery": {"kdf"},
+    "keyring": {"service", "username"},
+}
+
+
+def _b64_len(value: Any) -> int | None:
+    try:
+        return len(_unb64(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _validation_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with a parsed key file, or None. Checks shape, not secrets."""
+    try:
+        uuid.UUID(str(data.get("vault_id")))
+    except ValueError:
+        return "no valid vault_id"
+    wrappers = data.get("wrappers")
+    if not isinstance(wrappers, dict) or not wrappers:
+        return "it holds no wrapped key"
+    for name, entry in wrappers.items():
+        if name not in WRAPPER_FIELDS:
+            return f"unknown wrapper {name!r}"
+        needed = WRAPPER_FIELDS[name] | {"nonce", "ciphertext"}
+        if not isinstance(entry, dict) or not needed <= set(entry):
+            return f"the {name} wrapper is incomplete"
+        if _b64_len(entry["nonce"]) != 12 or _b64_len(entry["ciphertext"]) != 48:
+            return f"the {name} wrapper has a malformed nonce or ciphertext"
+    entry = wrappers.get("passphrase")
+    if entry is not None:
+        if entry["kdf"] != "argon2id" or (_b64_len(entry["salt"]) or 0) < 16:
+            return "the passphrase wrapper has an unknown KDF or a short salt"
+        for param, low in ARGON2_MINIMUM.items():
+            value = entry[param]
+            if not isinstance(value, int) or not low <= value <= ARGON2_MAXIMUM[param]:
+                return f"passphrase KDF parameter {param}={value!r} is out of range"
+    if "keyring" in wrappers and not all(
+        isinstance(wrappers["keyring"][f], str) for f in ("service", "username")
+    ):
+        return "the keyring wrapper names no keyring entry"
+    return None
+
+
 class KeyFile:
     """keys.json: the wrapped master key in several envelopes, plus KDF parameters."""
 
@@ -107,7 +156,8 @@ class KeyFile:
 
     @property
     def wrappers(self) -> dict[str, dict[str, Any]]:
-        return self.data["wrappers"]  # type: ignore[no-any-return]
+        wrappers: dict[str, dict[str, Any]] = self.data["wrappers"]
+        return wrappers
 
     # -- reading and writing ---------------------------------------------------
     @classmethod
@@ -133,8 +183,9 @@ class KeyFile:
             raise KeyFileError(f"{path} is not a Second Self key file")
         if data.get("version") != VERSION:
             raise KeyFileError(f"{path} has key file version {data.get('version')!r}")
-        if not isinstance(data.get("wrappers"), dict) or not data["wrappers"]:
-            raise KeyFileError(f"{path} holds no wrapped key")
+        problem = _validation_problem(data)
+        if problem:
+            raise KeyFileError(f"{path} is damaged: {problem}. Nothing was changed.")
         return cls(data, path)
 
     def save(self, *, create: bool = False) -> None:
@@ -180,14 +231,9 @@ class KeyFile:
         self._wrap("passphrase", key, master, {"kdf": "argon2id", "salt": _b64(salt), **params})
 
     def unwrap_with_passphrase(self, passphrase: str) -> bytes:
-        entry = self.wrappers["passphrase"]
-        try:
-            params = {k: int(entry[k]) for k in ARGON2_DEFAULTS}
-            salt = _unb64(entry["salt"])
-        except (KeyError, ValueError) as exc:
-            raise KeyFileError(f"{self.path}: the passphrase wrapper is damaged") from exc
-        if any(params[k] < ARGON2_MINIMUM[k] for k in params):
-            raise KeyFileError(f"{self.path}: passphrase KDF parameters below the minimum")
+        entry = self.wrappers["passphrase"]  # shape checked by `load`
+        params = {k: int(entry[k]) for k in ARGON2_DEFAULTS}
+        salt = _unb64(entry["salt"])
         try:
             return self._unwrap("passphrase", argon2_key(passphrase, salt, params))
         except InvalidTag:

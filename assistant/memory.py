@@ -7,6 +7,7 @@ runtime copy of the vector index is per vault.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -20,7 +21,7 @@ from assistant.embedder import Embedder
 from assistant.errors import KeyFileError
 from assistant.keys import VaultKeys
 from assistant.paths import Paths, ensure_private
-from assistant.vault import Secrets, load_key_file, unlock
+from assistant.vault import Secrets, unlock
 from store.database import Database, open_database
 from store.errors import DatabaseBusyError
 from store.vectors import OpenReport, Progress, VectorIndex
@@ -133,10 +134,8 @@ class Memory:
                 self._remove_empty_runtime()
 
     def _remove_empty_runtime(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # not empty, or already gone
             self.paths.runtime.rmdir()
-        except OSError:
-            pass  # not empty or already gone
 
     def __enter__(self) -> Memory:
         return self

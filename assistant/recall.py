@@ -27,7 +27,7 @@ STOPWORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we
     were what when where which while who whom why will with would you your yours yourself
-    yourselves""".split()
+    yourselves""".split()  # noqa: SIM905
 )
 
 
@@ -194,9 +194,7 @@ def snippet(text: str, terms: Sequence[str], width: int = 220) -> tuple[str, lis
     for term in terms:
         for m in re.finditer(r"\b" + re.escape(term.lower()), lowered):
             spans.append((m.start(), m.end()))
-    if len(flat) <= width:
-        start = 0
-    elif not spans:
+    if len(flat) <= width or not spans:
         start = 0
     else:
         best, start = -1, 0

@@ -82,7 +82,9 @@ def _wrap_for_this_machine(
             secret = os.urandom(32)
             user = _keyring_user(kf.vault_id)
             try:
-                choice.backend.set_password(KEYRING_SERVICE, user, base64.b64encode(secret).decode())
+                choice.backend.set_password(
+                    KEYRING_SERVICE, user, base64.b64encode(secret).decode()
+                )
             except Exception as exc:  # any backend failure means: not usable here
                 reason = f"the keyring refused to store the key: {exc}"
             else:

@@ -25,6 +25,8 @@ from connectors.textfile import aware, decode_text, file_time, local_midnight
 
 log = logging.getLogger(__name__)
 
+# Real front matter is a few hundred bytes; the cap bounds the pure-Python YAML parse.
+_MAX_FRONT_MATTER = 64 * 1024
 _FM_START = re.compile(r"-{3,}[ \t]*(?:\n|$)")
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
@@ -108,8 +110,17 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         raw, body = handler.split(text)
     except ValueError:  # no closing delimiter: a horizontal rule, not front matter
         return {}, text
+    if len(raw) > _MAX_FRONT_MATTER:
+        raise ParseError(
+            f"front matter is {len(raw)} characters long; over {_MAX_FRONT_MATTER} it is not "
+            "note metadata"
+        )
     try:
-        loaded = handler.load(raw)
+        # The pure-Python loader on purpose: libyaml's C loader overflows the C stack (a
+        # segfault of the whole ingest) on deeply nested input, this one raises.
+        loaded = handler.load(raw, Loader=yaml.SafeLoader)
+    except RecursionError as exc:
+        raise ParseError("malformed YAML front matter: nested too deeply") from exc
     except yaml.MarkedYAMLError as exc:
         where = ""
         if exc.problem_mark is not None:

@@ -32,7 +32,7 @@ class Database:
         self.conn = conn
         self.path = path
         # sqlite-utils nests its own writes as savepoints inside our transactions.
-        self.db = sqlite_utils.Database(conn)
+        self.db = sqlite_utils.Database(conn)  # type: ignore[arg-type]  # DB-API twin
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlcipher3.Connection]:
@@ -93,6 +93,11 @@ def _verify(conn: sqlcipher3.Connection, path: Path) -> None:
         # Page 1 only: fails when the key does not authenticate the file at all.
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     except sqlcipher3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlcipher3.SQLITE_CORRUPT:
+            raise DatabaseDamagedError(
+                f"{path.name} is truncated or damaged ({exc}). Nothing was changed; "
+                "restore it from a backup."
+            ) from exc
         raise DatabaseKeyError(
             f"{path.name} does not open with this vault's key: it is damaged, or it "
             "belongs to another vault. Nothing was changed."

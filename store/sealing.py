@@ -114,7 +114,9 @@ class SealedReader(io.RawIOBase):
             raise SnapshotError("sealed file is truncated mid-segment")
         for last in (False, True):
             try:
-                plain = self._aead.decrypt(_nonce(self._prefix, self._counter, last), sealed, self._aad)
+                plain = self._aead.decrypt(
+                    _nonce(self._prefix, self._counter, last), sealed, self._aad
+                )
             except InvalidTag:
                 continue
             self._counter += 1

@@ -26,7 +26,7 @@ import numpy as np
 
 from store.database import Database
 from store.errors import SnapshotError
-from store.sealing import SealedReader, SealedWriter
+from store.sealing import SEGMENT, SealedReader, SealedWriter
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class VectorIndex:
             except (SnapshotError, tarfile.TarError, OSError, ValueError) as exc:
                 log.warning("vector snapshot unusable (%s); rebuilding from the database", exc)
                 self._stop_client()
-                shutil.rmtree(self.dir)
+                shutil.rmtree(self.dir, ignore_errors=True)
                 self.dir.mkdir(mode=0o700)
                 self._start_client()
                 self._rebuild(progress)
@@ -137,7 +137,7 @@ class VectorIndex:
         with tmp.open("wb") as fh:
             os.chmod(tmp, 0o600)
             writer = SealedWriter(fh, self._key, header)
-            with tarfile.open(fileobj=writer, mode="w|") as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=writer, mode="w|") as tar:
                 tar.add(self.dir, arcname="index")
             writer.close()
             fh.flush()
@@ -152,17 +152,24 @@ class VectorIndex:
 
     def _restore(self) -> None:
         expected = self.db.get_meta("snapshot_id")
-        with self.snapshot.open("rb") as fh:
-            reader = SealedReader(fh, self._key)
-            header = reader.header
-            if header.get("id") != expected:
-                raise SnapshotError("snapshot is not the one this database last sealed")
-            with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
-                tar.extractall(self.dir.parent / f".{self.dir.name}-restore", filter="data")
         restored = self.dir.parent / f".{self.dir.name}-restore"
-        shutil.rmtree(self.dir)
-        os.replace(restored / "index", self.dir)
-        shutil.rmtree(restored)
+        if restored.exists():  # left by a crash mid-restore
+            shutil.rmtree(restored)
+        try:
+            with self.snapshot.open("rb") as fh:
+                reader = SealedReader(fh, self._key)
+                header = reader.header
+                if header.get("id") != expected:
+                    raise SnapshotError("snapshot is not the one this database last sealed")
+                with tarfile.open(fileobj=reader, mode="r|") as tar:
+                    tar.extractall(restored, filter="data")
+                while reader.read(SEGMENT):  # authenticate to the end, not just the tar
+                    pass
+            shutil.rmtree(self.dir)
+            os.replace(restored / "index", self.dir)
+        finally:
+            # A failed restore must not leave decrypted index files behind.
+            shutil.rmtree(restored, ignore_errors=True)
         self.applied_seq = int(header["seq"])
         self._start_client()
 

@@ -340,8 +340,10 @@ def test_malformed_front_matter_names_the_problem() -> None:
     with pytest.raises(ParseError) as caught:
         parse(BAD / "bad_front_matter_yaml_syntax.md")
     message = str(caught.value)
-    assert message.startswith("malformed YAML front matter: did not find expected ',' or ']'")
-    assert message.endswith("(line 4, column 5)")
+    assert message == (
+        "malformed YAML front matter: expected ',' or ']', but got ':' "
+        "while parsing a flow sequence (line 4, column 5)"
+    )
 
 
 BAD_MARKDOWN = {
@@ -350,6 +352,7 @@ BAD_MARKDOWN = {
     "bad_front_matter_yaml_syntax.md": "malformed YAML front matter",
     "bad_front_matter_not_a_mapping.md": "expected key: value pairs, got a list",
     "bad_front_matter_invalid_date.md": "malformed YAML front matter: month must be in 1..12",
+    "bad_front_matter_nested_too_deep.md": "malformed YAML front matter: nested too deeply",
 }
 
 
@@ -357,6 +360,12 @@ BAD_MARKDOWN = {
 def test_each_bad_file_raises_its_parse_error(name: str) -> None:
     with pytest.raises(ParseError, match=BAD_MARKDOWN[name].replace(".", r"\.")):
         parse(BAD / name)
+
+
+def test_huge_front_matter_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = write(tmp_path, "huge.md", "---\nx: " + "[" * 40_000 + "]" * 40_000 + "\n---\nBody.\n")
+    with pytest.raises(ParseError, match="front matter is 80005 characters long; over 65536"):
+        parse(path)
 
 
 def test_every_bad_markdown_fixture_has_an_expected_error() -> None:
@@ -398,3 +407,27 @@ def test_non_english_note_keeps_accents_cjk_and_emoji() -> None:
     assert items[1].text.endswith("日本語のメモ：塩ダラは前の晩から水に浸しておく。")
     assert {i.time for i in items} == {local(2023, 12, 24)}
     assert date(2023, 12, 24) == items[0].time.date()
+
+
+# --- the demo vault that ships with the product ---------------------------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "assistant" / "demo_notes"
+
+
+def test_every_demo_note_parses_with_a_real_date() -> None:
+    notes = sorted(p for p in DEMO.rglob("*.md") if ".obsidian" not in p.parts)
+    assert len(notes) >= 12
+    assert (DEMO / "projects").is_dir()
+    for path in notes:
+        items = parse(path)
+        assert items, f"demo note {path.name} gives no items"
+        assert {i.meta["date_source"] for i in items} <= {"front_matter", "file_name"}
+        assert all(2023 <= i.time.year <= 2024 for i in items)
+
+
+def test_demo_lisbon_trip_note() -> None:
+    items = parse(DEMO / "Lisbon trip.md")
+    assert {i.time for i in items} == {local(2024, 2, 10)}
+    assert items[0].meta["note_title"] == "Lisbon trip"
+    assert "Ana's flights" in items[2].meta["wikilinks"]
+    assert [i.title for i in items[:3]] == [None, "Flights > Mine", "Flights > Ana's"]

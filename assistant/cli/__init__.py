@@ -15,15 +15,15 @@ import click
 from assistant import __version__
 from assistant.cli.common import fail
 from assistant.cli.demo import demo
-from assistant.cli.ingest import ingest
 from assistant.cli.info import paths, status
+from assistant.cli.ingest import ingest
 from assistant.cli.recall import recall
 from assistant.cli.vault import init, unlock
 from assistant.errors import USER_ERRORS
 
 
 @click.group(
-    epilog="Example:\n\n\b\n  me init && me ingest ~/notes && me recall \"Lisbon trip\"",
+    epilog='Example:\n\n\b\n  me init && me ingest ~/notes && me recall "Lisbon trip"',
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="secondself")

@@ -12,6 +12,8 @@ from assistant import config as config_mod
 from assistant import paths as paths_mod
 from assistant.config import Config
 from assistant.errors import VaultLockedError
+from assistant.keys import VaultKeys
+from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.vault import Secrets
 
@@ -57,13 +59,11 @@ def terminal_secrets() -> Secrets:
     return Secrets(ask_passphrase=_ask_passphrase, ask_recovery=_ask_recovery)
 
 
-def open_memory(  # type: ignore[no-untyped-def]
-    paths: Paths, config: Config, secrets: Secrets | None = None, keys=None
-):
+def open_memory(
+    paths: Paths, config: Config, secrets: Secrets | None = None, keys: VaultKeys | None = None
+) -> Memory:
     """Open the vault with a progress bar for the rare index rebuild."""
     from rich.progress import Progress
-
-    from assistant.memory import Memory
 
     with Progress(console=err_console, transient=True) as bar:
         task = None

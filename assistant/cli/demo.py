@@ -16,9 +16,7 @@ def demo_notes_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "demo_notes"
 
 
-@click.command(
-    epilog="Example:\n\n\b\n  me demo\n  me demo --question \"Ana's flight\" --keep"
-)
+@click.command(epilog='Example:\n\n\b\n  me demo\n  me demo --question "Ana\'s flight" --keep')
 @click.option("--question", default=DEMO_QUESTION, show_default=True, help="What to recall.")
 @click.option("-k", "k", type=click.IntRange(1, 50), default=3, show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the demo vault and print where it is.")
@@ -55,8 +53,10 @@ def demo(question: str, k: int, keep: bool) -> None:
             text = " ".join(hit.text.split())
             click.echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
         if keep:
-            click.echo(f"\nKept. Try: SECONDSELF_HOME={home} SECONDSELF_PASSPHRASE={passphrase} "
-                       "me recall \"Ana's flight\"")
+            click.echo(
+                f"\nKept. Try: SECONDSELF_HOME={home} SECONDSELF_PASSPHRASE={passphrase} "
+                'me recall "Ana\'s flight"'
+            )
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)

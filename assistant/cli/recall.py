@@ -32,7 +32,7 @@ def _source_label(document: str, title: str | None) -> str:
 
 
 @click.command(
-    epilog="Example:\n\n\b\n  me recall \"when did I plan the Lisbon trip\" -k 5\n"
+    epilog='Example:\n\n\b\n  me recall "when did I plan the Lisbon trip" -k 5\n'
     "  me recall Lisbon --since 2024-01-01 --until 2024-06-30 --json"
 )
 @click.argument("question", nargs=-1, required=True)
@@ -44,7 +44,8 @@ def recall(
     question: tuple[str, ...], k: int | None, since: date | None, until: date | None, as_json: bool
 ) -> None:
     """Find the memories that best answer QUESTION (hybrid dense + keyword search)."""
-    from assistant.recall import query_terms, recall as run_recall, snippet
+    from assistant.recall import query_terms, snippet
+    from assistant.recall import recall as run_recall
 
     text = " ".join(question)
     paths = current_paths()
@@ -58,7 +59,7 @@ def recall(
     if not hits:
         click.echo("No memories match.")
         return
-    console = Console()
+    console = Console(soft_wrap=True)  # piped output: one line per hit, never re-wrapped
     terms = query_terms(text)
     for rank, hit in enumerate(hits, start=1):
         when = datetime.fromisoformat(hit.time).strftime("%Y-%m-%d %H:%M")

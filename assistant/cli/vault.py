@@ -10,7 +10,7 @@ MODES = click.Choice(["auto", "keyring", "passphrase"])
 
 
 @click.command(
-    epilog="Example:\n\n\b\n  me init                      # keyring if trustworthy, else passphrase\n"
+    epilog="Example:\n\n\b\n  me init            # keyring if trustworthy, else passphrase\n"
     "  SECONDSELF_PASSPHRASE=... me init --mode passphrase"
 )
 @click.option(
@@ -27,7 +27,9 @@ def init(mode: str) -> None:
     paths = current_paths()
     result = create_vault(paths, terminal_secrets(), mode=mode)
     if result.mode == "keyring":
-        click.echo(f"Vault created at {paths.data}; its key is in the OS keyring ({result.reason}).")
+        click.echo(
+            f"Vault created at {paths.data}; its key is in the OS keyring ({result.reason})."
+        )
     else:
         click.echo(f"Vault created at {paths.data}; it opens with your passphrase.")
         if mode == "auto":
@@ -35,7 +37,10 @@ def init(mode: str) -> None:
     words = result.recovery_phrase.split()
     click.echo("\nRecovery phrase (shown once; write it down and keep it offline):\n")
     for row in range(0, 24, 6):
-        click.echo("  " + "  ".join(f"{row + i + 1:2d}. {w:<9}" for i, w in enumerate(words[row : row + 6])))
+        click.echo(
+            "  "
+            + "  ".join(f"{row + i + 1:2d}. {w:<9}" for i, w in enumerate(words[row : row + 6]))
+        )
     click.echo("\nIt unlocks this vault on any machine: `me unlock --recovery`.")
 
 

@@ -1,0 +1,106 @@
+"""Shared fixtures: every test gets its own SECONDSELF_HOME, runtime and temp folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import config as config_mod
+from assistant import paths as paths_mod
+from assistant.memory import Memory
+from assistant.paths import Paths
+from assistant.vault import Secrets, create_vault
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches the real home, the real keyring or the shared temp folder."""
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("SECONDSELF_HOME", str(home))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("SECONDSELF_PASSPHRASE", raising=False)
+    # The keyring is opt-in per test (see tests/test_keyring.py).
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    return home
+
+
+@pytest.fixture
+def paths() -> Paths:
+    return paths_mod.resolve()
+
+
+@pytest.fixture
+def secrets() -> Secrets:
+    return Secrets(ask_passphrase=lambda _confirm: PASSPHRASE)
+
+
+@pytest.fixture
+def vault(paths: Paths, secrets: Secrets) -> Paths:
+    """A freshly created passphrase-mode vault."""
+    create_vault(paths, secrets, mode="passphrase")
+    return paths
+
+
+@pytest.fixture
+def memory(vault: Paths, secrets: Secrets) -> Iterator[Memory]:
+    """An open memory on a fresh vault, with the real embedding model."""
+    mem = Memory.open(vault, config_mod.load(vault.config_file), secrets)
+    try:
+        yield mem
+    finally:
+        mem.close()
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    """A private copy of the fixture notes, free to edit."""
+    target = tmp_path / "notes"
+    shutil.copytree(FIXTURES / "notes", target)
+    return target
+
+
+def run_me(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a subprocess with this test's environment."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-c", "from assistant.cli import main; main()", *args],
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"me {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\n"
+            f"stderr:\n{proc.stderr}"
+        )
+    return proc
+
+
+def tree_digest(*roots: Path) -> dict[str, bytes]:
+    """Every file under `roots` with its bytes, to prove that nothing changed."""
+    out = {}
+    for root in roots:
+        if not root.exists():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                out[str(path)] = path.read_bytes()
+    return out

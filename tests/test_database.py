@@ -1,0 +1,417 @@
+"""The SQLCipher store (store/database.py, store/schema.py): keys, pragmas, writes, triggers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+
+from store.database import Database, create_database, open_database
+from store.errors import DatabaseDamagedError, DatabaseKeyError, SchemaError, StoreError
+from store.schema import MIGRATIONS
+
+KEY = bytes(range(32))
+OTHER_KEY = bytes(reversed(range(32)))
+NOW = "2024-05-01T12:00:00+00:00"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "memory.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    database = create_database(db_path, KEY)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def pragma(db: Database, name: str) -> object:
+    return db.conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+
+def add_document(conn: sqlcipher3.Connection, ref: str = "/notes/a.md") -> int:
+    cur = conn.execute(
+        "INSERT INTO documents(ref, connector, content_hash, ingested_at, updated_at) "
+        "VALUES (?, 'markdown', 'h', ?, ?)",
+        (ref, NOW, NOW),
+    )
+    return int(cur.lastrowid)
+
+
+def add_episode(conn: sqlcipher3.Connection, document_id: int, text: str,
+                title: str | None = None, content_hash: str | None = None) -> int:
+    cur = conn.execute(
+        "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
+        "author, content_hash, connector, ingested_at) "
+        "VALUES (?, '/notes/a.md', 'note', ?, ?, ?, 1714564800.0, 'self', ?, 'markdown', ?)",
+        (document_id, text, title, NOW, content_hash or text, NOW),
+    )
+    return int(cur.lastrowid)
+
+
+def add_vector(conn: sqlcipher3.Connection, episode_id: int) -> None:
+    conn.execute(
+        "INSERT INTO vectors(episode_id, model, dim, vector) VALUES (?, 'test', 4, ?)",
+        (episode_id, b"\x00" * 16),
+    )
+
+
+def fts(db: Database, query: str) -> list[int]:
+    rows = db.conn.execute(
+        "SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH ? ORDER BY rowid", (query,)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def log_rows(db: Database) -> list[tuple[int, str]]:
+    return db.conn.execute("SELECT episode_id, op FROM vector_log ORDER BY seq").fetchall()
+
+
+# -- create and open ----------------------------------------------------------------
+
+
+def test_create_then_open_with_same_key(db_path: Path) -> None:
+    created = create_database(db_path, KEY)
+    assert pragma(created, "user_version") == len(MIGRATIONS)
+    with created.write():
+        created.set_meta("vault_id", "v1")
+    created.close()
+    assert os.stat(db_path).st_mode & 0o777 == 0o600
+
+    opened = open_database(db_path, KEY)
+    try:
+        assert pragma(opened, "user_version") == len(MIGRATIONS)
+        assert opened.get_meta("vault_id") == "v1"
+        assert opened.get_meta("missing") is None
+        tables = {r[0] for r in opened.conn.execute("SELECT name FROM sqlite_master")}
+        assert {"meta", "sources", "documents", "episodes", "episodes_fts", "vectors",
+                "vector_log"} <= tables
+    finally:
+        opened.close()
+
+
+def test_file_is_encrypted(db: Database, db_path: Path) -> None:
+    with db.write():
+        db.set_meta("secret", "a very private sentence")
+    db.checkpoint()
+    raw = db_path.read_bytes()
+    assert not raw.startswith(b"SQLite format 3")
+    assert b"very private" not in raw
+
+
+def test_pragmas(db: Database, db_path: Path) -> None:
+    for database in (db, open_database(db_path, KEY)):
+        assert str(pragma(database, "journal_mode")).lower() == "wal"
+        assert pragma(database, "secure_delete") == 1
+        assert pragma(database, "foreign_keys") == 1
+        assert pragma(database, "busy_timeout") >= 1000
+        if database is not db:
+            database.close()
+
+
+def test_set_meta_upserts(db: Database) -> None:
+    with db.write():
+        db.set_meta("k", "one")
+    with db.write():
+        db.set_meta("k", "two")
+    assert db.get_meta("k") == "two"
+    assert db.conn.execute("SELECT count(*) FROM meta WHERE key = 'k'").fetchone()[0] == 1
+
+
+def test_write_begins_immediate_and_commits(db: Database) -> None:
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        with db.write() as conn:
+            assert conn is db.conn
+            assert conn.in_transaction
+            conn.execute("INSERT INTO meta(key, value) VALUES ('a', '1')")
+    finally:
+        db.conn.set_trace_callback(None)
+    normalized = [s.strip().upper() for s in statements]
+    assert normalized[0] == "BEGIN IMMEDIATE"
+    assert normalized[-1] == "COMMIT"
+    assert not db.conn.in_transaction
+    assert db.get_meta("a") == "1"
+
+
+def test_write_rolls_back_on_exception(db: Database) -> None:
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    with pytest.raises(RuntimeError, match="boom"), db.write() as conn:
+        doc = add_document(conn)
+        add_episode(conn, doc, "half written")
+        conn.execute("INSERT INTO meta(key, value) VALUES ('partial', '1')")
+        raise RuntimeError("boom")
+    db.conn.set_trace_callback(None)
+    assert [s.strip().upper() for s in statements][-1] == "ROLLBACK"
+    assert not db.conn.in_transaction
+    for table in ("documents", "episodes", "meta"):
+        count = db.conn.execute(f"SELECT count(*) FROM {table} WHERE 1").fetchone()[0]
+        assert count == 0, table
+    assert fts(db, "half") == []
+    # The connection is usable afterwards.
+    with db.write():
+        db.set_meta("after", "ok")
+    assert db.get_meta("after") == "ok"
+
+
+def test_write_rolls_back_failed_statement(db: Database) -> None:
+    """An SQL error inside the block (not just a Python one) rolls everything back."""
+    with pytest.raises(sqlcipher3.IntegrityError), db.write() as conn:
+        add_document(conn, "/x")
+        add_document(conn, "/x")  # UNIQUE(ref)
+    assert db.conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+
+
+def test_open_with_another_key(db: Database, db_path: Path) -> None:
+    with db.write():
+        db.set_meta("vault_id", "v1")
+    db.close()
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseKeyError):
+        open_database(db_path, OTHER_KEY)
+    assert db_path.read_bytes() == before
+    open_database(db_path, KEY).close()  # still fine with the right key
+
+
+def test_newer_schema_refused(db: Database, db_path: Path) -> None:
+    db.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    db.close()
+    with pytest.raises(SchemaError, match="upgrade"):
+        open_database(db_path, KEY)
+    # Never downgraded.
+    raw = sqlcipher3.connect(str(db_path))
+    raw.execute(f"PRAGMA key = \"x'{KEY.hex()}'\"")
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 5
+    raw.close()
+
+
+def test_create_over_existing_file(db: Database, db_path: Path) -> None:
+    db.close()
+    before = db_path.read_bytes()
+    with pytest.raises(FileExistsError):
+        create_database(db_path, KEY)
+    assert db_path.read_bytes() == before
+
+
+def test_create_over_existing_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    path.touch()
+    with pytest.raises(FileExistsError):
+        create_database(path, KEY)
+    assert path.stat().st_size == 0
+
+
+def test_open_missing_path_does_not_create(tmp_path: Path) -> None:
+    folder = tmp_path / "vault"
+    folder.mkdir()
+    path = folder / "memory.db"
+    with pytest.raises(DatabaseDamagedError):
+        open_database(path, KEY)
+    assert not path.exists()
+    assert list(folder.iterdir()) == []
+
+
+def test_open_empty_file_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    path.touch()
+    with pytest.raises(DatabaseDamagedError):
+        open_database(path, KEY)
+    assert path.stat().st_size == 0
+
+
+@pytest.fixture
+def padded(db: Database, db_path: Path) -> bytes:
+    """A closed database of many pages; returns its bytes."""
+    with db.write() as conn:
+        doc = add_document(conn)
+        for i in range(200):
+            add_episode(conn, doc, f"padding episode number {i} " + "x" * 500)
+    db.close()
+    data = db_path.read_bytes()
+    assert len(data) > 8 * 4096
+    assert not db_path.with_name(db_path.name + "-wal").exists()
+    return data
+
+
+def test_open_partial_page_file_is_damaged(padded: bytes, db_path: Path) -> None:
+    db_path.write_bytes(padded[:-100])  # not a whole number of pages
+    with pytest.raises(DatabaseDamagedError):
+        open_database(db_path, KEY)
+    assert db_path.stat().st_size == len(padded) - 100
+
+
+@pytest.mark.parametrize("pages_kept", [1, 4, "half", "all-but-one"])
+def test_open_truncated_file_fails_closed(
+    padded: bytes, db_path: Path, pages_kept: int | str
+) -> None:
+    total = len(padded) // 4096
+    keep = {"half": total // 2, "all-but-one": total - 1}.get(pages_kept, pages_kept)
+    db_path.write_bytes(padded[: int(keep) * 4096])
+    with pytest.raises(StoreError):
+        open_database(db_path, KEY)
+    assert db_path.stat().st_size == int(keep) * 4096
+
+
+def test_open_page_truncated_file_is_damaged_not_wrong_key(
+    padded: bytes, db_path: Path
+) -> None:
+    db_path.write_bytes(padded[: len(padded) - 4096])  # whole pages, last one missing
+    with pytest.raises(DatabaseDamagedError):
+        open_database(db_path, KEY)
+
+
+# -- full-text search ---------------------------------------------------------------
+
+
+def test_fts_follows_inserts_and_deletes(db: Database) -> None:
+    with db.write() as conn:
+        doc = add_document(conn)
+        walk = add_episode(conn, doc, "We were walking along the harbour at dusk", "Evening")
+        other = add_episode(conn, doc, "Bought bread and cheese", "Shopping")
+    assert fts(db, "harbour") == [walk]
+    assert fts(db, "walk") == [walk]  # porter stemming
+    assert fts(db, "title:shopping") == [other]
+    assert fts(db, "cheese OR dusk") == [walk, other]
+    with db.write() as conn:
+        conn.execute("DELETE FROM episodes WHERE id = ?", (walk,))
+    assert fts(db, "harbour") == []
+    assert fts(db, "evening") == []
+    assert fts(db, "cheese") == [other]
+
+
+def test_fts_diacritics(db: Database) -> None:
+    with db.write() as conn:
+        doc = add_document(conn)
+        ep = add_episode(conn, doc, "Coffee at the café in Zürich")
+    assert fts(db, "cafe") == [ep]
+    assert fts(db, "zurich") == [ep]
+
+
+# -- cascades and the vector log ----------------------------------------------------
+
+
+def test_vector_insert_logs_add(db: Database) -> None:
+    with db.write() as conn:
+        doc = add_document(conn)
+        ep = add_episode(conn, doc, "one")
+    assert log_rows(db) == []
+    with db.write() as conn:
+        add_vector(conn, ep)
+    assert log_rows(db) == [(ep, "add")]
+
+
+def test_episode_delete_cascades_to_vector_and_logs(db: Database) -> None:
+    with db.write() as conn:
+        doc = add_document(conn)
+        keep = add_episode(conn, doc, "keep")
+        gone = add_episode(conn, doc, "gone")
+        add_vector(conn, keep)
+        add_vector(conn, gone)
+    with db.write() as conn:
+        conn.execute("DELETE FROM episodes WHERE id = ?", (gone,))
+    vectors = [r[0] for r in db.conn.execute("SELECT episode_id FROM vectors")]
+    assert vectors == [keep]
+    assert log_rows(db) == [(keep, "add"), (gone, "add"), (gone, "delete")]
+
+
+def test_document_delete_cascades_through_episodes(db: Database) -> None:
+    with db.write() as conn:
+        doc = add_document(conn)
+        eps = [add_episode(conn, doc, f"episode {i}") for i in range(3)]
+        for ep in eps:
+            add_vector(conn, ep)
+    with db.write() as conn:
+        conn.execute("DELETE FROM documents WHERE id = ?", (doc,))
+    assert db.conn.execute("SELECT count(*) FROM episodes").fetchone()[0] == 0
+    assert db.conn.execute("SELECT count(*) FROM vectors").fetchone()[0] == 0
+    deletes = sorted(ep for ep, op in log_rows(db) if op == "delete")
+    assert deletes == eps
+    assert fts(db, "episode") == []
+
+
+def test_foreign_keys_enforced(db: Database) -> None:
+    with pytest.raises(sqlcipher3.IntegrityError), db.write() as conn:
+        add_episode(conn, 12345, "orphan")
+    with pytest.raises(sqlcipher3.IntegrityError), db.write() as conn:
+        add_vector(conn, 999)
+    assert log_rows(db) == []
+
+
+def test_vector_log_seq_never_reused(db: Database) -> None:
+    with db.write() as conn:
+        doc = add_document(conn)
+        ep = add_episode(conn, doc, "x")
+        add_vector(conn, ep)
+    top = db.conn.execute("SELECT max(seq) FROM vector_log").fetchone()[0]
+    with db.write() as conn:
+        conn.execute("DELETE FROM vector_log")
+        conn.execute("DELETE FROM vectors")
+    seqs = [r[0] for r in db.conn.execute("SELECT seq FROM vector_log")]
+    assert seqs and min(seqs) > top  # AUTOINCREMENT: a pruned log keeps counting up
+
+
+# -- concurrent writers -------------------------------------------------------------
+
+WORKERS = 3
+TRANSACTIONS = 200
+
+
+def _writer(path: str, key: bytes, worker: int, barrier: object, results: object) -> None:
+    errors: list[str] = []
+    done = 0
+    db = open_database(Path(path), key)
+    try:
+        barrier.wait()  # type: ignore[attr-defined]
+        for i in range(TRANSACTIONS):
+            try:
+                with db.write() as conn:
+                    # read, then write: a deferred BEGIN would fail here with "locked"
+                    conn.execute("SELECT count(*) FROM meta").fetchone()
+                    conn.execute(
+                        "INSERT INTO meta(key, value) VALUES (?, ?)", (f"w{worker}-{i}", str(i))
+                    )
+                done += 1
+            except Exception as exc:  # noqa: BLE001 - reported to the parent
+                errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        db.close()
+        results.put((worker, done, errors))  # type: ignore[attr-defined]
+
+
+def test_concurrent_writers_never_see_locked(db: Database, db_path: Path) -> None:
+    db.close()
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(WORKERS)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_writer, args=(str(db_path), KEY, w, barrier, results))
+        for w in range(WORKERS)
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    errors = [e for _, _, errs in outcomes for e in errs]
+    assert not [e for e in errors if "locked" in e], errors
+    assert errors == []
+    assert sorted(done for _, done, _ in outcomes) == [TRANSACTIONS] * WORKERS
+
+    reopened = open_database(db_path, KEY)
+    try:
+        keys = {r[0] for r in reopened.conn.execute("SELECT key FROM meta")}
+        expected = {f"w{w}-{i}" for w in range(WORKERS) for i in range(TRANSACTIONS)}
+        assert keys == expected
+    finally:
+        reopened.close()

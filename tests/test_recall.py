@@ -1,0 +1,112 @@
+"""Recall finds the right note for paraphrased and exact questions; date filters hold."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assistant.ingest import ingest
+from assistant.memory import Memory
+from assistant.recall import fts_query, fuse, query_terms, recall, snippet, time_bounds
+from tests.conftest import FIXTURES
+
+NOTES = FIXTURES / "recall_notes"
+
+# (question, file expected at rank 1). Most are paraphrases: keyword overlap alone
+# is weak, so these also exercise the dense side of the fusion.
+QUESTIONS = [
+    ("when did I plan the Lisbon trip", "lisbon-trip.md"),
+    ("what time does Ana's plane land", "lisbon-trip.md"),
+    ("LH1166", "lisbon-trip.md"),
+    ("when is my appointment to fix the tooth", "dentist.md"),
+    ("how do I bake bread with a starter", "sourdough.md"),
+    ("how far should I run on sunday", "running.md"),
+    ("how much did the brake repair cost", "car.md"),
+    ("which novels are on my reading list", "books.md"),
+    ("what herbs did I plant on the balcony", "garden.md"),
+    ("did I get promoted at work", "work-promotion.md"),
+    ("my sister moving house", "2024-06-01.md"),
+    ("grilled fish at the river with a friend", "2023-07-15.txt"),
+    ("wifi name for visitors", "home-network.md"),
+]
+
+
+@pytest.fixture
+def filled(memory: Memory) -> Memory:
+    summary = ingest(memory, [NOTES])
+    assert summary.failed == []
+    return memory
+
+
+def test_fixture_questions_rank_the_right_note_first(filled: Memory) -> None:
+    misses = []
+    for question, expected in QUESTIONS:
+        hits = recall(filled, question, k=5)
+        names = [Path(h.document).name for h in hits]
+        if not names or names[0] != expected:
+            misses.append((question, expected, names))
+    assert misses == []
+
+
+def test_results_carry_date_source_and_text(filled: Memory) -> None:
+    hit = recall(filled, "LH1166", k=1)[0]
+    assert hit.time.startswith("2024-02-10")
+    assert hit.title == "Lisbon trip > Flights"
+    assert hit.source_ref.startswith(str((NOTES / "lisbon-trip.md").resolve()) + "#")
+    assert "LH1166" in hit.text
+    assert hit.keyword_rank == 1
+    assert set(hit.as_json()) >= {"id", "score", "date", "source_ref", "text"}
+
+
+def test_k_limits_results(filled: Memory) -> None:
+    assert len(recall(filled, "notes about my life", k=3)) == 3
+    assert len(recall(filled, "notes about my life", k=50)) <= 50
+
+
+def test_since_until_filter_by_whole_days(filled: Memory) -> None:
+    hits = recall(filled, "trip flights Lisbon", k=20, since=date(2024, 3, 1))
+    assert hits and all(h.time[:10] >= "2024-03-01" for h in hits)
+    assert not any(Path(h.document).name == "lisbon-trip.md" for h in hits)
+
+    hits = recall(filled, "anything", k=20, since=date(2024, 2, 10), until=date(2024, 2, 10))
+    assert {Path(h.document).name for h in hits} == {"lisbon-trip.md"}
+
+    hits = recall(filled, "dentist", k=20, until=date(2023, 12, 31))
+    assert hits and all(h.time[:10] <= "2023-12-31" for h in hits)
+
+
+def test_empty_memory_returns_nothing(memory: Memory) -> None:
+    assert recall(memory, "anything at all", k=5) == []
+
+
+def test_query_syntax_is_data_not_fts_operators(filled: Memory) -> None:
+    # FTS5 operators and quotes in user text must not raise or change meaning.
+    for nasty in ['"unbalanced', "NEAR(a b)", "title:Lisbon", "a AND OR NOT", "*", "-"]:
+        recall(filled, nasty, k=3)
+
+
+def test_query_terms_and_fts_query() -> None:
+    assert query_terms("When is Ana's flight?") == ["ana", "s", "flight"]
+    assert query_terms("the and of") == ["the", "and", "of"]  # all stopwords: keep them
+    assert fts_query(['say "hi"']) == '"say ""hi"""'
+
+
+def test_fuse_rewards_agreement() -> None:
+    fused = fuse([[1, 2, 3], [3, 4]])
+    scores = dict(fused)
+    assert scores[3] > scores[1] > scores[2] == scores[4]
+    assert [i for i, _ in fused] == [3, 1, 2, 4]  # ties keep first-seen order
+
+
+def test_time_bounds_cover_whole_days() -> None:
+    lo, hi = time_bounds(date(2024, 1, 1), date(2024, 1, 1))
+    assert lo is not None and hi is not None and hi - lo == 86400
+
+
+def test_snippet_centres_on_matches() -> None:
+    text = "filler " * 100 + "the flight lands at 14:35 " + "filler " * 100
+    window, marks = snippet(text, ["flight"], width=80)
+    assert "flight lands" in window
+    assert [window[a:b] for a, b in marks] == ["flight"]
