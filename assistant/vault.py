@@ -99,8 +99,21 @@ def _wrap_for_this_machine(
     if len(passphrase) < MIN_PASSPHRASE:
         raise VaultError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
     kf.wrap_with_passphrase(master, passphrase)
-    kf.wrappers.pop("keyring", None)
+    _forget_keyring_entry(kf.wrappers.pop("keyring", None))
     return "passphrase", reason
+
+
+def _forget_keyring_entry(entry: dict[str, Any] | None) -> None:
+    """Best effort: a secret that no longer wraps anything should not linger."""
+    if entry is None:
+        return
+    choice = choose_active()
+    if choice.backend is None:
+        return
+    try:
+        choice.backend.delete_password(entry.get("service", KEYRING_SERVICE), entry["username"])
+    except Exception as exc:  # already gone, or the keyring is unreachable here
+        log.info("old keyring entry not removed: %s", exc)
 
 
 def create_vault(paths: Paths, secrets: Secrets, mode: str = "auto") -> InitResult:
@@ -152,7 +165,18 @@ def _keyring_secret(kf: KeyFile) -> bytes | None:
             f"this vault's key is kept in the OS keyring, which is not usable here "
             f"({choice.reason}); unlock with `me unlock --recovery`"
         )
-    stored = choice.backend.get_password(entry.get("service", KEYRING_SERVICE), entry["username"])
+    try:
+        stored = choice.backend.get_password(
+            entry.get("service", KEYRING_SERVICE), entry["username"]
+        )
+    except Exception as exc:  # locked collection, dismissed prompt, D-Bus failure
+        if "passphrase" in kf.wrappers:
+            log.warning("the keyring could not be read (%s); asking for the passphrase", exc)
+            return None
+        raise KeyringError(
+            f"the OS keyring could not be read ({exc}); unlock it and try again, "
+            "or unlock with `me unlock --recovery`. Nothing was changed."
+        ) from exc
     if stored is None:
         raise KeyringError(
             f"the keyring has no entry for this vault ({entry['username']}); "

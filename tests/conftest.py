@@ -31,8 +31,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SECONDSELF_HOME", str(home))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("SECONDSELF_PASSPHRASE", raising=False)
-    # The keyring is opt-in per test (see tests/test_keyring.py).
+    # The keyring is opt-in per test (see tests/test_keyring.py); keyring caches its
+    # backend per process, so drop the cache for the environment to take effect.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    import keyring.core
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     return home
 
 

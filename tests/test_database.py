@@ -46,8 +46,13 @@ def add_document(conn: sqlcipher3.Connection, ref: str = "/notes/a.md") -> int:
     return int(cur.lastrowid)
 
 
-def add_episode(conn: sqlcipher3.Connection, document_id: int, text: str,
-                title: str | None = None, content_hash: str | None = None) -> int:
+def add_episode(
+    conn: sqlcipher3.Connection,
+    document_id: int,
+    text: str,
+    title: str | None = None,
+    content_hash: str | None = None,
+) -> int:
     cur = conn.execute(
         "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
         "author, content_hash, connector, ingested_at) "
@@ -92,8 +97,15 @@ def test_create_then_open_with_same_key(db_path: Path) -> None:
         assert opened.get_meta("vault_id") == "v1"
         assert opened.get_meta("missing") is None
         tables = {r[0] for r in opened.conn.execute("SELECT name FROM sqlite_master")}
-        assert {"meta", "sources", "documents", "episodes", "episodes_fts", "vectors",
-                "vector_log"} <= tables
+        assert {
+            "meta",
+            "sources",
+            "documents",
+            "episodes",
+            "episodes_fts",
+            "vectors",
+            "vector_log",
+        } <= tables
     finally:
         opened.close()
 
@@ -262,9 +274,7 @@ def test_open_truncated_file_fails_closed(
     assert db_path.stat().st_size == int(keep) * 4096
 
 
-def test_open_page_truncated_file_is_damaged_not_wrong_key(
-    padded: bytes, db_path: Path
-) -> None:
+def test_open_page_truncated_file_is_damaged_not_wrong_key(padded: bytes, db_path: Path) -> None:
     db_path.write_bytes(padded[: len(padded) - 4096])  # whole pages, last one missing
     with pytest.raises(DatabaseDamagedError):
         open_database(db_path, KEY)

@@ -96,13 +96,16 @@ def test_round_trip(size: int) -> None:
     assert unseal(blob, chunk=SEGMENT + 3) == data
 
 
-@pytest.mark.parametrize(("size", "count", "last_plain"), [
-    (0, 1, 0),
-    (1, 1, 1),
-    (MIB, 1, MIB),  # exactly one segment: it is the flagged last one
-    (MIB + 1, 2, 1),
-    (3 * MIB + MIB // 2, 4, MIB // 2),
-])
+@pytest.mark.parametrize(
+    ("size", "count", "last_plain"),
+    [
+        (0, 1, 0),
+        (1, 1, 1),
+        (MIB, 1, MIB),  # exactly one segment: it is the flagged last one
+        (MIB + 1, 2, 1),
+        (3 * MIB + MIB // 2, 4, MIB // 2),
+    ],
+)
 def test_segment_layout(size: int, count: int, last_plain: int) -> None:
     segs = segments(seal(random_bytes(size)))
     assert len(segs) == count
@@ -178,7 +181,7 @@ def test_every_segment_length_byte_is_checked(big: tuple[bytes, bytes]) -> None:
 
 def test_segment_length_of_empty_last_segment_is_checked() -> None:
     blob = seal(b"")
-    (offset, size), = segments(blob)
+    ((offset, size),) = segments(blob)
     assert size == TAG
     for index in range(offset, offset + 4):
         assert_rejected(flip(blob, index))
@@ -189,8 +192,13 @@ def test_ciphertext_bytes_are_authenticated(big: tuple[bytes, bytes]) -> None:
     for offset, size in segments(blob):
         body = offset + 4
         # first byte, a middle byte, last ciphertext byte, and bytes of the tag
-        for index in (body, body + size // 2, body + size - TAG - 1, body + size - TAG,
-                      body + size - 1):
+        for index in (
+            body,
+            body + size // 2,
+            body + size - TAG - 1,
+            body + size - TAG,
+            body + size - 1,
+        ):
             assert_rejected(flip(blob, index))
 
 
@@ -207,9 +215,20 @@ def test_small_ciphertext_flips() -> None:
 def test_truncation_anywhere(big: tuple[bytes, bytes]) -> None:
     _, blob = big
     segs = segments(blob)
-    cuts = {0, 5, len(MAGIC), len(MAGIC) + PREFIX + 2, header_end(blob) - 1, header_end(blob),
-            header_end(blob) + 2, header_end(blob) + 4, header_end(blob) + 100,
-            len(blob) - 1, len(blob) - TAG, len(blob) // 2}
+    cuts = {
+        0,
+        5,
+        len(MAGIC),
+        len(MAGIC) + PREFIX + 2,
+        header_end(blob) - 1,
+        header_end(blob),
+        header_end(blob) + 2,
+        header_end(blob) + 4,
+        header_end(blob) + 100,
+        len(blob) - 1,
+        len(blob) - TAG,
+        len(blob) // 2,
+    }
     for offset, _ in segs:
         cuts |= {offset, offset + 1, offset + 4, offset + 5}
     for cut in sorted(cuts):

@@ -134,8 +134,9 @@ def raw_log_seqs(vault: Paths, keys: VaultKeys) -> list[int]:
         db.close()
 
 
-def sealed(vault: Paths, keys: VaultKeys, open_memory: Opener, n: int = 40,
-           seed: int = 1) -> tuple[list[int], np.ndarray]:
+def sealed(
+    vault: Paths, keys: VaultKeys, open_memory: Opener, n: int = 40, seed: int = 1
+) -> tuple[list[int], np.ndarray]:
     """A vault whose index holds `n` vectors and has been sealed and closed."""
     mem = open_memory()
     vecs = unit_vectors(n, seed)
@@ -413,8 +414,9 @@ def test_damaged_snapshot_is_rebuilt(open_memory: Opener, vault: Paths, keys: Va
     assert_top_hits(mem, ids, vecs)
 
 
-def _sealed_multi_segment(vault: Paths, keys: VaultKeys, open_memory: Opener
-                          ) -> tuple[list[int], np.ndarray, bytes]:
+def _sealed_multi_segment(
+    vault: Paths, keys: VaultKeys, open_memory: Opener
+) -> tuple[list[int], np.ndarray, bytes]:
     """A sealed index big enough for several 1 MiB segments."""
     ids, vecs = sealed(vault, keys, open_memory, n=800, seed=31)
     blob = vault.snapshot.read_bytes()
@@ -594,12 +596,11 @@ def test_time_filters(open_memory: Opener) -> None:
     assert all(ids.index(i) in range(10, 20) for i, _ in few)
 
 
-def test_time_filters_survive_restore(
-    open_memory: Opener, vault: Paths, keys: VaultKeys
-) -> None:
+def test_time_filters_survive_restore(open_memory: Opener, vault: Paths, keys: VaultKeys) -> None:
     ids, vecs = sealed(vault, keys, open_memory, n=20)
     mem = open_memory()
     assert mem.index_report.how == "restored"
-    got = sorted(i for i, _ in mem.index.query(vecs[0], 20, since=BASE + 5 * DAY,
-                                               until=BASE + 8 * DAY))
+    got = sorted(
+        i for i, _ in mem.index.query(vecs[0], 20, since=BASE + 5 * DAY, until=BASE + 8 * DAY)
+    )
     assert got == ids[5:8]
