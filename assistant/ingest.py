@@ -122,6 +122,7 @@ class Ingestor:
         if missing:
             raise IngestError(f"no such file or folder: {', '.join(missing)}")
         connectors = available_connectors() if connectors is None else connectors
+        self.model = self.memory.embedder.name  # refuses a model other than the vault's
         for root, path, connector in discover([r.resolve() for r in roots], connectors):
             if connector is None:
                 self._done(FileOutcome(path, "failed", reason=f"no connector reads {path.name}"))
@@ -149,32 +150,20 @@ class Ingestor:
     def _visit(self, source_id: int, path: Path, connector: Connector) -> None:
         try:
             info = path.stat()
-            if info.st_size > connector.max_file_bytes:
-                raise ConnectorError(
-                    f"file is {info.st_size} bytes; {connector.name} reads at most "
-                    f"{connector.max_file_bytes}"
-                )
-            row = self.db.conn.execute(
-                "SELECT id, content_hash, size, mtime FROM documents WHERE ref = ?",
-                (str(path),),
-            ).fetchone()
-            if row and row[2] == info.st_size and row[3] == info.st_mtime:
-                self._done(FileOutcome(path, "unchanged"))
-                return
-            data = path.read_bytes()
-            mtime = datetime.fromtimestamp(info.st_mtime, UTC).astimezone()
-            items = connector.parse(path, data, mtime)
-        except ConnectorError as exc:
-            self._done(FileOutcome(path, "failed", reason=str(exc)))
-            return
         except OSError as exc:
             self._done(FileOutcome(path, "failed", reason=f"cannot read: {exc.strerror or exc}"))
             return
-        except Exception as exc:  # a connector bug must not stop the batch
-            log.exception("connector %s crashed on %s", connector.name, path)
-            self._done(FileOutcome(path, "failed", reason=f"{connector.name} failed: {exc!r}"))
+        row = self.db.conn.execute(
+            "SELECT id, content_hash, size, mtime FROM documents WHERE ref = ?", (str(path),)
+        ).fetchone()
+        if row and row[2] == info.st_size and row[3] == info.st_mtime:
+            self._done(FileOutcome(path, "unchanged"))
             return
-        items = _unique(items)
+        parsed = self._parse(path, connector, info.st_size, info.st_mtime)
+        if isinstance(parsed, FileOutcome):
+            self._done(parsed)
+            return
+        items = _unique(parsed)
         doc_hash = document_hash(items)
         if row and row[1] == doc_hash:
             with self.db.write() as conn:  # touched but identical: remember the new mtime
@@ -201,11 +190,32 @@ class Ingestor:
         if self._batch_new >= EMBED_BATCH:
             self._flush()
 
+    @staticmethod
+    def _parse(
+        path: Path, connector: Connector, size: int, mtime: float
+    ) -> list[Item] | FileOutcome:
+        """The file's items, or a failed outcome saying why it could not be read."""
+        if size > connector.max_file_bytes:
+            reason = (
+                f"file is {size} bytes; {connector.name} reads at most {connector.max_file_bytes}"
+            )
+            return FileOutcome(path, "failed", reason=reason)
+        try:
+            data = path.read_bytes()
+            return connector.parse(path, data, datetime.fromtimestamp(mtime, UTC).astimezone())
+        except ConnectorError as exc:
+            return FileOutcome(path, "failed", reason=str(exc))
+        except OSError as exc:
+            return FileOutcome(path, "failed", reason=f"cannot read: {exc.strerror or exc}")
+        except Exception as exc:  # a connector bug must not stop the batch
+            log.exception("connector %s crashed on %s", connector.name, path)
+            return FileOutcome(path, "failed", reason=f"{connector.name} failed: {exc!r}")
+
     def _reusable_vectors(self, document_id: int) -> dict[str, bytes]:
         rows = self.db.conn.execute(
             "SELECT e.content_hash, v.vector FROM episodes e JOIN vectors v "
             "ON v.episode_id = e.id WHERE e.document_id = ? AND v.model = ?",
-            (document_id, self.memory.embedder.name),
+            (document_id, self.model),
         ).fetchall()
         return {h: v for h, v in rows}
 
@@ -290,7 +300,7 @@ class Ingestor:
             vector = vectors.get(item.content_hash) or pending.reused[item.content_hash]
             conn.execute(
                 "INSERT INTO vectors(episode_id, model, dim, vector) VALUES (?, ?, ?, ?)",
-                (eid, self.memory.embedder.name, len(vector) // 4, vector),
+                (eid, self.model, len(vector) // 4, vector),
             )
             added += 1
         self.summary.chunks_added += added

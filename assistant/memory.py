@@ -18,7 +18,7 @@ from typing import IO
 
 from assistant.config import Config
 from assistant.embedder import Embedder
-from assistant.errors import KeyFileError
+from assistant.errors import KeyFileError, ModelError
 from assistant.keys import VaultKeys
 from assistant.paths import Paths, ensure_private
 from assistant.vault import Secrets, unlock
@@ -119,7 +119,18 @@ class Memory:
 
     @property
     def embedder(self) -> Embedder:
+        """The configured model, refused if the stored vectors came from another one."""
         if self._embedder is None:
+            wanted = self.config.embedding.model
+            row = self.db.conn.execute(
+                "SELECT model FROM vectors WHERE model != ? LIMIT 1", (wanted,)
+            ).fetchone()
+            if row is not None:
+                raise ModelError(
+                    f"this vault's vectors were made with {row[0]!r} but the embedding model "
+                    f"setting is {wanted!r}; vectors of different models cannot be mixed. "
+                    f"Set [embedding] model back to {row[0]!r}."
+                )
             self._embedder = Embedder(self.config.embedding)
         return self._embedder
 

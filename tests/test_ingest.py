@@ -171,3 +171,42 @@ def test_survives_close_and_reopen(memory: Memory, folder: Path, secrets) -> Non
     finally:
         again.close()
     memory.close = lambda: None  # type: ignore[method-assign]  # already closed above
+
+
+def test_changing_the_model_setting_is_refused_clearly(
+    memory: Memory, folder: Path, secrets, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from assistant import config as config_mod
+    from assistant.errors import ModelError
+
+    ingest(memory, [folder])
+    memory.close()
+    monkeypatch.setenv("SECONDSELF_EMBEDDING_MODEL", "sentence-transformers/other-model")
+    other = Memory.open(memory.paths, config_mod.load(memory.paths.config_file), secrets)
+    try:
+        with pytest.raises(ModelError, match="packaged:all-MiniLM-L6-v2"):
+            ingest(other, [folder])
+        assert count(other, "episodes") == 4  # nothing lost or changed
+    finally:
+        other.close()
+    memory.close = lambda: None  # type: ignore[method-assign]  # already closed above
+
+
+def test_a_crashing_connector_fails_only_its_file(memory: Memory, folder: Path) -> None:
+    from datetime import datetime
+
+    from assistant.ingest import Ingestor
+    from connectors import Item
+    from connectors.markdown import MarkdownConnector
+
+    class Fragile(MarkdownConnector):
+        def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:
+            if path.name == "a.md":
+                raise ZeroDivisionError("bug in a plugin")
+            return super().parse(path, data, mtime)
+
+    result = Ingestor(memory).run([folder], connectors=[Fragile()])
+    assert [(f.path.name, "ZeroDivisionError" in f.reason) for f in result.failed] == [
+        ("a.md", True)
+    ]
+    assert result.added == 1  # the other Markdown note

@@ -54,10 +54,10 @@ def status(as_json: bool) -> None:
             "snapshot": _size(p.snapshot),
         }
         with open_memory(p, current_config(p)) as memory:
-            q = memory.db.conn.execute
+            tables = memory.db.db  # sqlite-utils view of the same connection
             info["counts"] = {
-                table: q(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("sources", "documents", "episodes", "vectors")
+                name: tables.table(name).count
+                for name in ("sources", "documents", "episodes", "vectors")
             }
             info["index"] = {
                 "state": memory.index_report.how,
