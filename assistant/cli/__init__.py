@@ -11,6 +11,7 @@ import os
 import sys
 
 import click
+import sqlcipher3
 
 from assistant import __version__
 from assistant.cli.common import fail
@@ -52,6 +53,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except USER_ERRORS as exc:
         fail(str(exc))
+    except sqlcipher3.Error as exc:  # e.g. "database or disk is full"
+        fail(f"the database refused a change ({exc}); the transaction was rolled back")
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing half-written was kept.", err=True)
         sys.exit(130)
