@@ -110,3 +110,31 @@ def test_snippet_centres_on_matches() -> None:
     window, marks = snippet(text, ["flight"], width=80)
     assert "flight lands" in window
     assert [window[a:b] for a, b in marks] == ["flight"]
+
+
+@pytest.mark.parametrize(
+    ("exact_limit", "wide_limit", "widen"),
+    [(10_000, 3000, 20), (0, 3000, 20), (0, 1, 1)],
+    ids=["exact scoring", "wide unfiltered search", "chroma filter fallback"],
+)
+def test_every_date_filter_strategy_gives_the_same_ranking(
+    filled: Memory,
+    monkeypatch: pytest.MonkeyPatch,
+    exact_limit: int,
+    wide_limit: int,
+    widen: int,
+) -> None:
+    """Large memories take other paths than this small one; they must agree with it."""
+    import assistant.recall as recall_mod
+
+    monkeypatch.setattr(recall_mod, "EXACT_LIMIT", exact_limit)
+    monkeypatch.setattr(recall_mod, "WIDE_LIMIT", wide_limit)
+    monkeypatch.setattr(recall_mod, "WIDEN", widen)
+    within = recall_mod.TimeRange.of(filled, *time_bounds(date(2024, 1, 1), date(2024, 4, 30)))
+    dense = recall_mod.dense_ranking(filled, "doctor appointment for my teeth", 3, within)
+    keyword = recall_mod.keyword_ranking(filled, "trip garden dentist flights", 3, within)
+    names = [Path(h.document).name for h in recall_mod.load_hits(filled, [(dense[0], 1.0)])]
+    assert names == ["dentist.md"]
+    assert all(i in within.ids for i in dense + keyword)
+    assert len(keyword) == 3
+    assert len(dense) == 3
