@@ -39,6 +39,14 @@ class RecallSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    # Seconds one file may take to parse before it is skipped as hostile or broken.
+    parse_timeout: float = 60.0
+    # Address-space limit of the parse worker, per file, in MiB.
+    parse_memory_mib: int = 1536
+
+
+@dataclass(frozen=True)
 class VaultSettings:
     # Seconds to wait for another process holding the vault before giving up.
     lock_timeout: float = 30.0
@@ -48,6 +56,7 @@ class VaultSettings:
 class Config:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     recall: RecallSettings = field(default_factory=RecallSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     vault: VaultSettings = field(default_factory=VaultSettings)
 
 

@@ -1,28 +1,37 @@
-"""Read files through connectors and store them: chunk, dedupe, embed, write.
+"""Read files through connectors and store them: parse, dedupe, embed, write.
 
-Ingest is cheap and model-free apart from the embedding. Each file is written in
-its own savepoint inside a batch transaction, so a file is either fully stored or
-not at all, and one bad file never stops the batch. Re-running on unchanged files
-adds nothing: files are compared by size and mtime first, then by content hash.
+Ingest is cheap and model-free apart from the embedding. Files are parsed in a
+sandboxed worker process. Each file is written in its own savepoint inside a batch
+transaction, together with the per-file state (size, mtime, content hash) that
+says it is stored, so a crash can never mark a file as synced that is not, and one
+bad file never stops the batch. Re-running on unchanged files adds nothing.
+
+Rules (also in the README): a changed note replaces its old chunks; a note that is
+gone from its folder takes its chunks with it; chat and mail exports only ever add
+messages, so a re-export adds just the new ones and nothing is forgotten because a
+later export lacks it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 
 import numpy as np
-import sqlcipher3
 
+from assistant.discovery import discover
+from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
 from assistant.errors import IngestError
+from assistant.identity import Identity
 from assistant.memory import Memory
-from connectors import Connector, ConnectorError, Item, available_connectors, connector_for
+from connectors import Connector, ConnectorError, Item, available_connectors
+from connectors.registry import connector_named
+from connectors.sandbox import InProcessParser, ParseSandbox
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +41,7 @@ EMBED_BATCH = 256  # new chunks gathered before one embedding call and one trans
 @dataclass
 class FileOutcome:
     path: Path
-    status: str  # added | updated | unchanged | failed
+    status: str  # added | updated | unchanged | removed | failed
     chunks: int = 0
     reason: str = ""
 
@@ -42,8 +51,8 @@ class IngestSummary:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0  # files gone from their folder whose chunks were removed
     failed: list[FileOutcome] = field(default_factory=list)
-    skipped: int = 0  # files in folders that no connector reads
     chunks_added: int = 0
     chunks_removed: int = 0
 
@@ -53,24 +62,16 @@ class IngestSummary:
         else:
             setattr(self, outcome.status, getattr(self, outcome.status) + 1)
 
-
-@dataclass
-class _Pending:
-    """A parsed file waiting for its new chunks to be embedded and written."""
-
-    path: Path
-    connector: Connector
-    items: list[Item]
-    doc_hash: str
-    size: int
-    mtime: float
-    source_id: int
-    document_id: int | None
-    reused: dict[str, bytes]  # content hash -> vector of an old chunk that is kept
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    def as_json(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": [{"path": str(f.path), "reason": f.reason} for f in self.failed],
+            "chunks_added": self.chunks_added,
+            "chunks_removed": self.chunks_removed,
+        }
 
 
 def document_hash(items: Iterable[Item]) -> str:
@@ -85,68 +86,124 @@ def embed_text(item: Item) -> str:
     return f"{item.title}\n{item.text}" if item.title else item.text
 
 
-def discover(
-    roots: list[Path], connectors: list[Connector]
-) -> Iterator[tuple[Path, Path, Connector | None]]:
-    """(root, file, connector) for every file under the roots, hidden folders skipped."""
-    ignored = set().union(*(c.ignored_dirs for c in connectors)) if connectors else set()
-    for root in roots:
-        if root.is_file():
-            yield root, root, connector_for(root, connectors)
-            continue
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ignored)
-            for name in sorted(files):
-                if name.startswith("."):
-                    continue
-                path = Path(folder) / name
-                connector = connector_for(path, connectors)
-                if connector is not None:
-                    yield root, path, connector
-
-
 class Ingestor:
-    """One ingest run over a memory; `run` returns the summary."""
+    """Ingest runs over one open memory. Use as a context manager (it owns a worker)."""
 
-    def __init__(self, memory: Memory, on_file: Callable[[FileOutcome], None] | None = None):
+    def __init__(
+        self,
+        memory: Memory,
+        on_file: Callable[[FileOutcome], None] | None = None,
+        parser: ParseSandbox | InProcessParser | None = None,
+        connectors: list[Connector] | None = None,
+    ) -> None:
         self.memory = memory
         self.db = memory.db
+        settings = memory.config.ingest
+        self.parser = parser or ParseSandbox(settings.parse_timeout, settings.parse_memory_mib)
+        self.connectors = available_connectors() if connectors is None else connectors
         self.on_file = on_file
+        self.model = memory.embedder.name  # refuses a model other than the vault's
+        self.identity = Identity.load(memory.db)
         self.summary = IngestSummary()
-        self._batch: list[_Pending] = []
+        self._batch: list[ParsedFile] = []
         self._batch_new = 0
-        self._sources: dict[Path, int] = {}
+        self._synced: set[int] = set()
 
-    def run(self, roots: list[Path], connectors: list[Connector] | None = None) -> IngestSummary:
+    # -- entry points ----------------------------------------------------------
+    def ingest(self, roots: list[Path]) -> IngestSummary:
+        """One-shot: read files and folders (they are not added to `me sources`)."""
         missing = [str(r) for r in roots if not r.exists()]
         if missing:
             raise IngestError(f"no such file or folder: {', '.join(missing)}")
-        connectors = available_connectors() if connectors is None else connectors
-        self.model = self.memory.embedder.name  # refuses a model other than the vault's
-        for root, path, connector in discover([r.resolve() for r in roots], connectors):
-            if connector is None:
-                self._done(FileOutcome(path, "failed", reason=f"no connector reads {path.name}"))
-                continue
-            self._visit(self._source_id(root), path, connector)
-        self._flush()
-        self._mark_synced()
+        for root in roots:
+            root = root.resolve()
+            self._walk(root, self._source_for(root), forced=None)
         return self.summary
 
-    # -- per file --------------------------------------------------------------
-    def _source_id(self, root: Path) -> int:
-        if root not in self._sources:
-            with self.db.write() as conn:
-                conn.execute(
-                    "INSERT INTO sources(root, added_at) VALUES (?, ?) "
-                    "ON CONFLICT(root) DO NOTHING",
-                    (str(root), _now()),
-                )
-            row = self.db.conn.execute(
-                "SELECT id FROM sources WHERE root = ?", (str(root),)
-            ).fetchone()
-            self._sources[root] = int(row[0])
-        return self._sources[root]
+    def sync(self, source_id: int) -> IngestSummary:
+        """Bring one registered source up to date; a missing root removes nothing."""
+        row = self.db.conn.execute(
+            "SELECT root, connector FROM sources WHERE id = ?", (source_id,)
+        ).fetchone()
+        if row is None:
+            raise IngestError(f"no source with id {source_id}; see `me sources list`")
+        root = Path(row[0])
+        if not root.exists():
+            reason = "the source is missing (moved, deleted or not mounted); nothing removed"
+            self._done(FileOutcome(root, "failed", reason=reason))
+            return self.summary
+        forced = connector_named(row[1]) if row[1] else None
+        self._walk(root, source_id, forced)
+        return self.summary
 
+    def close(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self.parser.close()
+        if self._synced:
+            with self.db.write() as conn:
+                conn.executemany(
+                    "UPDATE sources SET last_sync_at = ? WHERE id = ?",
+                    [(now_iso(), sid) for sid in sorted(self._synced)],
+                )
+
+    def __enter__(self) -> Ingestor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- walking ---------------------------------------------------------------
+    def _source_for(self, root: Path) -> int:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO sources(root, added_at, listed) VALUES (?, ?, 0) "
+                "ON CONFLICT(root) DO NOTHING",
+                (str(root), now_iso()),
+            )
+        row = self.db.conn.execute("SELECT id FROM sources WHERE root = ?", (str(root),))
+        return int(row.fetchone()[0])
+
+    def _walk(self, root: Path, source_id: int, forced: Connector | None) -> None:
+        seen: set[str] = set()
+        for path, connector in discover(root, self.connectors, forced):
+            seen.add(str(path))
+            if connector is None:
+                self._done(FileOutcome(path, "failed", reason=f"no connector reads {path.name}"))
+            else:
+                self._visit(source_id, path, connector)
+        self._flush()
+        self._remove_vanished(root, seen)
+        self._synced.add(source_id)
+
+    def _remove_vanished(self, root: Path, seen: set[str]) -> None:
+        """Notes gone from a folder that was walked take their chunks with them."""
+        replaceable = {c.name for c in self.connectors if c.history == "replace"}
+        prefix = str(root) + os.sep
+        rows = self.db.conn.execute(
+            "SELECT id, ref, connector FROM documents WHERE ref = ? OR substr(ref, 1, ?) = ?",
+            (str(root), len(prefix), prefix),
+        ).fetchall()
+        gone = [(i, ref) for i, ref, name in rows if ref not in seen and name in replaceable]
+        if not gone:
+            return
+        with self.db.write() as conn:
+            for document_id, ref in gone:
+                chunks = conn.execute(
+                    "SELECT count(*) FROM episodes WHERE document_id = ?", (document_id,)
+                ).fetchone()[0]
+                conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+                self.summary.chunks_removed += chunks
+                self._done(FileOutcome(Path(ref), "removed", chunks=chunks))
+        self.memory.index.replay()
+
+    # -- per file --------------------------------------------------------------
     def _visit(self, source_id: int, path: Path, connector: Connector) -> None:
         try:
             info = path.stat()
@@ -173,41 +230,34 @@ class Ingestor:
                 )
             self._done(FileOutcome(path, "unchanged"))
             return
+        if connector.history == "append":  # only messages no export brought before
+            known = stored_keys(self.db.conn, items)
+            items = [i for i in items if (i.source_ref, i.content_hash) not in known]
         reused = self._reusable_vectors(row[0]) if row else {}
-        pending = _Pending(
-            path,
-            connector,
-            items,
-            doc_hash,
-            info.st_size,
-            info.st_mtime,
-            source_id,
-            row[0] if row else None,
-            reused,
-        )
+        pending = ParsedFile(
+            path, connector, items, doc_hash, info.st_size, info.st_mtime, source_id,
+            row[0] if row else None, reused,
+        )  # fmt: skip
         self._batch.append(pending)
         self._batch_new += sum(1 for i in items if i.content_hash not in reused)
         if self._batch_new >= EMBED_BATCH:
             self._flush()
 
-    @staticmethod
     def _parse(
-        path: Path, connector: Connector, size: int, mtime: float
+        self, path: Path, connector: Connector, size: int, mtime: float
     ) -> list[Item] | FileOutcome:
-        """The file's items, or a failed outcome saying why it could not be read."""
+        """The file's items (parsed in the worker), or a failed outcome saying why."""
         if size > connector.max_file_bytes:
-            reason = (
-                f"file is {size} bytes; {connector.name} reads at most {connector.max_file_bytes}"
-            )
+            limit = connector.max_file_bytes
+            reason = f"file is {size} bytes; {connector.name} reads at most {limit}"
             return FileOutcome(path, "failed", reason=reason)
         try:
-            data = path.read_bytes()
-            return connector.parse(path, data, datetime.fromtimestamp(mtime, UTC).astimezone())
+            return self.parser.parse(connector.name, path, mtime)
         except ConnectorError as exc:
             return FileOutcome(path, "failed", reason=str(exc))
         except OSError as exc:
             return FileOutcome(path, "failed", reason=f"cannot read: {exc.strerror or exc}")
-        except Exception as exc:  # a connector bug must not stop the batch
+        except Exception as exc:  # an in-process connector bug must not stop the batch
             log.exception("connector %s crashed on %s", connector.name, path)
             return FileOutcome(path, "failed", reason=f"{connector.name} failed: {exc!r}")
 
@@ -235,7 +285,11 @@ class Ingestor:
             for pending in batch:
                 conn.execute("SAVEPOINT file")
                 try:
-                    outcome = self._write(conn, pending, vectors)
+                    written = write_file(conn, pending, vectors, self.model, self.identity)
+                    status = "updated" if pending.document_id else "added"
+                    outcome = FileOutcome(pending.path, status, chunks=written.added)
+                    self.summary.chunks_added += written.added
+                    self.summary.chunks_removed += written.removed
                 except Exception as exc:
                     conn.execute("ROLLBACK TO file")
                     log.exception("writing %s failed", pending.path)
@@ -245,104 +299,6 @@ class Ingestor:
         self.memory.index.replay()  # the index follows only what was committed
         for outcome in outcomes:
             self._done(outcome)
-
-    def _write(
-        self, conn: sqlcipher3.Connection, pending: _Pending, vectors: dict[str, bytes]
-    ) -> FileOutcome:
-        now = _now()
-        status = "updated" if pending.document_id else "added"
-        if pending.document_id is None:
-            cur = conn.execute(
-                "INSERT INTO documents(source_id, ref, connector, content_hash, size, mtime, "
-                "ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    pending.source_id,
-                    str(pending.path),
-                    pending.connector.name,
-                    pending.doc_hash,
-                    pending.size,
-                    pending.mtime,
-                    now,
-                    now,
-                ),
-            )
-            document_id = cur.lastrowid
-            assert document_id is not None
-        else:
-            document_id = pending.document_id
-            conn.execute(
-                "UPDATE documents SET content_hash = ?, size = ?, mtime = ?, updated_at = ?, "
-                "connector = ? WHERE id = ?",
-                (
-                    pending.doc_hash,
-                    pending.size,
-                    pending.mtime,
-                    now,
-                    pending.connector.name,
-                    document_id,
-                ),
-            )
-        old = {
-            (ref, h): eid
-            for eid, ref, h in conn.execute(
-                "SELECT id, source_ref, content_hash FROM episodes WHERE document_id = ?",
-                (document_id,),
-            )
-        }
-        keep = {(i.source_ref, i.content_hash) for i in pending.items}
-        gone = [eid for key, eid in old.items() if key not in keep]
-        conn.executemany("DELETE FROM episodes WHERE id = ?", [(e,) for e in gone])
-        added = 0
-        for item in pending.items:
-            if (item.source_ref, item.content_hash) in old:
-                continue
-            eid = self._insert_episode(conn, document_id, pending.connector, item, now)
-            vector = vectors.get(item.content_hash) or pending.reused[item.content_hash]
-            conn.execute(
-                "INSERT INTO vectors(episode_id, model, dim, vector) VALUES (?, ?, ?, ?)",
-                (eid, self.model, len(vector) // 4, vector),
-            )
-            added += 1
-        self.summary.chunks_added += added
-        self.summary.chunks_removed += len(gone)
-        return FileOutcome(pending.path, status, chunks=added)
-
-    @staticmethod
-    def _insert_episode(
-        conn: sqlcipher3.Connection, document_id: int, connector: Connector, item: Item, now: str
-    ) -> int:
-        when = item.time
-        cur = conn.execute(
-            "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
-            "author, conversation, meta, content_hash, connector, trust, ingested_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                document_id,
-                item.source_ref,
-                item.kind,
-                item.text,
-                item.title,
-                when.isoformat(),
-                when.timestamp(),
-                item.author,
-                item.conversation,
-                json.dumps(dict(item.meta), ensure_ascii=False, sort_keys=True),
-                item.content_hash,
-                connector.name,
-                "user_file",
-                now,
-            ),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    def _mark_synced(self) -> None:
-        if self._sources:
-            with self.db.write() as conn:
-                conn.executemany(
-                    "UPDATE sources SET last_sync_at = ? WHERE id = ?",
-                    [(_now(), sid) for sid in self._sources.values()],
-                )
 
     def _done(self, outcome: FileOutcome) -> None:
         self.summary.record(outcome)
@@ -368,4 +324,5 @@ def ingest(
     on_file: Callable[[FileOutcome], None] | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into `memory`; see the module docstring for the rules."""
-    return Ingestor(memory, on_file).run(roots)
+    with Ingestor(memory, on_file) as ingestor:
+        return ingestor.ingest(roots)

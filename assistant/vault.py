@@ -11,7 +11,7 @@ import base64
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +40,21 @@ class Secrets:
 
     ask_passphrase: Callable[[bool], str] | None = None  # arg: confirm twice
     ask_recovery: Callable[[], str] | None = None
+    # Asked once per command: `me init --name` creates, then opens, the vault.
+    _remembered: str | None = field(default=None, repr=False)
 
     def passphrase(self, confirm: bool = False) -> str:
         from_env = os.environ.get(PASSPHRASE_ENV)
         if from_env:
             return from_env
+        if self._remembered is not None:
+            return self._remembered
         if self.ask_passphrase is None:
             raise VaultLockedError(
                 f"the vault needs its passphrase: set {PASSPHRASE_ENV} or run in a terminal"
             )
-        return self.ask_passphrase(confirm)
+        self._remembered = self.ask_passphrase(confirm)
+        return self._remembered
 
     def recovery_phrase(self) -> str:
         if self.ask_recovery is None:

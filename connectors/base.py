@@ -29,9 +29,17 @@ class ParseError(ConnectorError):
 class Item:
     """One unit of memory as a connector sees it, before ingest stores it.
 
-    `document` names what the item belongs to (a file's absolute path) and
-    `locator` where inside it; together they form the stable `source_ref`, so
-    re-reading an unchanged file yields identical refs and hashes.
+    `document` names what the item belongs to and `locator` where inside it;
+    together they form the stable `source_ref`, so re-reading an unchanged file
+    yields identical refs and hashes. For files read whole (notes, documents) the
+    document is the file's absolute path; for histories (chats, mail) it is the
+    conversation's own identity (e.g. "whatsapp:Ana Ribeiro"), so a re-export under
+    another file name maps onto the same messages.
+
+    `author` is "self" or "other" when the format itself says so (a ChatGPT "user"
+    turn, a note); otherwise connectors leave it "unknown" and set `sender` as the
+    source names the writer (display name, phone, email, handle), and ingest resolves
+    it against the user's identity.
     """
 
     text: str
@@ -42,7 +50,8 @@ class Item:
     author: Author = "unknown"
     conversation: str | None = None
     title: str | None = None  # e.g. the heading path "Trips > Lisbon"
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    sender: str | None = None  # the writer as the source names them
+    meta: Mapping[str, Any] = field(default_factory=dict)  # JSON-serializable only
 
     @property
     def source_ref(self) -> str:
@@ -67,6 +76,14 @@ class Connector:
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = "note"
+    # "replace": the file is the unit; a changed file replaces its items and a deleted
+    # file takes them away (notes, documents). "append": the file is an export of a
+    # history; items are only ever added, a message is not forgotten because a later
+    # export lacks it (chats, mail).
+    history: ClassVar[str] = "replace"
+    # Detection order: specific formats (a WhatsApp export is also a .txt file) run
+    # before generic ones.
+    priority: ClassVar[int] = 0
     extensions: ClassVar[tuple[str, ...]] = ()
     # Folder names a walk never enters for this connector (e.g. Obsidian's settings).
     ignored_dirs: ClassVar[frozenset[str]] = frozenset()

@@ -22,7 +22,16 @@ def available_connectors() -> list[Connector]:
             found.append(cls())
         except Exception as exc:  # a broken plugin must not break ingest
             log.warning("connector plugin %s failed to load: %s", ep.name, exc)
-    return found
+    return sorted(found, key=lambda c: -c.priority)
+
+
+def connector_named(name: str) -> Connector:
+    """The registered connector called `name`; KeyError lists the known ones."""
+    for connector in available_connectors():
+        if connector.name == name:
+            return connector
+    known = ", ".join(c.name for c in available_connectors())
+    raise KeyError(f"no connector called {name!r} (known: {known})")
 
 
 def connector_for(path: Path, connectors: list[Connector]) -> Connector | None:

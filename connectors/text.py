@@ -22,6 +22,7 @@ class TextConnector(Connector):
     """
 
     name: ClassVar[str] = "text"
+    priority: ClassVar[int] = -10  # any .txt: the fallback after specific formats
     kind: ClassVar[str] = "note"
     extensions: ClassVar[tuple[str, ...]] = (".txt",)
 

@@ -85,4 +85,19 @@ MIGRATIONS: list[str] = [
         INSERT INTO vector_log(episode_id, op) VALUES (old.episode_id, 'delete');
     END;
     """,
+    # 2: who "me" is (kept encrypted, not in config.toml), the raw sender of each
+    # episode (so authors can be re-resolved when the identity grows), and sources
+    # that `me ingest` created for itself rather than the user's `me sources add`.
+    """
+    CREATE TABLE identity (
+        id       INTEGER PRIMARY KEY,
+        kind     TEXT NOT NULL CHECK (kind IN ('name', 'email', 'phone', 'handle')),
+        value    TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        UNIQUE (kind, value)
+    );
+    ALTER TABLE episodes ADD COLUMN sender TEXT;
+    CREATE INDEX episodes_sender ON episodes(sender) WHERE sender IS NOT NULL;
+    ALTER TABLE sources ADD COLUMN listed INTEGER NOT NULL DEFAULT 1;
+    """,
 ]

@@ -108,18 +108,16 @@ def test_unreadable_file_fails_alone(memory: Memory, folder: Path) -> None:
 def test_a_failed_write_leaves_no_half_written_file(
     memory: Memory, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant import ingest as ingest_mod
+    from assistant import documents as documents_mod
 
-    real = ingest_mod.Ingestor._insert_episode
-    calls = {"n": 0}
+    real = documents_mod._insert_episode
 
-    def flaky(conn, document_id, connector, item, now):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
+    def flaky(conn, document_id, connector, item, identity, now):  # type: ignore[no-untyped-def]
         if item.title == "Alpha > Beta":  # second chunk of a.md
             raise RuntimeError("disk full")
-        return real(conn, document_id, connector, item, now)
+        return real(conn, document_id, connector, item, identity, now)
 
-    monkeypatch.setattr(ingest_mod.Ingestor, "_insert_episode", staticmethod(flaky))
+    monkeypatch.setattr(documents_mod, "_insert_episode", flaky)
     result = ingest(memory, [folder])
     assert [f.path.name for f in result.failed] == ["a.md"]
     assert "disk full" in result.failed[0].reason
@@ -129,7 +127,7 @@ def test_a_failed_write_leaves_no_half_written_file(
     assert "First paragraph about apples." not in texts  # the first chunk was rolled back
     assert count(memory, "vectors") == count(memory, "episodes") == memory.index.count() == 2
 
-    monkeypatch.setattr(ingest_mod.Ingestor, "_insert_episode", staticmethod(real))
+    monkeypatch.setattr(documents_mod, "_insert_episode", real)
     retry = ingest(memory, [folder])
     assert retry.added == 1 and retry.failed == []
 
@@ -205,7 +203,11 @@ def test_a_crashing_connector_fails_only_its_file(memory: Memory, folder: Path) 
                 raise ZeroDivisionError("bug in a plugin")
             return super().parse(path, data, mtime)
 
-    result = Ingestor(memory).run([folder], connectors=[Fragile()])
+    from connectors.sandbox import InProcessParser
+
+    fragile = Fragile()
+    with Ingestor(memory, parser=InProcessParser([fragile]), connectors=[fragile]) as ingestor:
+        result = ingestor.ingest([folder])
     assert [(f.path.name, "ZeroDivisionError" in f.reason) for f in result.failed] == [
         ("a.md", True)
     ]

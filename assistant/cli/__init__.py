@@ -17,8 +17,9 @@ from assistant import __version__
 from assistant.cli.common import fail
 from assistant.cli.demo import demo
 from assistant.cli.info import paths, status
-from assistant.cli.ingest import ingest
+from assistant.cli.ingest import ingest, sync
 from assistant.cli.recall import recall
+from assistant.cli.sources import identity, sources
 from assistant.cli.vault import init, unlock
 from assistant.errors import USER_ERRORS
 
@@ -35,7 +36,7 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (init, unlock, ingest, recall, status, paths, demo):
+for command in (init, unlock, ingest, sync, sources, identity, recall, status, paths, demo):
     cli.add_command(command)
 
 

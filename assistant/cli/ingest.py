@@ -1,13 +1,50 @@
-"""`me ingest PATH...`: read notes into the memory with a progress bar and a summary."""
+"""`me ingest PATH...` and `me sync [ID]`: read files into the memory, with progress."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from assistant.cli.common import current_config, current_paths, err_console, open_memory
+from assistant.ingest import FileOutcome, IngestSummary
+
+
+@contextmanager
+def file_progress() -> Iterator[Callable[[FileOutcome], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("Reading", total=None)
+
+        def on_file(outcome: FileOutcome) -> None:
+            bar.update(task, advance=1, description=f"Reading {outcome.path.name[:40]}")
+
+        yield on_file
+
+
+def report(summary: IngestSummary, as_json: bool, label: str = "") -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"source": label, **summary.as_json()} if label else summary.as_json(),
+                ensure_ascii=False,
+            )
+        )
+        return
+    head = f"{label}: " if label else ""
+    click.echo(
+        f"{head}added {summary.added}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, removed {summary.removed}, "
+        f"failed {len(summary.failed)} ({summary.chunks_added} chunks stored, "
+        f"{summary.chunks_removed} removed)"
+    )
+    for failure in summary.failed:
+        click.echo(f"  failed: {failure.path}: {failure.reason}", err=True)
 
 
 @click.command(
@@ -17,38 +54,47 @@ from assistant.cli.common import current_config, current_paths, err_console, ope
 @click.argument("roots", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(roots: tuple[Path, ...], as_json: bool) -> None:
-    """Read Markdown/Obsidian notes and text files into the memory (idempotent)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from assistant.ingest import FileOutcome, Ingestor
+    """Read notes, chats, mail and documents into the memory once (idempotent)."""
+    from assistant.ingest import Ingestor
 
     paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
-        with Progress(*columns, console=err_console, transient=True) as bar:
-            task = bar.add_task("Ingesting", total=None)
-
-            def on_file(outcome: FileOutcome) -> None:
-                bar.update(task, advance=1, description=f"Ingesting {outcome.path.name[:40]}")
-
-            summary = Ingestor(memory, on_file).run(list(roots))
-    if as_json:
-        out = {
-            "added": summary.added,
-            "updated": summary.updated,
-            "unchanged": summary.unchanged,
-            "failed": [{"path": str(f.path), "reason": f.reason} for f in summary.failed],
-            "chunks_added": summary.chunks_added,
-            "chunks_removed": summary.chunks_removed,
-        }
-        click.echo(json.dumps(out, ensure_ascii=False))
-    else:
-        click.echo(
-            f"added {summary.added}, updated {summary.updated}, "
-            f"unchanged {summary.unchanged}, failed {len(summary.failed)} "
-            f"({summary.chunks_added} chunks stored, {summary.chunks_removed} replaced)"
-        )
-        for failure in summary.failed:
-            click.echo(f"  failed: {failure.path}: {failure.reason}", err=True)
+    with (
+        open_memory(paths, current_config(paths)) as memory,
+        file_progress() as on_file,
+        Ingestor(memory, on_file) as ingestor,
+    ):
+        summary = ingestor.ingest(list(roots))
+    report(summary, as_json)
     if summary.failed:
         raise SystemExit(2)  # partial success: scripts can tell
+
+
+@click.command(
+    epilog="Example:\n\n\b\n  me sync        # every source\n  me sync 2      # source 2 only"
+)
+@click.argument("source_ids", nargs=-1, type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON summary per source.")
+def sync(source_ids: tuple[int, ...], as_json: bool) -> None:
+    """Bring registered sources up to date (see `me sources`)."""
+    from assistant.ingest import Ingestor
+
+    paths = current_paths()
+    failed = False
+    with open_memory(paths, current_config(paths)) as memory:
+        rows = memory.db.conn.execute(
+            "SELECT id, root FROM sources WHERE listed = 1 ORDER BY id"
+        ).fetchall()
+        chosen = [r for r in rows if not source_ids or r[0] in source_ids]
+        unknown = set(source_ids) - {r[0] for r in rows}
+        if unknown:
+            raise click.BadParameter(f"no source with id {sorted(unknown)}; see `me sources list`")
+        if not chosen:
+            click.echo("No sources yet: add one with `me sources add PATH`.")
+            return
+        for source_id, root in chosen:
+            with file_progress() as on_file, Ingestor(memory, on_file) as ingestor:
+                summary = ingestor.sync(source_id)
+            report(summary, as_json, label=f"[{source_id}] {root}")
+            failed = failed or bool(summary.failed)
+    if failed:
+        raise SystemExit(2)

@@ -11,7 +11,7 @@ MODES = click.Choice(["auto", "keyring", "passphrase"])
 
 @click.command(
     epilog="Example:\n\n\b\n  me init            # keyring if trustworthy, else passphrase\n"
-    "  SECONDSELF_PASSPHRASE=... me init --mode passphrase"
+    '  SECONDSELF_PASSPHRASE=... me init --mode passphrase --name "Rui Costa"'
 )
 @click.option(
     "--mode",
@@ -20,12 +20,30 @@ MODES = click.Choice(["auto", "keyring", "passphrase"])
     show_default=True,
     help="Where the key that opens the vault is kept.",
 )
-def init(mode: str) -> None:
+@click.option("--name", help="Your name, so your own messages are marked as yours.")
+def init(mode: str, name: str | None) -> None:
     """Create a new encrypted vault and print its recovery phrase once."""
+    import sys
+
+    from assistant.identity import add_identity
     from assistant.vault import create_vault
 
     paths = current_paths()
-    result = create_vault(paths, terminal_secrets(), mode=mode)
+    if name is None and sys.stdin.isatty():
+        name = (
+            click.prompt(
+                "Your name (marks your own messages; Enter to skip)",
+                default="",
+                show_default=False,
+                err=True,
+            )
+            or None
+        )
+    secrets = terminal_secrets()
+    result = create_vault(paths, secrets, mode=mode)
+    if name:
+        with open_memory(paths, current_config(paths), secrets) as memory:
+            add_identity(memory.db, "name", name)
     if result.mode == "keyring":
         click.echo(
             f"Vault created at {paths.data}; its key is in the OS keyring ({result.reason})."

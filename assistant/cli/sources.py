@@ -1,0 +1,121 @@
+"""`me sources` and `me identity`: what Second Self reads, and who "me" is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from assistant.cli.common import current_config, current_paths, open_memory
+
+
+@click.group(
+    epilog="Example:\n\n\b\n  me sources add ~/notes\n  me sources add ~/chat.txt --kind whatsapp\n"
+    "  me sources list\n  me sources remove 2 --forget"
+)
+def sources() -> None:
+    """Folders and exports that `me sync` keeps in step."""
+
+
+@sources.command(
+    "add",
+    epilog="Example:\n\n\b\n  me sources add ~/notes\n  me sources add export.json --kind telegram",
+)
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--kind", default="auto", show_default=True, help="Connector name, or auto.")
+def sources_add(path: Path, kind: str) -> None:
+    """Register PATH as a source (then run `me sync`)."""
+    from assistant.sources import add_source
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        source_id = add_source(memory.db, path, None if kind == "auto" else kind)
+    click.echo(f"Added source {source_id}: {path.resolve()}. Run `me sync` to read it.")
+
+
+@sources.command("list", epilog="Example:\n\n\b\n  me sources list\n  me sources list --json")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def sources_list(as_json: bool) -> None:
+    """Show registered sources with their counts and last sync."""
+    from assistant.sources import list_sources
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        rows = list_sources(memory.db)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No sources yet: add one with `me sources add PATH`.")
+    for r in rows:
+        click.echo(
+            f"[{r['id']}] {r['root']}  ({r['kind']}; {r['documents']} files, "
+            f"{r['episodes']} memories; last sync {r['last_sync_at'] or 'never'})"
+        )
+
+
+@sources.command(
+    "remove",
+    epilog="Example:\n\n\b\n  me sources remove 2            # keep its memories\n"
+    "  me sources remove 2 --forget   # and delete them",
+)
+@click.argument("source_id", type=int)
+@click.option("--forget", is_flag=True, help="Also delete every memory read from it.")
+def sources_remove(source_id: int, forget: bool) -> None:
+    """Stop syncing a source; with --forget, delete what came from it."""
+    from assistant.sources import remove_source
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        removed = remove_source(memory, source_id, forget)
+    tail = f"; {removed} memories deleted" if forget else "; its memories are kept"
+    click.echo(f"Removed source {source_id}{tail}.")
+
+
+@click.group(
+    epilog='Example:\n\n\b\n  me identity add --name "Rui Costa" --email rui@example.com\n'
+    "  me identity list"
+)
+def identity() -> None:
+    """Who "me" is: the names, emails, phones and handles that mark your own messages."""
+
+
+@identity.command(
+    "add", epilog='Example:\n\n\b\n  me identity add --phone "+351 912 345 678" --handle @rui'
+)
+@click.option("--name", "names", multiple=True, help="A name you write under.")
+@click.option("--email", "emails", multiple=True, help="An email address of yours.")
+@click.option("--phone", "phones", multiple=True, help="A phone number of yours.")
+@click.option("--handle", "handles", multiple=True, help="A user name (Telegram, Slack...).")
+def identity_add(
+    names: tuple[str, ...],
+    emails: tuple[str, ...],
+    phones: tuple[str, ...],
+    handles: tuple[str, ...],
+) -> None:
+    """Add identity values; messages already stored are re-attributed."""
+    from assistant.identity import add_identity
+
+    values = [("name", v) for v in names] + [("email", v) for v in emails]
+    values += [("phone", v) for v in phones] + [("handle", v) for v in handles]
+    if not values:
+        raise click.UsageError("give at least one of --name, --email, --phone, --handle")
+    paths = current_paths()
+    changed = 0
+    with open_memory(paths, current_config(paths)) as memory:
+        for kind, value in values:
+            changed += add_identity(memory.db, kind, value)
+    click.echo(f"Added {len(values)} identity value(s); {changed} stored messages are now yours.")
+
+
+@identity.command("list", epilog="Example:\n\n\b\n  me identity list")
+def identity_list() -> None:
+    """Show the identity values."""
+    from assistant.identity import list_identity
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        for kind, value in list_identity(memory.db):
+            click.echo(f"{kind:<7} {value}")

@@ -1,0 +1,165 @@
+"""Write one parsed file's items into the store, inside the caller's transaction.
+
+Two histories (see `Connector.history`): a "replace" file (a note) is the unit, so
+its old chunks that are gone are deleted; an "append" file (a chat export) only
+ever adds messages not stored yet, wherever they first came from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlcipher3
+
+from assistant.identity import Identity
+from connectors import Connector, Item
+
+
+@dataclass
+class ParsedFile:
+    """A parsed file waiting for its new items to be embedded and written."""
+
+    path: Path
+    connector: Connector
+    items: list[Item]  # for "append" files: only the items not stored yet
+    doc_hash: str
+    size: int
+    mtime: float
+    source_id: int
+    document_id: int | None
+    reused: dict[str, bytes]  # content hash -> vector of an old chunk that is kept
+
+
+@dataclass(frozen=True)
+class Written:
+    added: int
+    removed: int
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_file(
+    conn: sqlcipher3.Connection,
+    parsed: ParsedFile,
+    vectors: dict[str, bytes],
+    model: str,
+    identity: Identity,
+) -> Written:
+    now = now_iso()
+    document_id = _upsert_document(conn, parsed, now)
+    old = {
+        (ref, h): eid
+        for eid, ref, h in conn.execute(
+            "SELECT id, source_ref, content_hash FROM episodes WHERE document_id = ?",
+            (document_id,),
+        )
+    }
+    removed = 0
+    if parsed.connector.history == "replace":
+        keep = {(i.source_ref, i.content_hash) for i in parsed.items}
+        gone = [(eid,) for key, eid in old.items() if key not in keep]
+        conn.executemany("DELETE FROM episodes WHERE id = ?", gone)
+        removed = len(gone)
+    added = 0
+    for item in parsed.items:
+        if (item.source_ref, item.content_hash) in old:
+            continue
+        episode_id = _insert_episode(conn, document_id, parsed.connector, item, identity, now)
+        if episode_id is None:  # an "append" item another export already brought
+            continue
+        vector = vectors.get(item.content_hash) or parsed.reused[item.content_hash]
+        conn.execute(
+            "INSERT INTO vectors(episode_id, model, dim, vector) VALUES (?, ?, ?, ?)",
+            (episode_id, model, len(vector) // 4, vector),
+        )
+        added += 1
+    return Written(added, removed)
+
+
+def _upsert_document(conn: sqlcipher3.Connection, parsed: ParsedFile, now: str) -> int:
+    if parsed.document_id is not None:
+        conn.execute(
+            "UPDATE documents SET content_hash = ?, size = ?, mtime = ?, updated_at = ?, "
+            "connector = ? WHERE id = ?",
+            (
+                parsed.doc_hash,
+                parsed.size,
+                parsed.mtime,
+                now,
+                parsed.connector.name,
+                parsed.document_id,
+            ),
+        )
+        return parsed.document_id
+    cur = conn.execute(
+        "INSERT INTO documents(source_id, ref, connector, content_hash, size, mtime, "
+        "ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            parsed.source_id,
+            str(parsed.path),
+            parsed.connector.name,
+            parsed.doc_hash,
+            parsed.size,
+            parsed.mtime,
+            now,
+            now,
+        ),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def _insert_episode(
+    conn: sqlcipher3.Connection,
+    document_id: int,
+    connector: Connector,
+    item: Item,
+    identity: Identity,
+    now: str,
+) -> int | None:
+    cur = conn.execute(
+        "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
+        "author, sender, conversation, meta, content_hash, connector, trust, ingested_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(source_ref, content_hash) DO NOTHING",
+        (
+            document_id,
+            item.source_ref,
+            item.kind,
+            item.text,
+            item.title,
+            item.time.isoformat(),
+            item.time.timestamp(),
+            identity.author_of(item),
+            item.sender,
+            item.conversation,
+            json.dumps(dict(item.meta), ensure_ascii=False, sort_keys=True),
+            item.content_hash,
+            connector.name,
+            "user_file",
+            now,
+        ),
+    )
+    return cur.lastrowid if cur.rowcount == 1 else None
+
+
+def stored_keys(conn: sqlcipher3.Connection, items: list[Item]) -> set[tuple[str, str]]:
+    """Which of `items` are already stored (by source_ref and content hash)."""
+    found: set[tuple[str, str]] = set()
+    refs = sorted({i.source_ref for i in items})
+    for start in range(0, len(refs), 500):
+        part = refs[start : start + 500]
+        marks = ",".join("?" * len(part))
+        found.update(
+            (ref, h)
+            for ref, h in conn.execute(
+                f"SELECT source_ref, content_hash FROM episodes WHERE source_ref IN ({marks})",
+                part,
+            )
+        )
+    return found

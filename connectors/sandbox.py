@@ -1,0 +1,183 @@
+"""Run connectors in a worker process with a time and memory limit per file.
+
+The worker (connectors/worker.py) holds no keys and no database handle and gets a
+scrubbed environment. A parser that crashes, hangs or allocates without bound
+costs one file: the worker is killed, the file reported, a new worker started.
+POSIX only (pipes are polled with `select`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from connectors.base import ConnectorError, Item, ParseError
+from connectors.wire import item_from_dict, write_frame
+from connectors.worker import MEMORY_ENV
+
+log = logging.getLogger(__name__)
+
+# The only variables the worker inherits: nothing secret, enough to import and decode.
+PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+class ParseTimeoutError(ConnectorError):
+    """The parser took longer than the per-file time limit."""
+
+
+class ParseCrashError(ConnectorError):
+    """The parser process died (a crash in native code, or its memory limit)."""
+
+
+class ParseMemoryError(ConnectorError):
+    """The parser needed more memory than the per-file limit."""
+
+
+def _worker_env(memory_mib: int) -> dict[str, str]:
+    env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+    env[MEMORY_ENV] = str(memory_mib)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+class ParseSandbox:
+    """A reusable worker; `parse` returns items or raises a ConnectorError subclass."""
+
+    def __init__(self, timeout: float = 60.0, memory_mib: int = 1536) -> None:
+        self.timeout = timeout
+        self.memory_mib = memory_mib
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "connectors.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=_worker_env(self.memory_mib),
+                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            )
+        return self._proc
+
+    def parse(self, connector: str, path: Path, mtime: float) -> list[Item]:
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        deadline = time.monotonic() + self.timeout
+        try:
+            write_frame(proc.stdin, {"path": str(path), "connector": connector, "mtime": mtime})
+            head = self._read(proc, 4, deadline)
+            (size,) = struct.unpack(">I", head)
+            reply: dict[str, Any] = json.loads(self._read(proc, size, deadline))
+        except TimeoutError:
+            self._kill()
+            raise ParseTimeoutError(
+                f"parsing took longer than {self.timeout:.0f} s; skipped"
+            ) from None
+        except (EOFError, BrokenPipeError, ValueError) as exc:
+            code = self._kill()
+            raise ParseCrashError(
+                f"the parser process died ({_describe_exit(code)}); "
+                f"the file may be malformed or need more than {self.memory_mib} MiB"
+            ) from exc
+        if reply.get("ok"):
+            try:
+                return [item_from_dict(d) for d in reply["items"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ParseCrashError(f"the parser sent malformed items: {exc}") from exc
+        error, message = reply.get("error"), str(reply.get("message", "failed"))
+        if error == "MemoryError":
+            raise ParseMemoryError(f"{message} (limit {self.memory_mib} MiB per file)")
+        if error == "ParseError":
+            raise ParseError(message)
+        raise ConnectorError(message)
+
+    @staticmethod
+    def _read(proc: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        chunks: list[bytes] = []
+        remaining = size
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _kill(self) -> int | None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
+        return code
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+    def __enter__(self) -> ParseSandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class InProcessParser:
+    """The sandbox's interface without the process: for tests and trusted plugins."""
+
+    def __init__(self, connectors: list[Any]) -> None:
+        self._by_name = {c.name: c for c in connectors}
+
+    def parse(self, connector: str, path: Path, mtime: float) -> list[Item]:
+        from datetime import UTC, datetime
+
+        moment = datetime.fromtimestamp(mtime, UTC).astimezone()
+        return list(self._by_name[connector].parse(path, path.read_bytes(), moment))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "unknown exit"
+    if code < 0:
+        return f"killed by signal {-code}"
+    return f"exit status {code}"

@@ -1,0 +1,81 @@
+"""The parse worker: a separate process that reads files and returns items.
+
+It is started with a scrubbed environment (no passphrase, no keys) and never opens
+the database. Its address space is capped, so a file that makes a parser allocate
+without bound fails alone; the parent enforces a time limit per file.
+
+Protocol on stdin/stdout, one length-prefixed JSON frame each way per file:
+    request  {"path": str, "connector": str, "mtime": float}
+    reply    {"ok": true, "items": [...]} | {"ok": false, "error": str, "message": str}
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.base import ConnectorError
+from connectors.wire import item_to_dict, read_frame, write_frame
+
+MEMORY_ENV = "SECONDSELF_WORKER_MEMORY_MIB"
+
+
+def _cap_memory() -> None:
+    mib = int(os.environ.get(MEMORY_ENV, "0") or 0)
+    if mib <= 0:
+        return
+    try:
+        import resource
+
+        limit = mib * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # not on this OS: the timeout still holds
+        pass
+
+
+def handle(request: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any]:
+    path = Path(request["path"])
+    connector = connectors.get(request["connector"])
+    if connector is None:
+        return {"ok": False, "error": "ConnectorError", "message": "unknown connector"}
+    try:
+        data = path.read_bytes()
+        mtime = datetime.fromtimestamp(float(request["mtime"]), UTC).astimezone()
+        items = connector.parse(path, data, mtime)
+        return {"ok": True, "items": [item_to_dict(i) for i in items]}
+    except ConnectorError as exc:
+        return {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+    except MemoryError:
+        return {"ok": False, "error": "MemoryError", "message": "ran out of memory"}
+    except OSError as exc:
+        return {"ok": False, "error": "OSError", "message": f"cannot read: {exc.strerror or exc}"}
+    except RecursionError:
+        return {"ok": False, "error": "RecursionError", "message": "input nested too deeply"}
+    except Exception as exc:  # a connector bug: report it, keep serving other files
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"ok": False, "error": "ConnectorBug", "message": f"{connector.name}: {detail}"}
+
+
+def main() -> None:
+    _cap_memory()
+    from connectors.registry import available_connectors
+
+    connectors = {c.name: c for c in available_connectors()}
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print in a plugin must not corrupt the protocol
+    while (request := read_frame(stdin)) is not None:
+        try:
+            reply = handle(request, connectors)
+            write_frame(stdout, reply)
+        except MemoryError:
+            write_frame(
+                stdout, {"ok": False, "error": "MemoryError", "message": "ran out of memory"}
+            )
+
+
+if __name__ == "__main__":
+    main()
