@@ -6,6 +6,7 @@ without bound fails alone; the parent enforces a time limit per file.
 
 Protocol on stdin/stdout, one length-prefixed JSON frame each way per file:
     request  {"path": str, "connector": str, "mtime": float}
+             (connector: a plugin name, or "module:Class" for one that is not installed)
     reply    {"ok": true, "items": [...]} | {"ok": false, "error": str, "message": str}
 """
 
@@ -37,9 +38,23 @@ def _cap_memory() -> None:
         pass
 
 
+def _by_import_path(spec: str) -> Any:
+    """A connector that is not an installed plugin, named "module:Class" by the parent."""
+    import importlib
+
+    module, _, cls = spec.partition(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
 def handle(request: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any]:
     path = Path(request["path"])
-    connector = connectors.get(request["connector"])
+    name = request["connector"]
+    if ":" in name and name not in connectors:
+        try:
+            connectors[name] = _by_import_path(name)
+        except (ImportError, AttributeError) as exc:
+            return {"ok": False, "error": "ConnectorError", "message": f"cannot load {name}: {exc}"}
+    connector = connectors.get(name)
     if connector is None:
         return {"ok": False, "error": "ConnectorError", "message": "unknown connector"}
     try:

@@ -1,0 +1,194 @@
+"""Sources and sync: notes follow their files, histories only grow, authors resolve."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import cli
+from assistant.identity import add_identity
+from assistant.ingest import Ingestor
+from assistant.memory import Memory
+from assistant.sources import add_source, list_sources, remove_source
+from connectors import Connector, Item
+from connectors.markdown import MarkdownConnector
+from connectors.sandbox import InProcessParser
+from tests.conftest import PASSPHRASE
+
+
+class TinyChat(Connector):
+    """A minimal append-only chat format: one `time|sender|text` line per message."""
+
+    name: ClassVar[str] = "tinychat"
+    kind: ClassVar[str] = "message"
+    history: ClassVar[str] = "append"
+    extensions: ClassVar[tuple[str, ...]] = (".chat",)
+
+    def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:
+        items = []
+        for line in data.decode().splitlines():
+            when, sender, text = line.split("|")
+            items.append(
+                Item(
+                    text=text,
+                    time=datetime.fromisoformat(when),
+                    kind="message",
+                    document="tinychat:friends",
+                    locator=f"{when}/{sender}",
+                    conversation="friends",
+                    sender=sender,
+                )
+            )
+        return items
+
+
+CONNECTORS: list[Connector] = [TinyChat(), MarkdownConnector()]
+LINES = [
+    f"2024-03-0{d}T10:00:00+00:00|{who}|message {d}"
+    for d, who in enumerate(["Ana", "Rui Costa", "Ana", "Rui Costa", "Ana"], start=1)
+]
+
+
+def run(memory: Memory, roots: list[Path] | None = None, source: int | None = None):  # type: ignore[no-untyped-def]
+    with Ingestor(memory, parser=InProcessParser(CONNECTORS), connectors=CONNECTORS) as ing:
+        return ing.sync(source) if source is not None else ing.ingest(roots or [])
+
+
+def texts(memory: Memory) -> list[str]:
+    return sorted(r[0] for r in memory.db.conn.execute("SELECT text FROM episodes"))
+
+
+def test_chat_reexport_adds_only_new_messages(memory: Memory, tmp_path: Path) -> None:
+    (tmp_path / "export-1.chat").write_text("\n".join(LINES[:3]))
+    first = run(memory, [tmp_path])
+    assert first.chunks_added == 3
+    (tmp_path / "export-2.chat").write_text("\n".join(LINES))  # repeats the first three
+    second = run(memory, [tmp_path])
+    assert second.chunks_added == 2
+    assert texts(memory) == [f"message {d}" for d in range(1, 6)]
+    assert memory.index.count() == 5
+
+
+def test_chat_history_is_never_forgotten_by_a_shorter_export(
+    memory: Memory, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.chat"
+    export.write_text("\n".join(LINES))
+    run(memory, [tmp_path])
+    export.write_text("\n".join(LINES[3:]))  # a later export that lacks old messages
+    again = run(memory, [tmp_path])
+    assert again.chunks_removed == 0
+    export.unlink()  # even the file going away keeps the history
+    gone = run(memory, [tmp_path])
+    assert gone.removed == 0 and len(texts(memory)) == 5
+
+
+def test_deleted_note_takes_its_chunks_along(memory: Memory, tmp_path: Path) -> None:
+    (tmp_path / "keep.md").write_text("# Keep\n\nStays.\n")
+    (tmp_path / "drop.md").write_text("# Drop\n\nGoes away.\n")
+    run(memory, [tmp_path])
+    (tmp_path / "drop.md").unlink()
+    result = run(memory, [tmp_path])
+    assert (result.removed, result.chunks_removed) == (1, 1)
+    assert texts(memory) == ["Stays."]
+    assert memory.index.count() == 1
+    fts = memory.db.conn.execute(
+        "SELECT count(*) FROM episodes_fts WHERE episodes_fts MATCH 'goes'"
+    ).fetchone()[0]
+    assert fts == 0
+
+
+def test_ingesting_a_subfolder_does_not_remove_its_siblings(memory: Memory, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "one.md").write_text("One.\n")
+    (tmp_path / "b" / "two.md").write_text("Two.\n")
+    run(memory, [tmp_path])
+    run(memory, [tmp_path / "a"])
+    assert texts(memory) == ["One.", "Two."]
+
+
+def test_sync_of_a_missing_source_removes_nothing(memory: Memory, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "n.md").write_text("Kept safe.\n")
+    source = add_source(memory.db, folder, None)
+    run(memory, source=source)
+    folder.rename(tmp_path / "elsewhere")  # an unmounted disk looks like this
+    result = run(memory, source=source)
+    assert result.removed == 0 and "missing" in result.failed[0].reason
+    assert texts(memory) == ["Kept safe."]
+
+
+def test_sources_listing_counts_and_one_shot_ingest_is_not_listed(
+    memory: Memory, tmp_path: Path
+) -> None:
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "n.md").write_text("Listed.\n")
+    (tmp_path / "once.md").write_text("Once.\n")
+    source = add_source(memory.db, tmp_path / "s", None)
+    run(memory, source=source)
+    run(memory, [tmp_path / "once.md"])
+    listed = list_sources(memory.db)
+    assert [(s["id"], s["documents"], s["episodes"]) for s in listed] == [(source, 1, 1)]
+    assert listed[0]["last_sync_at"]
+
+
+@pytest.mark.parametrize("forget", [False, True])
+def test_removing_a_source_keeps_or_forgets(memory: Memory, tmp_path: Path, forget: bool) -> None:
+    (tmp_path / "n.md").write_text("Remember me.\n")
+    source = add_source(memory.db, tmp_path, None)
+    run(memory, source=source)
+    remove_source(memory, source, forget=forget)
+    assert list_sources(memory.db) == []
+    assert texts(memory) == ([] if forget else ["Remember me."])
+    assert memory.index.count() == (0 if forget else 1)
+
+
+def test_authors_resolve_from_identity_and_follow_its_changes(
+    memory: Memory, tmp_path: Path
+) -> None:
+    (tmp_path / "export.chat").write_text("\n".join(LINES))
+    run(memory, [tmp_path])
+    authors = dict(memory.db.conn.execute("SELECT text, author FROM episodes").fetchall())
+    assert set(authors.values()) == {"other"}  # no identity yet: every sender is someone else
+    changed = add_identity(memory.db, "name", "rui  costa")  # case and spaces do not matter
+    assert changed == 2
+    authors = dict(memory.db.conn.execute("SELECT text, author FROM episodes").fetchall())
+    assert authors == {
+        "message 1": "other",
+        "message 2": "self",
+        "message 3": "other",
+        "message 4": "self",
+        "message 5": "other",
+    }
+
+
+def test_sources_and_identity_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECONDSELF_PASSPHRASE", PASSPHRASE)
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["init", "--mode", "passphrase", "--name", "Rui Costa"]).exit_code == 0
+    )
+    listed = runner.invoke(cli, ["identity", "list"])
+    assert listed.output.split() == ["name", "Rui", "Costa"]
+    (tmp_path / "n.md").write_text("Synced note.\n")
+    added = runner.invoke(cli, ["sources", "add", str(tmp_path)])
+    assert "Added source 1" in added.output
+    again = runner.invoke(cli, ["sources", "add", str(tmp_path)])
+    assert again.exit_code != 0
+    synced = runner.invoke(cli, ["sync", "--json"])
+    assert json.loads(synced.stdout)["added"] == 1
+    rows = [
+        json.loads(line)
+        for line in runner.invoke(cli, ["sources", "list", "--json"]).stdout.splitlines()
+    ]
+    assert rows[0]["episodes"] == 1
+    removed = runner.invoke(cli, ["sources", "remove", "1", "--forget"])
+    assert "1 memories deleted" in removed.output
+    assert runner.invoke(cli, ["sync", "9"]).exit_code != 0
