@@ -81,7 +81,6 @@ def test_the_worker_gets_no_secrets(sample: Path, monkeypatch: pytest.MonkeyPatc
         "PYTHONPATH",
         "SECONDSELF_WORKER_MEMORY_MIB",
         "PYTHONDONTWRITEBYTECODE",
-        "LC_CTYPE",
     }
 
 
