@@ -66,10 +66,42 @@ class ConnectorContract:
     def test_items_name_their_document_and_kind(self) -> None:
         for path in self.sample_files():
             for item in self.parse(path):
-                assert item.document == str(path.resolve())
-                assert item.source_ref.startswith(f"{path.resolve()}#")
+                assert item.source_ref == f"{item.document}#{item.locator}"
                 assert item.locator
                 assert item.kind == self.connector.kind
+                if self.connector.history == "replace":  # the file is the unit
+                    assert item.document == str(path.resolve())
+                else:  # a conversation, whichever export file it came from
+                    assert str(path.resolve()) not in item.document
+                    assert (
+                        item.document.startswith(f"{self.connector.name}:") or ":" in item.document
+                    )
+
+    def test_history_is_declared(self) -> None:
+        assert self.connector.history in ("replace", "append")
+
+    def test_authors_are_resolvable(self) -> None:
+        """A format that does not say who wrote an item must say who sent it."""
+        from assistant.identity import Identity
+
+        nobody = Identity(frozenset())
+        for path in self.sample_files():
+            for item in self.parse(path):
+                assert item.author in ("self", "other", "unknown")
+                if self.connector.history == "append" and item.author == "unknown":
+                    assert item.sender, f"{path.name}: message {item.locator} has no sender"
+                    assert nobody.author_of(item) == "other"
+
+    def test_registry_detects_samples_as_this_format(self) -> None:
+        """Auto-detection over every installed connector picks this one, every time."""
+        from connectors.registry import available_connectors, connector_for
+
+        installed = available_connectors()
+        if self.connector.name not in {c.name for c in installed}:
+            pytest.skip(f"{self.connector.name} is not installed as a plugin")
+        for path in self.sample_files():
+            picks = {connector_for(path, installed).name for _ in range(2)}  # type: ignore[union-attr]
+            assert picks == {self.connector.name}, f"{path.name} detected as {picks}"
 
     def test_times_are_timezone_aware(self) -> None:
         for path in self.sample_files():
