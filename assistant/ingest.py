@@ -82,8 +82,10 @@ def document_hash(items: Iterable[Item]) -> str:
 
 
 def embed_text(item: Item) -> str:
-    """What the model reads: the heading path gives a paragraph its context."""
-    return f"{item.title}\n{item.text}" if item.title else item.text
+    """What the model reads: a heading path gives a paragraph its context, and a sender
+    its speaker (questions name people: "when did Ana say...")."""
+    text = f"{item.sender}: {item.text}" if item.sender else item.text
+    return f"{item.title}\n{text}" if item.title else text
 
 
 class Ingestor:

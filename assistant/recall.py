@@ -20,7 +20,7 @@ import numpy as np
 from assistant.memory import Memory
 
 RRF_K = 60
-BM25_WEIGHTS = "1.5, 1.0"  # title, text: a heading match counts a little more
+BM25_WEIGHTS = "1.5, 1.0, 1.0"  # title, sender, text: a heading match counts a little more
 WIDEN = 20  # with a date range, candidates fetched per result before filtering
 WIDE_LIMIT = 3000  # most candidates one unfiltered dense search may return
 EXACT_LIMIT = 2500  # date ranges with at most this many episodes are scored exactly
@@ -48,6 +48,8 @@ class Hit:
     text: str
     kind: str
     author: str
+    sender: str | None = None
+    conversation: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     dense_rank: int | None = None
     keyword_rank: int | None = None
@@ -61,6 +63,8 @@ class Hit:
             "title": self.title,
             "kind": self.kind,
             "author": self.author,
+            "sender": self.sender,
+            "conversation": self.conversation,
             "text": self.text,
         }
 
@@ -101,24 +105,41 @@ def _time_clause(lo: float | None, hi: float | None) -> tuple[str, list[float]]:
 
 
 @dataclass(frozen=True)
-class TimeRange:
-    """A half-open Unix time range and the ids of the episodes inside it."""
+class Scope:
+    """Where to look: a half-open Unix time range and/or one conversation, resolved to
+    the ids of the episodes inside it."""
 
     lo: float | None
     hi: float | None
+    conversation: str | None
     ids: frozenset[int]
 
     @classmethod
-    def of(cls, memory: Memory, lo: float | None, hi: float | None) -> TimeRange:
-        clause, args = _time_clause(lo, hi)
-        # A covering-index scan: cheap even for a year of a large memory.
+    def of(
+        cls, memory: Memory, lo: float | None, hi: float | None, conversation: str | None = None
+    ) -> Scope:
+        clause, args = _scope_clause(lo, hi, conversation)
+        # Covering-index scans: cheap even for a year of a large memory.
         rows = memory.db.conn.execute(f"SELECT e.id FROM episodes e WHERE 1{clause}", args)
-        return cls(lo, hi, frozenset(int(r[0]) for r in rows))
+        return cls(lo, hi, conversation, frozenset(int(r[0]) for r in rows))
+
+    @property
+    def clause(self) -> tuple[str, list[object]]:
+        return _scope_clause(self.lo, self.hi, self.conversation)
 
 
-def keyword_ranking(
-    memory: Memory, query: str, n: int, within: TimeRange | None = None
-) -> list[int]:
+def _scope_clause(
+    lo: float | None, hi: float | None, conversation: str | None
+) -> tuple[str, list[object]]:
+    sql, args = _time_clause(lo, hi)
+    out: list[object] = list(args)
+    if conversation is not None:
+        sql += " AND e.conversation = ?"
+        out.append(conversation)
+    return sql, out
+
+
+def keyword_ranking(memory: Memory, query: str, n: int, within: Scope | None = None) -> list[int]:
     """Episode ids by BM25. The FTS index is ranked and cut before anything is joined:
     joining every match to `episodes` first cost 10x at 100k episodes."""
     terms = query_terms(query)
@@ -144,7 +165,7 @@ def _fts_top(memory: Memory, match: str, limit: int | None) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def dense_ranking(memory: Memory, query: str, n: int, within: TimeRange | None = None) -> list[int]:
+def dense_ranking(memory: Memory, query: str, n: int, within: Scope | None = None) -> list[int]:
     """Episode ids by cosine similarity, inside `within` when given.
 
     chroma's metadata-filtered search is slow at scale (120-210 ms at 100k), so a time
@@ -166,11 +187,13 @@ def dense_ranking(memory: Memory, query: str, n: int, within: TimeRange | None =
     ranked = [i for i, _ in memory.index.query(vector, wide) if i in within.ids]
     if len(ranked) >= n or wide >= total:
         return ranked[:n]
+    if within.conversation is not None:  # chroma's metadata knows times, not conversations
+        return _exact_in_range(memory, vector, n, within)
     return [i for i, _ in memory.index.query(vector, n, since=within.lo, until=within.hi)]
 
 
-def _exact_in_range(memory: Memory, vector: np.ndarray, n: int, within: TimeRange) -> list[int]:
-    clause, args = _time_clause(within.lo, within.hi)
+def _exact_in_range(memory: Memory, vector: np.ndarray, n: int, within: Scope) -> list[int]:
+    clause, args = within.clause
     rows = memory.db.conn.execute(
         "SELECT v.episode_id, v.vector FROM episodes e JOIN vectors v ON v.episode_id = e.id "
         f"WHERE 1{clause}",
@@ -198,7 +221,8 @@ def load_hits(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         return []
     marks = ",".join("?" * len(scored))
     rows = memory.db.conn.execute(
-        "SELECT e.id, e.time, e.source_ref, d.ref, e.title, e.text, e.kind, e.author, e.meta "
+        "SELECT e.id, e.time, e.source_ref, d.ref, e.title, e.text, e.kind, e.author, "
+        "e.sender, e.conversation, e.meta "
         f"FROM episodes e JOIN documents d ON d.id = e.document_id WHERE e.id IN ({marks})",
         [i for i, _ in scored],
     ).fetchall()
@@ -208,7 +232,13 @@ def load_hits(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         r = by_id.get(episode_id)
         if r is None:  # removed between ranking and loading
             continue
-        hits.append(Hit(r[0], score, r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8])))
+        hits.append(
+            Hit(
+                id=r[0], score=score, time=r[1], source_ref=r[2], document=r[3], title=r[4],
+                text=r[5], kind=r[6], author=r[7], sender=r[8], conversation=r[9],
+                meta=json.loads(r[10]),
+            )
+        )  # fmt: skip
     return hits
 
 
@@ -218,12 +248,14 @@ def recall(
     k: int = 5,
     since: date | None = None,
     until: date | None = None,
+    conversation: str | None = None,
 ) -> list[Hit]:
-    """The `k` episodes that best answer `query`, best first."""
+    """The `k` episodes that best answer `query`, best first, optionally only between
+    two days and/or in one conversation."""
     n = max(memory.config.recall.candidates, k)
     within = None
-    if since is not None or until is not None:
-        within = TimeRange.of(memory, *time_bounds(since, until))
+    if since is not None or until is not None or conversation is not None:
+        within = Scope.of(memory, *time_bounds(since, until), conversation)
     dense = dense_ranking(memory, query, n, within)
     keyword = keyword_ranking(memory, query, n, within)
     hits = load_hits(memory, fuse([dense, keyword])[:k])

@@ -100,4 +100,31 @@ MIGRATIONS: list[str] = [
     CREATE INDEX episodes_sender ON episodes(sender) WHERE sender IS NOT NULL;
     ALTER TABLE sources ADD COLUMN listed INTEGER NOT NULL DEFAULT 1;
     """,
+    # 3: the sender is searchable ("when did Ana say...") and conversations filterable.
+    """
+    DROP TRIGGER episodes_fts_insert;
+    DROP TRIGGER episodes_fts_delete;
+    DROP TABLE episodes_fts;
+    CREATE VIRTUAL TABLE episodes_fts USING fts5(
+        title, sender, text,
+        content='episodes', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER episodes_fts_insert AFTER INSERT ON episodes BEGIN
+        INSERT INTO episodes_fts(rowid, title, sender, text)
+        VALUES (new.id, new.title, new.sender, new.text);
+    END;
+    CREATE TRIGGER episodes_fts_delete AFTER DELETE ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text)
+        VALUES ('delete', old.id, old.title, old.sender, old.text);
+    END;
+    CREATE TRIGGER episodes_fts_update AFTER UPDATE OF title, sender, text ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text)
+        VALUES ('delete', old.id, old.title, old.sender, old.text);
+        INSERT INTO episodes_fts(rowid, title, sender, text)
+        VALUES (new.id, new.title, new.sender, new.text);
+    END;
+    INSERT INTO episodes_fts(episodes_fts) VALUES ('rebuild');
+    CREATE INDEX episodes_conversation ON episodes(conversation) WHERE conversation IS NOT NULL;
+    """,
 ]

@@ -130,7 +130,7 @@ def test_every_date_filter_strategy_gives_the_same_ranking(
     monkeypatch.setattr(recall_mod, "EXACT_LIMIT", exact_limit)
     monkeypatch.setattr(recall_mod, "WIDE_LIMIT", wide_limit)
     monkeypatch.setattr(recall_mod, "WIDEN", widen)
-    within = recall_mod.TimeRange.of(filled, *time_bounds(date(2024, 1, 1), date(2024, 4, 30)))
+    within = recall_mod.Scope.of(filled, *time_bounds(date(2024, 1, 1), date(2024, 4, 30)))
     dense = recall_mod.dense_ranking(filled, "doctor appointment for my teeth", 3, within)
     keyword = recall_mod.keyword_ranking(filled, "trip garden dentist flights", 3, within)
     names = [Path(h.document).name for h in recall_mod.load_hits(filled, [(dense[0], 1.0)])]

@@ -192,3 +192,24 @@ def test_sources_and_identity_commands(tmp_path: Path, monkeypatch: pytest.Monke
     removed = runner.invoke(cli, ["sources", "remove", "1", "--forget"])
     assert "1 memories deleted" in removed.output
     assert runner.invoke(cli, ["sync", "9"]).exit_code != 0
+
+
+def test_senders_are_searchable_and_conversations_filter(memory: Memory, tmp_path: Path) -> None:
+    from assistant.recall import keyword_ranking, load_hits, recall
+
+    (tmp_path / "export.chat").write_text("\n".join(LINES))
+    (tmp_path / "note.md").write_text("# Ana\n\nAna's birthday is in May.\n")
+    run(memory, [tmp_path])
+    # "Ana" is only in the sender of chat messages 1, 3 and 5 (and in the note's text).
+    found = load_hits(memory, [(i, 0.0) for i in keyword_ranking(memory, "Ana", 10)])
+    assert {h.text for h in found} == {
+        "message 1",
+        "message 3",
+        "message 5",
+        "Ana's birthday is in May.",
+    }
+    in_chat = recall(memory, "Ana", k=10, conversation="friends")
+    assert {h.text for h in in_chat} == {f"message {d}" for d in range(1, 6)}
+    assert {h.conversation for h in in_chat} == {"friends"}
+    assert in_chat[0].sender in {"Ana", "Rui Costa"}
+    assert recall(memory, "Ana", k=10, conversation="nobody") == []

@@ -39,9 +39,15 @@ def _source_label(document: str, title: str | None) -> str:
 @click.option("-k", "k", type=click.IntRange(1, 200), default=None, help="How many results.")
 @click.option("--since", callback=_parse_day, help="Only memories on or after this day.")
 @click.option("--until", callback=_parse_day, help="Only memories on or before this day.")
+@click.option("--conversation", help="Only this chat or mail thread (its name as shown).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def recall(
-    question: tuple[str, ...], k: int | None, since: date | None, until: date | None, as_json: bool
+    question: tuple[str, ...],
+    k: int | None,
+    since: date | None,
+    until: date | None,
+    conversation: str | None,
+    as_json: bool,
 ) -> None:
     """Find the memories that best answer QUESTION (hybrid dense + keyword search)."""
     from assistant.recall import query_terms, snippet
@@ -51,7 +57,14 @@ def recall(
     paths = current_paths()
     config = current_config(paths)
     with open_memory(paths, config) as memory:
-        hits = run_recall(memory, text, k=k or config.recall.k, since=since, until=until)
+        hits = run_recall(
+            memory,
+            text,
+            k=k or config.recall.k,
+            since=since,
+            until=until,
+            conversation=conversation,
+        )
     if as_json:
         for hit in hits:
             click.echo(json.dumps(hit.as_json(), ensure_ascii=False))
@@ -65,10 +78,12 @@ def recall(
         when = datetime.fromisoformat(hit.time).strftime("%Y-%m-%d %H:%M")
         head = Text(f"{rank}. ", style="bold")
         head.append(when, style="cyan")
-        head.append("  " + _source_label(hit.document, hit.title), style="dim")
+        where = f"{hit.conversation} (chat)" if hit.conversation else None
+        head.append("  " + (where or _source_label(hit.document, hit.title)), style="dim")
         console.print(head)
         window, marks = snippet(hit.text, terms)
-        body = Text("   " + window)
+        lead = f"   {hit.sender}: " if hit.sender else "   "
+        body = Text(lead + window)
         for start, end in marks:
-            body.stylize("bold yellow", start + 3, end + 3)
+            body.stylize("bold yellow", start + len(lead), end + len(lead))
         console.print(body)
