@@ -88,6 +88,9 @@ class Connector:
     # Folder names a walk never enters for this connector (e.g. Obsidian's settings).
     ignored_dirs: ClassVar[frozenset[str]] = frozenset()
     max_file_bytes: ClassVar[int] = 20 * 1024 * 1024
+    # True for readers of big archives (a WhatsApp zip with its media): `parse` then
+    # gets empty `data` and opens `path` itself, reading only the members it needs.
+    reads_path: ClassVar[bool] = False
 
     def detect(self, path: Path, head: bytes) -> bool:
         """Whether this connector reads `path`; `head` is its first 4 KiB."""

@@ -169,7 +169,9 @@ class InProcessParser:
         from datetime import UTC, datetime
 
         moment = datetime.fromtimestamp(mtime, UTC).astimezone()
-        return list(self._by_name[connector].parse(path, path.read_bytes(), moment))
+        chosen = self._by_name[connector]
+        data = b"" if chosen.reads_path else path.read_bytes()
+        return list(chosen.parse(path, data, moment))
 
     def close(self) -> None:
         """Nothing to release."""

@@ -58,7 +58,7 @@ def handle(request: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any
     if connector is None:
         return {"ok": False, "error": "ConnectorError", "message": "unknown connector"}
     try:
-        data = path.read_bytes()
+        data = b"" if connector.reads_path else path.read_bytes()
         mtime = datetime.fromtimestamp(float(request["mtime"]), UTC).astimezone()
         items = connector.parse(path, data, mtime)
         return {"ok": True, "items": [item_to_dict(i) for i in items]}
