@@ -2,7 +2,9 @@
 
 Two histories (see `Connector.history`): a "replace" file (a note) is the unit, so
 its old chunks that are gone are deleted; an "append" file (a chat export) only
-ever adds messages not stored yet, wherever they first came from.
+ever adds messages not stored yet, wherever they first came from. In a history, an
+item whose place (source_ref) is known but whose content changed is an edit (an
+edited message, a moved meeting): the version read last replaces the stored one.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ def write_file(
     for item in parsed.items:
         if (item.source_ref, item.content_hash) in old:
             continue
+        if parsed.connector.history == "append":  # an edit replaces the older version
+            cur = conn.execute(
+                "DELETE FROM episodes WHERE source_ref = ? AND content_hash != ?",
+                (item.source_ref, item.content_hash),
+            )
+            removed += cur.rowcount
         episode_id = _insert_episode(conn, document_id, parsed.connector, item, identity, now)
         if episode_id is None:  # an "append" item another export already brought
             continue

@@ -213,3 +213,15 @@ def test_senders_are_searchable_and_conversations_filter(memory: Memory, tmp_pat
     assert {h.conversation for h in in_chat} == {"friends"}
     assert in_chat[0].sender in {"Ana", "Rui Costa"}
     assert recall(memory, "Ana", k=10, conversation="nobody") == []
+
+
+def test_an_edited_message_replaces_its_older_version(memory: Memory, tmp_path: Path) -> None:
+    export = tmp_path / "export.chat"
+    export.write_text("\n".join(LINES))
+    run(memory, [tmp_path])
+    edited = LINES[:2] + [LINES[2].replace("message 3", "message 3 (edited)")] + LINES[3:]
+    (tmp_path / "export-later.chat").write_text("\n".join(edited))
+    result = run(memory, [tmp_path])
+    assert (result.chunks_added, result.chunks_removed) == (1, 1)
+    assert "message 3 (edited)" in texts(memory) and "message 3" not in texts(memory)
+    assert memory.index.count() == 5
