@@ -225,3 +225,14 @@ def test_an_edited_message_replaces_its_older_version(memory: Memory, tmp_path: 
     assert (result.chunks_added, result.chunks_removed) == (1, 1)
     assert "message 3 (edited)" in texts(memory) and "message 3" not in texts(memory)
     assert memory.index.count() == 5
+
+
+def test_a_file_that_turns_bad_keeps_what_was_stored(memory: Memory, tmp_path: Path) -> None:
+    note = tmp_path / "n.md"
+    note.write_text("# Title\n\nGood content.\n")
+    run(memory, [tmp_path])
+    note.write_bytes(b"\x00\x01 corrupted by a bad disk \x00" * 40)
+    result = run(memory, [tmp_path])
+    assert [f.path.name for f in result.failed] == ["n.md"]
+    assert (result.removed, result.chunks_removed) == (0, 0)
+    assert texts(memory) == ["Good content."]
