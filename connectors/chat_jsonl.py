@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors.base import Connector, Item, ParseError
-from connectors.chatgpt import json_type
+from connectors.jsonfile import json_type
 from connectors.textfile import aware
 
 log = logging.getLogger(__name__)

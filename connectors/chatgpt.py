@@ -11,13 +11,12 @@ name, so a later, longer export maps onto the same source refs and adds only new
 The conversation title is kept out of the content hash (it lives in `conversation` and
 meta) because renaming a chat must not make every message look new.
 
-The JSON helpers here (`load_json`, `first_object_keys`) are shared with the Claude
-export, which has the same shape: one JSON list of conversations.
+`split_message` and the export size bound are shared with the Claude export, which has
+the same shape: one JSON list of conversations.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -28,11 +27,12 @@ from typing import Any, ClassVar
 
 from connectors.base import Author, Connector, Item, ParseError
 from connectors.chunking import MAX_CHARS, chunk_text
+from connectors.jsonfile import first_object_keys, json_type, load_json
 from connectors.textfile import aware
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChatGPTConnector", "first_object_keys", "json_type", "load_json", "split_message"]
+__all__ = ["ChatGPTConnector", "split_message"]
 
 # A heavy user's export is a few hundred MB; past this, parsing it whole in the worker's
 # memory cap is hopeless, and saying so beats a crash.
@@ -49,7 +49,6 @@ _NOT_SHOWN = frozenset(
 _CITATION = re.compile(
     r"[ \t]*(?:\ue200[^\ue200\ue201]{0,200}\ue201|【\d+(?::\d+)?†[^】]{0,200}】)"
 )
-_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 
 
 class ChatGPTConnector(Connector):
@@ -72,7 +71,7 @@ class ChatGPTConnector(Connector):
             raise ParseError(
                 f"file is {len(data)} bytes; {self.name} reads at most {self.max_file_bytes}"
             )
-        conversations = load_json(data, "a ChatGPT export")
+        conversations = load_json(data, "ChatGPT export")
         if not isinstance(conversations, list):
             raise ParseError(
                 "not a ChatGPT export: expected a JSON list of conversations, got "
@@ -322,90 +321,3 @@ def _epoch(value: object, what: str) -> datetime | None:
 
 def _is_text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
-
-
-def json_type(value: object) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
-
-
-# -- shared with the Claude export ------------------------------------------------------
-
-
-def load_json(data: bytes, what: str) -> Any:
-    """Parse a whole JSON export or raise `ParseError` saying what is wrong and where."""
-    if not data.strip():
-        raise ParseError(f"empty file: {what} is a JSON list of conversations")
-    text = _decode(data)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(
-            f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}); "
-            "the file may be truncated or not an export"
-        ) from exc
-    except RecursionError as exc:
-        raise ParseError("not valid JSON for an export: nested too deeply") from exc
-    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
-        raise ParseError(f"not valid JSON for an export: {exc}") from exc
-
-
-def _decode(data: bytes) -> str:
-    """JSON text is UTF-8; a byte-order mark (an editor's re-save) is tolerated."""
-    encoding = "utf-8"
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            data, encoding = data[len(bom) :], name
-            break
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ParseError(
-            f"not valid {encoding.upper()} (bad byte at offset {exc.start}); "
-            "an export is UTF-8 JSON"
-        ) from exc
-
-
-def first_object_keys(head: bytes) -> tuple[list[str], bool]:
-    """The keys of the first object of a top-level JSON list, as far as `head` shows it,
-    and whether that object ends inside `head`.
-
-    Detection sees only the first 4 KiB, so it cannot parse the file; this scans just
-    enough to tell a ChatGPT export (`mapping`) from a Claude one (`chat_messages`) or any
-    other JSON list. Keys of nested objects are not counted, and a key only counts when a
-    `:` follows it, so the same word inside a message's text does not.
-    """
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
-    if not text.startswith("["):
-        return [], False
-    i = 1
-    while i < len(text) and text[i] in " \t\r\n":
-        i += 1
-    if i >= len(text) or text[i] != "{":
-        return [], False
-    keys: list[str] = []
-    depth, i = 1, i + 1
-    while i < len(text):
-        char = text[i]
-        if char == '"':
-            end = i + 1
-            while end < len(text) and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            if end >= len(text):
-                break  # the head ends inside a string
-            if depth == 1 and text[end + 1 :].lstrip(" \t\r\n").startswith(":"):
-                keys.append(text[i + 1 : end])
-            i = end + 1
-            continue
-        if char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth -= 1
-            if depth == 0:
-                return keys, True
-        i += 1
-    return keys, False

@@ -6,12 +6,16 @@ natural unit of meaning in notes; tiny ones (a one-line list item, "Flights:") a
 with their neighbours so they carry context, and long ones are cut where a sentence ends.
 These functions are pure and never drop text: joining the chunks' words gives back the
 input's words (a single "word" longer than the bound is the one thing that gets cut).
+
+Sectioned documents (Markdown, DOCX, HTML) also name their chunks here: `heading_keys`
+turns heading paths into the locator keys their items share, so a section keeps its
+refs however the other sections change.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 MAX_CHARS = 1000
 # Merging stops well below the hard bound: a chunk should stay about one topic, and a
@@ -23,6 +27,10 @@ _BLANK = re.compile(r"\n[ \t]*\n")
 # the whitespace that follows; CJK full stops need no following space.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[”’」』）]*\s*")
 _WORD = re.compile(r"\S+\s*")
+_SLUG_JUNK = re.compile(r"[\W_]+")
+# Slugs hold only word characters and `-`, so these markers can never collide with one.
+_TOP = "_top"
+_REPEAT = "~"
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -121,3 +129,23 @@ def chunk_paragraphs(
 def chunk_text(text: str, max_chars: int = MAX_CHARS, merge_chars: int = MERGE_CHARS) -> list[str]:
     """Paragraph chunks of `text` under `max_chars`; see `chunk_paragraphs`."""
     return chunk_paragraphs(split_paragraphs(text), max_chars, merge_chars)
+
+
+def heading_keys(paths: Iterable[tuple[str, ...]]) -> Iterator[str]:
+    """A locator key unique in the document for each heading path, in order.
+
+    The key is the path's slugs joined by `/` (`_top` before the first heading); a
+    repeated path (two "## Notes" under one parent) gets `~2`, `~3`... by order of
+    appearance. Callers pass every section, empty ones too, so adding text to a section
+    does not shift the keys of the sections after it.
+    """
+    seen: dict[str, int] = {}
+    for path in paths:
+        key = "/".join(slug(name) for name in path) or _TOP
+        seen[key] = seen.get(key, 0) + 1
+        yield key if seen[key] == 1 else f"{key}{_REPEAT}{seen[key]}"
+
+
+def slug(name: str) -> str:
+    """A lower-case, `-`-joined form of a heading that keeps non-Latin letters."""
+    return _SLUG_JUNK.sub("-", name.casefold()).strip("-") or "section"

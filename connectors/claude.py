@@ -16,13 +16,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors.base import Author, Connector, Item, ParseError
-from connectors.chatgpt import (
-    MAX_EXPORT_BYTES,
-    first_object_keys,
-    json_type,
-    load_json,
-    split_message,
-)
+from connectors.chatgpt import MAX_EXPORT_BYTES, split_message
+from connectors.jsonfile import first_object_keys, json_type, load_json
 from connectors.textfile import aware
 
 log = logging.getLogger(__name__)
@@ -61,7 +56,7 @@ class ClaudeConnector(Connector):
             raise ParseError(
                 f"file is {len(data)} bytes; {self.name} reads at most {self.max_file_bytes}"
             )
-        conversations = load_json(data, "a Claude export")
+        conversations = load_json(data, "Claude export")
         if not isinstance(conversations, list):
             raise ParseError(
                 "not a Claude export: expected a JSON list of conversations, got "

@@ -20,7 +20,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from connectors.base import Connector, Item, ParseError
-from connectors.chunking import chunk_text
+from connectors.chunking import chunk_text, heading_keys
 from connectors.textfile import aware, decode_text, file_time, local_midnight
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,6 @@ _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 # a tag), nested with `/`.
 _TAG = re.compile(r"(?<!\S)#([\w/-]+)")
 _WIKILINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
-_SLUG_JUNK = re.compile(r"[\W_]+")
-# Slugs hold only word characters and `-`, so these markers can never collide with one.
-_TOP = "_top"
-_REPEAT = "~"
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,8 @@ class MarkdownConnector(Connector):
             note_meta["aliases"] = aliases
         document = str(path.resolve())
         items: list[Item] = []
-        for key, section in _keyed(split_sections(body)):
+        sections = split_sections(body)
+        for key, section in zip(heading_keys(s.path for s in sections), sections, strict=True):
             for ordinal, chunk in enumerate(chunk_text(section.body)):
                 meta = {
                     **note_meta,
@@ -183,24 +180,6 @@ def _heading(line: str) -> tuple[int, str] | None:
         return None
     name = _ATX_CLOSING.sub("", match.group(2) or "").strip()
     return (len(match.group(1)), name) if name else None
-
-
-def _keyed(sections: Iterable[_Section]) -> Iterable[tuple[str, _Section]]:
-    """Pair each section with a locator key unique in the note: its heading-path slug.
-
-    A repeated path (two "## Notes" under one parent) gets `~2`, `~3`... by order of
-    appearance; sections without text still count so adding text keeps keys stable.
-    """
-    seen: dict[str, int] = {}
-    for section in sections:
-        key = "/".join(slug(name) for name in section.path) or _TOP
-        seen[key] = seen.get(key, 0) + 1
-        yield (key if seen[key] == 1 else f"{key}{_REPEAT}{seen[key]}"), section
-
-
-def slug(name: str) -> str:
-    """A lower-case, `-`-joined form of a heading that keeps non-Latin letters."""
-    return _SLUG_JUNK.sub("-", name.casefold()).strip("-") or "section"
 
 
 def _note_time(front: Mapping[str, Any], path: Path, mtime: datetime) -> tuple[datetime, str]:

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from connectors.base import Connector, Item, ParseError
 from connectors.chunking import MAX_CHARS, split_long
-from connectors.telegram import load_json
+from connectors.jsonfile import load_json
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ user's own messages are author "self". Everywhere else the author stays "unknown
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from typing import Any, ClassVar, TypeVar
 
 from connectors.base import Author, Connector, Item, ParseError
 from connectors.chunking import MAX_CHARS, split_long
+from connectors.jsonfile import json_type, load_json
 from connectors.textfile import aware
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,7 @@ class TelegramConnector(Connector):
         root = load_json(data, "Telegram export")
         if not isinstance(root, dict):
             raise ParseError(
-                f"not a Telegram export: the top level is a JSON {_json_type(root)}, "
-                "expected an object"
+                f"not a Telegram export: the top level is {json_type(root)}, expected an object"
             )
         self_id = _self_id(root)
         items: list[Item] = []
@@ -130,7 +129,7 @@ class TelegramConnector(Connector):
         for index, message in enumerate(messages):
             if not isinstance(message, dict):
                 raise ParseError(
-                    f"{where}: message #{index} is a JSON {_json_type(message)}, not an object"
+                    f"{where}: message #{index} is {json_type(message)}, not an object"
                 )
             items.extend(self._message_items(message, info, f"{where}, message #{index}"))
         return items
@@ -174,27 +173,6 @@ class TelegramConnector(Connector):
         ]
 
 
-def load_json(data: bytes, what: str) -> Any:
-    """The JSON document in `data`, or `ParseError` saying why it is not one."""
-    if not data.strip():
-        raise ParseError(f"empty file: not a {what}")
-    if b"\x00" in data:
-        raise ParseError(f"binary file (it contains NUL bytes): not a {what}")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not valid UTF-8 (bad byte at offset {exc.start}): not a {what}") from exc
-    try:
-        return json.loads(text)
-    except RecursionError as exc:
-        raise ParseError(f"JSON nested too deeply to be a {what}") from exc
-    except json.JSONDecodeError as exc:
-        raise ParseError(
-            f"malformed or truncated JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): "
-            f"not a {what}"
-        ) from exc
-
-
 def _chats(root: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The chat objects of a single-chat export (itself) or of an account export."""
     if "messages" in root:
@@ -214,9 +192,7 @@ def _chats(root: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             raise ParseError(f'not a Telegram export: "{key}" is not a {{"list": [...]}} object')
         for index, chat in enumerate(section["list"]):
             if not isinstance(chat, dict):
-                raise ParseError(
-                    f'"{key}" entry #{index} is a JSON {_json_type(chat)}, not a chat object'
-                )
+                raise ParseError(f'"{key}" entry #{index} is {json_type(chat)}, not a chat object')
             chats.append(chat)
     return chats
 
@@ -267,7 +243,7 @@ def flatten_text(value: object, where: str = "message") -> tuple[str, list[str]]
     if isinstance(value, str):
         return value, []
     if not isinstance(value, list):
-        raise ParseError(f'{where}: "text" is a JSON {_json_type(value)}, not a string or list')
+        raise ParseError(f'{where}: "text" is {json_type(value)}, not a string or list')
     parts: list[str] = []
     links: list[str] = []
     for part in value:
@@ -368,9 +344,7 @@ def _optional(obj: Mapping[str, Any], key: str, kind: type[T], where: str) -> T 
     if value is None:
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ParseError(
-            f'{where}: "{key}" is a JSON {_json_type(value)}, expected {_KIND_NAMES[kind]}'
-        )
+        raise ParseError(f'{where}: "{key}" is {json_type(value)}, expected {_KIND_NAMES[kind]}')
     return value
 
 
@@ -391,17 +365,3 @@ _KIND_NAMES: dict[type, str] = {
     list: "a list",
     dict: "an object",
 }
-
-
-def _json_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"

@@ -22,8 +22,7 @@ from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruct
 from bs4.element import NavigableString
 
 from connectors.base import Connector, Item, ParseError
-from connectors.chunking import chunk_paragraphs
-from connectors.markdown import slug
+from connectors.chunking import chunk_paragraphs, heading_keys
 from connectors.textfile import aware, decode_text, file_time, local_midnight
 
 log = logging.getLogger(__name__)
@@ -67,8 +66,6 @@ _DATE_METAS = (
     "pubdate", "publish_date", "article:modified_time",
 )  # fmt: skip
 _WS = re.compile(r"\s+")
-_TOP = "_top"
-_REPEAT = "~"
 
 
 @dataclass
@@ -110,7 +107,8 @@ class HtmlConnector(Connector):
         _drop_chrome(root)
         document = str(path.resolve())
         items: list[Item] = []
-        for key, section in _keyed(_sections(root)):
+        sections = _sections(root)
+        for key, section in zip(heading_keys(s.path for s in sections), sections, strict=True):
             path_titles = list(section.path)
             if page_title and path_titles[:1] == [page_title]:
                 path_titles = path_titles[1:]  # the page title repeated as its <h1>
@@ -377,12 +375,3 @@ def _table_text(table: Tag) -> str:
         if any(cells):
             rows.append(" | ".join(cells))
     return "\n".join(rows)
-
-
-def _keyed(sections: list[_Section]) -> Iterator[tuple[str, _Section]]:
-    """Each section with a unique locator key: its heading-path slug, `~2` on repeats."""
-    seen: dict[str, int] = {}
-    for section in sections:
-        key = "/".join(slug(name) for name in section.path) or _TOP
-        seen[key] = seen.get(key, 0) + 1
-        yield (key if seen[key] == 1 else f"{key}{_REPEAT}{seen[key]}"), section

@@ -1,40 +1,19 @@
 """WhatsApp "Export chat" files: the Android and iOS `.txt` logs and the `.zip` around them.
 
-An export is a plain log with one header per message: Android writes
-`12/03/2024, 14:05 - Ana Ribeiro: text`, iOS `[12/03/2024, 14:05:31] Ana Ribeiro: text`
-(often with a U+200E mark before the bracket and a U+202F space before "PM"). Lines
-without a header continue the message above. Nothing in the file says which of day and
-month comes first, what time zone the clock was in, or who the exporting user is, so:
+How a log's lines are read (message headers, system lines, the file's date order) is
+`connectors.whatsapp_lines`; this module reads the files and builds the items. Times are
+the phone's wall clock without an offset and are read as the local time of the machine
+that parses (`datetime(...).astimezone()`), the best guess for a user's own exports.
+`sender` is the name or number as written and `author` stays "unknown"; ingest resolves
+it against the user's identity.
 
-- Date order is chosen per FILE, deterministically (`choose_date_order`): an order under
-  which some date is impossible (a month of 13, 31 April) is ruled out; if both orders
-  stay possible, the one under which the dates run forward in time wins; if that ties
-  too, a 12-hour clock written "AM"/"PM" with "/" between date fields (en_US) means
-  month-first and everything else day-first. Year-first dates (2024-03-12) are never
-  ambiguous. The choice and its reason go to item meta (`date_order`,
-  `date_order_source`).
-- Times are the exporting phone's wall clock without an offset; they are read as the
-  local time of the machine that parses (`datetime(...).astimezone()`), the best guess
-  for a user's own exports. Two-digit years are 20xx (WhatsApp dates from 2009).
-- `sender` is the name or number exactly as written (bidi marks removed) and `author`
-  stays "unknown"; ingest resolves it against the user's identity.
-
-System lines (encryption notices, "X added Y", subject changes, security codes...) are
-not speech and give no item. Android writes them without a "Name: " part, so a line
-with no ": " is a system line; a system line whose text holds a colon (a new subject
-"Trip: Lisbon") is recognised by English patterns that require a colon-free actor before
-the verb, and, in any language, by an odd number of quotation marks before the first
-": ". iOS attributes system lines to the chat's own name and marks their text with
-U+200E; those are recognised by the same English patterns. Limitation: a system line in
-another language that contains ": " outside quotes is read as a message.
-
-Inside a `.zip` only the chat log (`_chat.txt` or "WhatsApp Chat with ….txt") is read:
-media members and nested archives are never opened, and the log's declared and inflated
-sizes are both held under `MAX_CHAT_BYTES`. An empty file is an empty chat ([]); text
-before the first header, a line longer than any message, or dates that fit no order are
-`ParseError`s. A continuation line that itself looks like a header (a pasted message)
-starts a new message: nothing in the format tells them apart. AM/PM words other than
-Latin "am"/"pm" spellings (午後, 오후) are not recognised.
+The connector opens its path itself (`reads_path`): an export "with media" can be
+gigabytes of photos around a chat log of a few MB. Inside a `.zip` only the chat log
+(`_chat.txt` or "WhatsApp Chat with ….txt") is read: media members and nested archives
+are never opened, the central directory is bounded before zipfile indexes it, and the
+log's declared and inflated sizes are both held under `MAX_CHAT_BYTES`. An empty file is
+an empty chat ([]); a line longer than any message is a `ParseError`, as are the log
+errors `whatsapp_lines` names.
 
 Each message is one item in document `whatsapp:<conversation>`; the conversation name
 comes from the export's file name ("WhatsApp Chat with Ana Ribeiro.txt", the zip
@@ -49,36 +28,39 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, ClassVar, Literal, NamedTuple
+from typing import IO, Any, ClassVar
 
 from connectors.base import Connector, Item, ParseError
 from connectors.chunking import MAX_CHARS, split_long
 from connectors.textfile import aware, decode_text
+from connectors.whatsapp_lines import (
+    BIDI,
+    LRM,
+    ChatLog,
+    DateOrder,
+    choose_date_order,
+    created_group_name,
+    parse_chat,
+    parse_line,
+)
 
 __all__ = [
     "MAX_CHAT_BYTES",
-    "ParsedLine",
     "WhatsAppConnector",
-    "choose_date_order",
     "conversation_from_filename",
     "message_content",
-    "parse_chat",
-    "parse_line",
+    "read_bounded",
+    "read_chat_from_zip",
 ]
 
 log = logging.getLogger(__name__)
-
-DateOrder = Literal["day-first", "month-first", "year-first"]
-# "placeholder": a message that says nothing yet still takes its place in the count of
-# identical time+sender pairs ("This message was deleted", "Waiting for this message").
-LineKind = Literal["message", "system", "placeholder"]
 
 # A chat log past this is not a chat someone exported; it also bounds what a zip member
 # may inflate to, so a zip bomb is refused instead of filling the worker's memory.
@@ -89,87 +71,25 @@ MAX_LINE_BYTES = 1024 * 1024
 # Exports "with media" hold one member per photo or voice note; far more than any export
 # has, and bounded before zipfile builds its index of every member.
 MAX_ZIP_MEMBERS = 100_000
+# zipfile reads the whole central directory at once: about 100 bytes a member in a real
+# export, so this is far more than MAX_ZIP_MEMBERS members need.
+MAX_ZIP_DIRECTORY_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024
-# System lines are one short sentence; longer text is never tested against their patterns,
-# which keeps those (backtracking) regexes linear on a hostile 1 MB line.
-_MAX_SYSTEM_CHARS = 1000
-# The edited marker is looked for only in a message's last characters, for the same reason.
+_ZIP_MAGIC = b"PK\x03\x04"
+_MEMBER_ENTRY = b"PK\x01\x02"  # starts each member's entry in the central directory
+# The end-of-central-directory record, the zip64 locator before it and the zip64 record
+# the locator follows (APPNOTE 4.3.14-4.3.16), as zipfile finds them.
+_END = struct.Struct("<4s4H2LH")
+_END_SIGNATURE = b"PK\x05\x06"
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_ZIP64_END = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_END_SIGNATURE = b"PK\x06\x06"
+_END_SEARCH = 1 << 16  # how far back from the end zipfile looks for the end record
+# The edited marker is looked for only in a message's last characters: a regex run over a
+# hostile 1 MB message must stay linear.
 _EDITED_TAIL = 80
 
-_LRM = "\u200e"
-# Bidi controls WhatsApp wraps around names and numbers (U+202A...U+202C on phones).
-_BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_QUOTE = re.compile('["“”„«»]')
-_SPACE = "[ \u00a0\u202f]"  # newer exports put U+202F (or U+00A0) before AM/PM
-
-# One header for both platforms: `(?(ios)...)` picks "] " after an opening bracket and
-# " - " otherwise. Dates are D/M/Y or M/D/Y with `/`, `.` or `-` (2- or 4-digit year), or
-# Y-M-D; times are H:MM[:SS] with `:` or `.`, optionally with am/pm in several spellings.
-_HEADER_PATTERN = rf"""
-    [\u200e\u200f]?
-    (?P<ios>\[)?
-    (?:
-        (?P<ymd_y>\d{{4}})(?P<ymd_sep>[./-])(?P<ymd_m>\d{{1,2}})(?P=ymd_sep)(?P<ymd_d>\d{{1,2}})
-      | (?P<a>\d{{1,2}})(?P<sep>[./-])(?P<b>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}|\d{{2}})
-    )
-    \.?,?[ ]
-    (?P<hour>\d{{1,2}})[:.](?P<minute>\d{{2}})(?:[:.](?P<second>\d{{2}}))?
-    (?:{_SPACE}?(?P<meridiem>[AaPp]\.?{_SPACE}?[Mm]\.?))?
-    (?(ios)\][ ]|[ ][-–][ ])
-    (?P<rest>.*)
-"""
-_HEADER = re.compile(_HEADER_PATTERN, re.VERBOSE)
-_HEADER_LINES = re.compile("^" + _HEADER_PATTERN, re.VERBOSE | re.MULTILINE)
-
-# English system lines with an actor ("Ana", "You", "+351 912 345 678"). The actor must
-# hold no colon: that is what tells "Ana changed the subject to "Trip: Lisbon"" (system)
-# from "Ana: I added sugar" (a message whose text happens to match a pattern).
-_ACTOR = r"[^:\n]+?"
-_SYSTEM_WITH_ACTOR = re.compile(
-    rf"{_ACTOR} (?:"
-    r"created group .*|created this group|created the group .*"
-    r"|added .+|removed .+|left|was removed|was added|were added"
-    r"|joined using this group's invite link|joined using an invite link|joined"
-    r"|joined from the community|joined via an invite link"
-    r"|changed the (?:subject|group name) (?:from .* )?to .*"
-    r"|changed this group's icon|deleted this group's icon|changed the group icon"
-    r"|changed the group description|deleted the group description"
-    r"|changed (?:this group's|the group's|the) settings.*"
-    r"|changed their phone number.*|changed to .+|changed (?:his|her) number.*"
-    r"|turned (?:on|off) disappearing messages.*|updated the message timer.*"
-    r"|reset this group's invite link|pinned a message|unpinned a message"
-    r"|started a (?:voice|video) call|is now an admin|(?:are|is) no longer an admin"
-    r"|blocked this contact.*|unblocked this contact.*"
-    r")\.?",
-    re.DOTALL,
-)
-# System texts without an actor; safe to test on the text after "Name: " as well (iOS
-# attributes these to the chat's name).
-_SYSTEM_FIXED = re.compile(
-    r"[\u200e]*(?:"
-    r"Messages and calls are end-to-end encrypted.*"
-    r"|Messages to this (?:group|chat) are now secured with end-to-end encryption.*"
-    r"|Messages you send to this (?:group|chat) .*"
-    r"|Your security code with [^:]+ changed.*|[^:]+'s security code changed.*"
-    r"|You joined using this group's invite link.*|You were added.*"
-    r"|You're now an admin|You are now an admin|You're no longer an admin"
-    r"|This chat is with a business account.*|This business (?:account|is).*"
-    r"|Disappearing messages were turned (?:on|off).*"
-    r"|(?:Missed|Silenced) (?:group )?(?:voice|video) call.*"
-    r"|As mensagens e (?:as )?(?:chamadas|ligações) são protegidas .*"
-    r"|Los mensajes y las llamadas están cifrados de extremo a extremo.*"
-    r"|Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt.*"
-    r"|Les messages et les appels sont chiffrés de bout en bout.*"
-    r")",
-    re.DOTALL,
-)
-_SYSTEM_ANY = re.compile(f"(?:{_SYSTEM_FIXED.pattern})|(?:{_SYSTEM_WITH_ACTOR.pattern})", re.DOTALL)
-_PLACEHOLDER = re.compile(
-    r"(?:This message was deleted|You deleted this message|Waiting for this message"
-    r"|Mensagem apagada|Esta mensagem foi apagada|Você apagou esta mensagem"
-    r"|Apagou esta mensagem|Se eliminó este mensaje|Eliminaste este mensaje)\.?"
-    r"(?: This may take a while\.| Check your phone\.)?",
-)
 _EDITED = re.compile(
     r"\s*\u200e?<(?:This message was edited|Mensagem editada|Se editó este mensaje\.?"
     r"|Diese Nachricht wurde bearbeitet|Ce message a été modifié)>\s*\Z"
@@ -204,7 +124,6 @@ _FILE_TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"AUDIO|^PTT-|^AUD-|\.(?:opus|m4a|mp3|ogg|aac|amr|wav)$", re.I), "audio"),
     (re.compile(r"\.vcf$", re.I), "contact card"),
 )
-_ORDERS: tuple[DateOrder, DateOrder] = ("day-first", "month-first")
 _MEDIA_TYPES = frozenset({"image", "gif", "sticker", "video", "audio", "media"})
 
 # "WhatsApp Chat with Ana Ribeiro" (Android, several languages) and the iOS zip name
@@ -216,143 +135,6 @@ _CHAT_NAME = re.compile(
     r"\s+(?P<name>.+?)(?:\s*\(\d+\))?",
     re.IGNORECASE,
 )
-_GROUP_CREATED = re.compile(rf"{_ACTOR} created (?:the )?group [\"“](?P<name>.+)[\"”]\.?")
-
-
-class ParsedLine(NamedTuple):
-    """One message header line, before the file's date order is known.
-
-    A named tuple, not a frozen dataclass: one is built per message, and a 20 MB export
-    has hundreds of thousands.
-
-    For D/M/Y and M/D/Y dates `first` and `second` are the two leading numbers as
-    written; for Y-M-D dates they are month and day (`year_first`).
-    """
-
-    platform: Literal["android", "ios"]
-    first: int
-    second: int
-    year: int
-    year_first: bool
-    hour: int
-    minute: int
-    second_of_minute: int
-    meridiem: str | None  # as written: "PM", "p. m.", "am"...
-    separator: str  # between the date's fields
-    kind: LineKind
-    sender: str | None  # None for system lines without "Name: " (Android)
-    text: str  # the first line of the message's text (or of the system line)
-
-    def naive_time(self, order: DateOrder) -> datetime | None:
-        """The wall-clock time under `order`, or None if that is no real time."""
-        if self.year_first or order == "month-first":
-            month, day = self.first, self.second
-        else:
-            day, month = self.first, self.second
-        hour = self.hour
-        if self.meridiem is not None:
-            if not 0 <= hour <= 12:
-                return None
-            pm = self.meridiem[0] in "Pp"
-            hour = (hour % 12) + (12 if pm else 0)
-        try:
-            return datetime(self.year, month, day, hour, self.minute, self.second_of_minute)
-        except ValueError:
-            return None
-
-    @property
-    def us_clock(self) -> bool:
-        """12-hour clock written "AM"/"PM" with "/" dates: how en_US phones export."""
-        return self.meridiem in ("AM", "PM") and self.separator == "/"
-
-
-class RawMessage(NamedTuple):
-    """A header line and the continuation lines under it, joined by newlines."""
-
-    header: ParsedLine
-    text: str
-    offset: int  # where the header starts in the decoded file
-
-
-@dataclass(frozen=True)
-class ChatLog:
-    messages: list[RawMessage]
-    platform: Literal["android", "ios"] | None
-    source: str  # the decoded file, for line numbers in error messages
-
-    def line_of(self, message: RawMessage) -> int:
-        """The 1-based line number of `message`'s header (counted only when needed)."""
-        return self.source.count("\n", 0, message.offset) + 1
-
-
-def parse_line(line: str) -> ParsedLine | None:
-    """The header parsed from one line of an export, or None if the line continues a message.
-
-    Pure and total: it never raises, whatever `line` holds; a string with a newline is
-    not one line and gives None.
-    """
-    if "\n" in line:
-        return None
-    match = _HEADER.match(line)
-    return None if match is None else _from_match(match)
-
-
-def _from_match(match: re.Match[str]) -> ParsedLine:
-    g = match.groupdict()  # one call: this runs once per message of a large export
-    platform: Literal["android", "ios"] = "ios" if g["ios"] else "android"
-    if g["ymd_y"]:
-        first, second, year = int(g["ymd_m"]), int(g["ymd_d"]), int(g["ymd_y"])
-        year_first, sep = True, g["ymd_sep"]
-    else:
-        first, second, raw_year = int(g["a"]), int(g["b"]), g["y"]
-        year = int(raw_year) + (2000 if len(raw_year) == 2 else 0)
-        year_first, sep = False, g["sep"]
-    kind, sender, text = _classify(g["rest"], platform)
-    return ParsedLine(
-        platform,
-        first,
-        second,
-        year,
-        year_first,
-        int(g["hour"]),
-        int(g["minute"]),
-        int(g["second"] or 0),
-        g["meridiem"],
-        sep,
-        kind,
-        sender,
-        text,
-    )
-
-
-def _classify(rest: str, platform: str) -> tuple[LineKind, str | None, str]:
-    """Split the text after the timestamp into (kind, sender, text)."""
-    rest = rest.lstrip(_BIDI)
-    if _is_system(rest):
-        return "system", None, rest
-    if platform == "ios" and ": \u200e" in rest:  # a chat name with ": " in it ("Trip: May")
-        chat, _, marked = rest.rpartition(": \u200e")
-        if _is_system(marked):
-            return "system", chat.strip(_BIDI + " ") or None, marked
-    name, colon, text = rest.partition(": ")
-    if not colon and rest.endswith(":"):  # "Name:" whose text starts on the next line
-        name, colon, text = rest[:-1], ":", ""
-    sender = name.strip(_BIDI + " \t\u00a0\u202f")
-    if not colon or not sender or (_QUOTE.search(name) and len(_QUOTE.findall(name)) % 2):
-        return "system", None, rest  # no "Name: " part, or a colon inside a quoted subject
-    bare = text.lstrip(_BIDI)
-    if _PLACEHOLDER.fullmatch(bare.rstrip()):
-        return "placeholder", sender, bare
-    if _is_system(bare, actor=platform == "ios" and text.startswith(_LRM)):
-        return "system", sender, bare  # iOS names the chat as the "sender" of these
-    return "message", sender, text
-
-
-def _is_system(text: str, *, actor: bool = True) -> bool:
-    """Whether `text` is a known system message; `actor` allows the "X did Y" patterns."""
-    if len(text) > _MAX_SYSTEM_CHARS:
-        return False
-    return bool((_SYSTEM_ANY if actor else _SYSTEM_FIXED).fullmatch(text))
 
 
 def message_content(raw: str) -> tuple[str, list[dict[str, Any]], bool]:
@@ -367,9 +149,9 @@ def message_content(raw: str) -> tuple[str, list[dict[str, Any]], bool]:
     if text.endswith(">") and (suffix := _EDITED.search(text, tail)) is not None:
         text, edited = text[: suffix.start()].rstrip(), True
     first, _, after = text.partition("\n")
-    found = _attachment(first.strip().lstrip(_BIDI))
+    found = _attachment(first.strip().lstrip(BIDI))
     if found is None:
-        return text.lstrip(_LRM), [], edited
+        return text.lstrip(LRM), [], edited
     attachment, marker, same_line = found
     caption = "\n".join(part for part in (same_line, after.strip()) if part)
     if not caption:
@@ -390,7 +172,7 @@ def _attachment(first: str) -> tuple[dict[str, Any], str, str] | None:
     if match := _ANDROID_ATTACHED.fullmatch(first):
         return _file_attachment(match.group("file").strip()) + ("",)
     if match := _IOS_DOCUMENT.fullmatch(first):
-        name = (match.group("name") or "").strip(_BIDI + " ")
+        name = (match.group("name") or "").strip(BIDI + " ")
         entry: dict[str, Any] = {"type": "document", "omitted": True}
         if name:
             entry["file"] = name
@@ -409,97 +191,6 @@ def _file_attachment(file_name: str) -> tuple[dict[str, Any], str]:
     if kind in _MEDIA_TYPES:
         return entry, f"[{kind}]"
     return entry, f"[{kind}: {_IOS_MEMBER_PREFIX.sub('', base)}]"
-
-
-def parse_chat(text: str) -> ChatLog:
-    """Cut a decoded export into header lines and their continuation lines.
-
-    Raises `ParseError` when text comes before the first header: an export always starts
-    with one, so that is another kind of file (or a truncated one).
-    """
-    matches = list(_HEADER_LINES.finditer(text))
-    start = matches[0].start() if matches else len(text)
-    if text[:start].strip():
-        first = text[:start].strip().split("\n", 1)[0]
-        raise ParseError(
-            "not a WhatsApp chat export: it does not start with a message line such as "
-            f"'12/03/2024, 14:05 - Name: text' or '[12/03/2024, 14:05:31] Name: text' "
-            f"(first line: {first[:80]!r})"
-        )
-    if not matches:
-        return ChatLog([], None, text)
-    # A header of the other platform's kind is a pasted line: part of the message above.
-    ios = matches[0].group("ios") is not None
-    kept = [m for m in matches if (m.group("ios") is not None) == ios]
-    ends = [m.start() - 1 for m in kept[1:]] + [len(text)]
-    messages = []
-    for match, end in zip(kept, ends, strict=True):
-        header = _from_match(match)
-        # text[match.end():end] is empty or "\n" plus the continuation lines.
-        messages.append(RawMessage(header, header.text + text[match.end() : end], match.start()))
-    return ChatLog(messages, "ios" if ios else "android", text)
-
-
-def choose_date_order(headers: Sequence[ParsedLine]) -> tuple[DateOrder, str]:
-    """The file's date order and why: "evidence", "chronology" or "default".
-
-    Raises `ParseError` if no order makes every date real (mixed or corrupt dates).
-    """
-    if not headers:
-        return "day-first", "default"
-    if all(h.year_first for h in headers):
-        return "year-first", "evidence"
-    if any(h.year_first for h in headers):
-        raise ParseError("dates mix year-first (2024-03-12) and day/month forms")
-    days = _distinct_runs((h.first, h.second, h.year) for h in headers)
-    unreal = {order: _first_unreal(days, order) for order in _ORDERS}
-    possible = [order for order in _ORDERS if unreal[order] is None]
-    if not possible:
-        raise ParseError(
-            f"dates fit neither order: {unreal['day-first']} is no day/month date and "
-            f"{unreal['month-first']} is no month/day date (mixed formats or a corrupt file)"
-        )
-    if len(possible) == 1:
-        return possible[0], "evidence"
-    day_first, month_first = (_backward_steps(days, order) for order in _ORDERS)
-    if day_first != month_first:
-        return ("day-first" if day_first < month_first else "month-first"), "chronology"
-    if any(h.meridiem is not None for h in headers) and all(
-        h.us_clock for h in headers if h.meridiem is not None
-    ):
-        return "month-first", "default"
-    return "day-first", "default"
-
-
-def _distinct_runs(values: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """`values` with consecutive repeats collapsed: a day's messages share one date."""
-    runs: list[tuple[int, int, int]] = []
-    for value in values:
-        if not runs or runs[-1] != value:
-            runs.append(value)
-    return runs
-
-
-def _as_date(fields: tuple[int, int, int], order: str) -> date | None:
-    first, second, year = fields
-    day, month = (first, second) if order == "day-first" else (second, first)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _first_unreal(days: Iterable[tuple[int, int, int]], order: str) -> str | None:
-    """The first date (its numbers in file order) that is no calendar date under `order`."""
-    for fields in days:
-        if _as_date(fields, order) is None:
-            return "/".join(map(str, fields))
-    return None
-
-
-def _backward_steps(days: Sequence[tuple[int, int, int]], order: str) -> int:
-    dates = [_as_date(fields, order) for fields in days]
-    return sum(1 for a, b in zip(dates, dates[1:], strict=False) if a and b and b < a)
 
 
 def conversation_from_filename(name: str) -> str | None:
@@ -522,31 +213,38 @@ def _is_chat_member(name: str) -> bool:
 
 
 class WhatsAppConnector(Connector):
-    """Reads WhatsApp chat exports (`.txt`, or the `.zip` WhatsApp shares with media)."""
+    """Reads WhatsApp chat exports (`.txt`, or the `.zip` WhatsApp shares with media).
+
+    `reads_path` is set: `parse` reads `path` itself and ignores `data` (the worker passes
+    empty bytes), so only the chat log of a zip is ever in memory, never its media.
+    """
 
     name: ClassVar[str] = "whatsapp"
     kind: ClassVar[str] = "message"
     history: ClassVar[str] = "append"
     priority: ClassVar[int] = 20  # before the generic `.txt` reader
     extensions: ClassVar[tuple[str, ...]] = (".txt", ".zip")
-    # An export "with media" is mostly photos; only its chat log is read, bounded apart.
-    max_file_bytes: ClassVar[int] = 512 * 1024 * 1024
+    # An export "with media" is mostly photos and videos; only its chat log is read (the
+    # zip is opened, not loaded: reads_path), and that log is bounded on its own.
+    max_file_bytes: ClassVar[int] = 16 * 1024**3
+    reads_path: ClassVar[bool] = True
 
     def detect(self, path: Path, head: bytes) -> bool:
         """A `.txt` starting with a message header, or a `.zip` holding a chat log."""
         suffix = path.suffix.lower()
         if suffix == ".txt":
             return _looks_like_chat(head)
-        if suffix == ".zip" and head.startswith(b"PK\x03\x04"):
+        if suffix == ".zip" and head.startswith(_ZIP_MAGIC):
             return _zip_has_chat(path)
         return False
 
     def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:
-        """One item per message (long ones split); system lines and deleted ones give none."""
-        member: str | None = None
-        if data.startswith(b"PK\x03\x04") or path.suffix.lower() == ".zip":
-            member, data = read_chat_from_zip(data)
-        text = _decode(data)
+        """One item per message (long ones split); system lines and deleted ones give none.
+
+        Reads `path`; `data` is ignored (see the class docstring).
+        """
+        member, raw = read_chat_log(path)
+        text = _decode(raw)
         if not text.strip():
             return []
         chat = parse_chat(text)
@@ -632,19 +330,35 @@ def _conversation(path: Path, member: str | None, chat: ChatLog) -> str:
                 return message.header.sender
     for message in chat.messages:
         header = message.header
-        short = len(header.text) <= _MAX_SYSTEM_CHARS  # bounds the regex's backtracking
-        if header.kind == "system" and short and (created := _GROUP_CREATED.fullmatch(header.text)):
-            return created.group("name")
+        if header.kind == "system" and (created := created_group_name(header.text)):
+            return created
     participants = _participants(chat)
     return ", ".join(sorted(participants)) if participants else path.stem
 
 
-def _decode(data: bytes) -> str:
-    """The chat log as text; refuses sizes and line lengths no export has, before decoding."""
-    if len(data) > MAX_CHAT_BYTES:
+def read_chat_log(path: Path) -> tuple[str | None, bytes]:
+    """The chat log's bytes, and its member name when `path` is an export zip.
+
+    A zip (by name or by its first bytes) is read by `read_chat_from_zip`; any other file
+    is the log itself, refused unread when it is larger than any export.
+    """
+    with path.open("rb") as stream:
+        if stream.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC or path.suffix.lower() == ".zip":
+            return read_chat_from_zip(stream)
+        stream.seek(0)
+        size = os.fstat(stream.fileno()).st_size
+        # Past the limit nothing is read; one byte more than it catches a file that grew.
+        content = stream.read(MAX_CHAT_BYTES + 1) if size <= MAX_CHAT_BYTES else b""
+    if max(size, len(content)) > MAX_CHAT_BYTES:
         raise ParseError(
-            f"chat log is {len(data)} bytes; a WhatsApp export over {MAX_CHAT_BYTES} is refused"
+            f"chat log is {max(size, len(content))} bytes; a WhatsApp export over "
+            f"{MAX_CHAT_BYTES} is refused"
         )
+    return None, content
+
+
+def _decode(data: bytes) -> str:
+    """The chat log as text; refuses line lengths no export has, before decoding."""
     longest = max(map(len, data.split(b"\n")), default=0)
     if longest > MAX_LINE_BYTES and b"\r" in data:  # old Mac line ends: lines end at \r too
         longest = max(map(len, data.replace(b"\r", b"\n").split(b"\n")), default=0)
@@ -656,16 +370,17 @@ def _decode(data: bytes) -> str:
     return decode_text(data)
 
 
-def read_chat_from_zip(data: bytes) -> tuple[str, bytes]:
+def read_chat_from_zip(stream: IO[bytes]) -> tuple[str, bytes]:
     """The chat log member's name and bytes from an export zip, refusing zip bombs.
 
-    Media members are never opened, nested archives included; the chat member's declared
-    size and the bytes it actually inflates to are both held under `MAX_CHAT_BYTES`.
+    `stream` is the open zip file (seekable). Media members are never opened, nested
+    archives included; the central directory is checked before zipfile indexes it
+    (`check_zip_directory`), and the chat member's declared size and the bytes it
+    actually inflates to are both held under `MAX_CHAT_BYTES`.
     """
-    if data.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:  # an upper bound, before zipfile's index
-        raise ParseError(f"zip archive has more than {MAX_ZIP_MEMBERS} members; refused")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        check_zip_directory(stream)
+        with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
             chats = [info for info in infos if _is_chat_member(info.filename)]
             if not chats:
@@ -688,17 +403,64 @@ def read_chat_from_zip(data: bytes) -> tuple[str, bytes]:
                     f"{info.filename} declares {info.file_size} bytes uncompressed, over the "
                     f"{MAX_CHAT_BYTES}-byte limit for a chat log (a zip bomb?)"
                 )
-            with archive.open(info) as stream:
-                content = read_bounded(stream, MAX_CHAT_BYTES, info.filename)
+            with archive.open(info) as member:
+                content = read_bounded(member, MAX_CHAT_BYTES, info.filename)
     except ParseError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
         raise ParseError(f"corrupt zip archive: {exc}") from exc
     except (NotImplementedError, RuntimeError, ValueError, OSError) as exc:
         raise ParseError(f"unreadable zip archive: {exc}") from exc
-    if content.startswith(b"PK\x03\x04"):
+    if content.startswith(_ZIP_MAGIC):
         raise ParseError(f"{info.filename} is itself a zip archive; nested zips are not opened")
     return info.filename, content
+
+
+def check_zip_directory(stream: IO[bytes]) -> None:
+    """Refuse a zip whose central directory is too big to index, before zipfile reads it.
+
+    zipfile reads the whole directory into memory and builds one entry per member before
+    any member can be opened. Its size comes from the end record; its members are counted
+    from the directory's own bytes, since the count the end record declares can lie. Only
+    the end of the file and the directory are read. A file without an end record is left
+    to zipfile, which reports it as corrupt.
+    """
+    end = stream.seek(0, io.SEEK_END)
+    tail_start = max(0, end - _END.size - _END_SEARCH)
+    stream.seek(tail_start)
+    tail = stream.read()
+    # zipfile's order: a record without a comment at the very end, else the last one.
+    at = len(tail) - _END.size
+    if at < 0 or not tail.startswith(_END_SIGNATURE, at) or tail[-2:] != b"\x00\x00":
+        at = tail.rfind(_END_SIGNATURE)
+        if at < 0 or at + _END.size > len(tail):
+            return
+    record = tail_start + at
+    directory_bytes = _END.unpack_from(tail, at)[5]
+    locator = record - _ZIP64_LOCATOR.size
+    if locator - _ZIP64_END.size >= 0:
+        stream.seek(locator - _ZIP64_END.size)
+        block = stream.read(_ZIP64_END.size + _ZIP64_LOCATOR.size)
+        if block[_ZIP64_END.size :].startswith(_ZIP64_LOCATOR_SIGNATURE) and block.startswith(
+            _ZIP64_END_SIGNATURE
+        ):
+            directory_bytes = _ZIP64_END.unpack_from(block)[8]
+            record = locator - _ZIP64_END.size
+    if directory_bytes > MAX_ZIP_DIRECTORY_BYTES:
+        raise ParseError(
+            f"zip archive's central directory is {directory_bytes} bytes, over the "
+            f"{MAX_ZIP_DIRECTORY_BYTES}-byte limit; refused"
+        )
+    start = max(0, record - directory_bytes)
+    stream.seek(start)
+    count, carry, left = 0, b"", record - start
+    while left > 0 and (chunk := stream.read(min(_READ_CHUNK, left))):
+        left -= len(chunk)
+        window = carry + chunk  # an entry's signature may straddle two chunks
+        count += window.count(_MEMBER_ENTRY)
+        carry = window[-(len(_MEMBER_ENTRY) - 1) :]
+        if count > MAX_ZIP_MEMBERS:
+            raise ParseError(f"zip archive has more than {MAX_ZIP_MEMBERS} members; refused")
 
 
 def read_bounded(stream: IO[bytes], limit: int, name: str) -> bytes:
@@ -723,15 +485,17 @@ def _looks_like_chat(head: bytes) -> bool:
     for raw in head.split(b"\n", 8)[:8]:
         line = raw.decode("utf-8", errors="ignore").rstrip("\r")
         if line.strip():
-            return _HEADER.match(line) is not None
+            return parse_line(line) is not None
     return False
 
 
 def _zip_has_chat(path: Path) -> bool:
     """Whether the zip at `path` lists a chat log; reads only its central directory."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        with path.open("rb") as stream:
+            check_zip_directory(stream)
+            with zipfile.ZipFile(stream) as archive:
+                names = archive.namelist()
+    except (ParseError, zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         return False
     return len(names) <= MAX_ZIP_MEMBERS and any(_is_chat_member(n) for n in names)

@@ -24,8 +24,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from lxml import etree
 
 from connectors.base import Connector, Item, ParseError
-from connectors.chunking import MERGE_CHARS, chunk_paragraphs
-from connectors.markdown import slug
+from connectors.chunking import MERGE_CHARS, chunk_paragraphs, heading_keys
 from connectors.textfile import aware, file_time
 
 log = logging.getLogger(__name__)
@@ -63,8 +62,6 @@ _PARAGRAPH_STYLE = etree.XPath("w:pPr/w:pStyle/@w:val", namespaces=_NS)
 _STYLES = etree.XPath("w:style[@w:type='paragraph']", namespaces=_NS)
 _STYLE_NAME = etree.XPath("w:name/@w:val", namespaces=_NS)
 _STYLE_BASED_ON = etree.XPath("w:basedOn/@w:val", namespaces=_NS)
-_TOP = "_top"
-_REPEAT = "~"
 
 
 @dataclass
@@ -110,7 +107,7 @@ class DocxConnector(Connector):
         doc_title = props.get("title") or path.stem
         resolved = str(path.resolve())
         items: list[Item] = []
-        for key, section in _keyed(sections):
+        for key, section in zip(heading_keys(s.path for s in sections), sections, strict=True):
             for ordinal, chunk in enumerate(chunk_paragraphs(section.paragraphs)):
                 items.append(
                     Item(
@@ -347,12 +344,3 @@ def _rows(table: Any) -> Iterator[str]:
 
 def _first(values: list[Any]) -> str | None:
     return str(values[0]) if values else None
-
-
-def _keyed(sections: list[_Section]) -> Iterator[tuple[str, _Section]]:
-    """Each section with a unique locator key: its heading-path slug, `~2` on repeats."""
-    seen: dict[str, int] = {}
-    for section in sections:
-        key = "/".join(slug(name) for name in section.path) or _TOP
-        seen[key] = seen.get(key, 0) + 1
-        yield (key if seen[key] == 1 else f"{key}{_REPEAT}{seen[key]}"), section

@@ -15,8 +15,9 @@ from assistant.identity import Identity, normalize
 from assistant.ingest import ingest
 from assistant.memory import Memory
 from connectors.base import Item, ParseError
-from connectors.chatgpt import ChatGPTConnector, first_object_keys
+from connectors.chatgpt import ChatGPTConnector
 from connectors.claude import ClaudeConnector
+from connectors.jsonfile import first_object_keys
 from connectors.registry import available_connectors, connector_for
 from tests.connector_contract import FIXTURES, MTIME, ConnectorContract
 
@@ -354,10 +355,10 @@ def test_reimporting_a_longer_export_adds_only_new_messages(memory: Memory, tmp_
 # --- malformed input ------------------------------------------------------------------
 
 BAD_FILES = {
-    "empty_file.json": "empty file: a ChatGPT export is a JSON list of conversations",
-    "truncated_json.json": "not valid JSON: Unterminated string starting at (line 1, column 225)",
+    "empty_file.json": "empty file: not a ChatGPT export",
+    "truncated_json.json": "malformed or truncated JSON (line 1, column 225: Unterminated string",
     "not_utf8_latin1.json": "not valid UTF-8 (bad byte at offset 237)",
-    "binary_junk_png.json": "not valid UTF-8 (bad byte at offset 0)",
+    "binary_junk_png.json": "binary file (it contains NUL bytes): not a ChatGPT export",
     "top_level_object.json": "expected a JSON list of conversations, got an object",
     "conversation_not_an_object.json": "conversation 1: expected an object, got a string",
     "mapping_not_an_object.json": "conversation 0 ('Broken'): 'mapping' is a list, not an object",

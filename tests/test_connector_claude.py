@@ -224,10 +224,10 @@ def test_a_longer_reexport_keeps_old_refs_and_hashes_and_adds_the_new(tmp_path: 
 # --- malformed input ------------------------------------------------------------------
 
 BAD_FILES = {
-    "empty_file.json": "empty file: a Claude export is a JSON list of conversations",
-    "truncated_json.json": "not valid JSON: Unterminated string starting at (line 26, column 9)",
+    "empty_file.json": "empty file: not a Claude export",
+    "truncated_json.json": "malformed or truncated JSON (line 26, column 9: Unterminated string",
     "not_utf8_latin1.json": "not valid UTF-8 (bad byte at offset 155)",
-    "binary_junk_gzip.json": "not valid UTF-8 (bad byte at offset 1)",
+    "binary_junk_gzip.json": "binary file (it contains NUL bytes): not a Claude export",
     "top_level_object.json": "not a Claude export: expected a JSON list of conversations, got an "
     "object",
     "conversation_not_an_object.json": "conversation 1: expected an object, got a number",

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Item, ParseError
-from connectors.markdown import MarkdownConnector, slug, split_sections, wikilinks
+from connectors.chunking import heading_keys, slug
+from connectors.markdown import MarkdownConnector, split_sections, wikilinks
 from tests.connector_contract import FIXTURES, MTIME, ConnectorContract
 
 NOTES = FIXTURES / "notes"
@@ -134,6 +135,13 @@ def test_slug_keeps_letters_of_any_script() -> None:
     assert slug("Preparação") == "preparação"
     assert slug("東京 メモ") == "東京-メモ"
     assert slug("🐟") == "section"
+
+
+def test_heading_keys_are_shared_by_sectioned_formats() -> None:
+    paths = [(), ("Day", "Notes"), ("Day", "Notes"), ("Day",), (), ("Day", "Notes")]
+    assert list(heading_keys(paths)) == [
+        "_top", "day/notes", "day/notes~2", "day", "_top~2", "day/notes~3",
+    ]  # fmt: skip
 
 
 # --- meta: title, tags, wikilinks, aliases ------------------------------------------

@@ -6,6 +6,7 @@ import contextlib
 import io
 import struct
 import time as time_module
+import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -20,14 +21,12 @@ from connectors.base import Item, ParseError
 from connectors.registry import available_connectors, connector_for
 from connectors.whatsapp import (
     MAX_CHAT_BYTES,
-    ParsedLine,
     WhatsAppConnector,
-    choose_date_order,
     conversation_from_filename,
     message_content,
-    parse_line,
     read_bounded,
 )
+from connectors.whatsapp_lines import ParsedLine, choose_date_order, parse_line
 from tests.connector_contract import FIXTURES, MTIME, ConnectorContract
 
 CHATS = FIXTURES / "whatsapp"
@@ -54,8 +53,22 @@ def local(
     return datetime(year, month, day, hour, minute, sec).astimezone()
 
 
-def parse(path: Path, data: bytes | None = None) -> list[Item]:
-    return CONNECTOR.parse(path, path.read_bytes() if data is None else data, MTIME)
+def parse(path: Path) -> list[Item]:
+    """The connector reads `path` itself (`reads_path`); the worker passes empty bytes."""
+    return CONNECTOR.parse(path, b"", MTIME)
+
+
+def parse_bytes(directory: Path, name: str, data: bytes) -> list[Item]:
+    """Items of `data` saved as the file `name` in `directory`."""
+    path = directory / name
+    path.write_bytes(data)
+    return parse(path)
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the property tests' files (hypothesis reruns a test many times)."""
+    return tmp_path_factory.mktemp("whatsapp")
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -740,8 +753,9 @@ def test_zip_member_that_lies_about_its_size_is_refused(tmp_path: Path) -> None:
     data[22:26] = struct.pack("<I", 100)
     central = data.rfind(b"PK\x01\x02")
     data[central + 24 : central + 28] = struct.pack("<I", 100)
+    archive.write_bytes(bytes(data))
     with pytest.raises(ParseError, match="corrupt zip archive"):
-        CONNECTOR.parse(archive, bytes(data), MTIME)
+        parse(archive)
 
 
 def test_inflated_bytes_are_counted_while_reading() -> None:
@@ -750,10 +764,43 @@ def test_inflated_bytes_are_counted_while_reading() -> None:
         read_bounded(io.BytesIO(b"x" * 11), 10, "_chat.txt")
 
 
-def test_absurd_member_count_is_refused_before_indexing() -> None:
-    data = b"PK\x03\x04" + b"PK\x01\x02" * 100_001
+def test_absurd_member_count_is_refused_before_indexing(tmp_path: Path) -> None:
+    directory = b"PK\x01\x02" * 100_001
+    # The end record claims one member: the directory's own entries are what count.
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(directory), 4, 0)
     with pytest.raises(ParseError, match="more than 100000 members"):
-        CONNECTOR.parse(Path("WhatsApp Chat - X.zip"), data, MTIME)
+        parse_bytes(tmp_path, "WhatsApp Chat - X.zip", b"PK\x03\x04" + directory + end)
+
+
+def test_oversized_central_directory_is_refused_before_indexing(tmp_path: Path) -> None:
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, 2**31, 4, 0)
+    with pytest.raises(ParseError, match="central directory is 2147483648 bytes"):
+        parse_bytes(tmp_path, "WhatsApp Chat - X.zip", b"PK\x03\x04" + end)
+
+
+def test_zip_media_are_never_read_into_memory(tmp_path: Path) -> None:
+    archive = tmp_path / "WhatsApp Chat - Ana.zip"
+    block = bytes(range(256)) * 4096  # 1 MiB
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        zipped.writestr("_chat.txt", "12/03/2024, 14:05 - Ana: olá\n")
+        with zipped.open("00000001-VIDEO-2024-03-12-14-05-00.mp4", "w") as member:
+            for index in range(50):  # 50 MiB that no compressor would shrink
+                member.write(bytes([index]) + block[1:])
+    assert archive.stat().st_size > 50 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        items = parse(archive)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [i.text for i in items] == ["olá"]
+    assert peak < 20 * 1024 * 1024, f"peak {peak} bytes while parsing"
+
+
+def test_given_bytes_are_ignored_for_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "WhatsApp Chat with Ana.txt", "12/03/2024, 14:05 - Ana: from the file\n")
+    items = CONNECTOR.parse(path, b"12/03/2024, 14:05 - Ana: not these bytes\n", MTIME)
+    assert [i.text for i in items] == ["from the file"]
 
 
 @pytest.mark.parametrize("prefix", [b"", b"12/03/2024, 14:05 - Ana: "])
@@ -858,13 +905,13 @@ _STRUCTURED_LINE = st.builds(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(_STRUCTURED_LINE, st.text(max_size=40)), max_size=12))
-def test_whole_file_parser_raises_only_parse_error(lines: list[str]) -> None:
+def test_whole_file_parser_raises_only_parse_error(scratch: Path, lines: list[str]) -> None:
     for line in lines:
         parse_line(line)
     data = "\n".join(lines).encode("utf-8", errors="surrogatepass")
     for name in ("WhatsApp Chat with Ana.txt", "_chat.zip"):
         try:
-            items = CONNECTOR.parse(Path(name), data, MTIME)
+            items = parse_bytes(scratch, name, data)
         except ParseError:
             continue
         assert all(i.text and i.time.tzinfo is not None for i in items)
@@ -872,10 +919,10 @@ def test_whole_file_parser_raises_only_parse_error(lines: list[str]) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=600))
-def test_random_bytes_raise_only_parse_error(data: bytes) -> None:
+def test_random_bytes_raise_only_parse_error(scratch: Path, data: bytes) -> None:
     for name in ("chat.txt", "chat.zip"):
         with contextlib.suppress(ParseError):
-            CONNECTOR.parse(Path(name), data, MTIME)
+            parse_bytes(scratch, name, data)
 
 
 @settings(max_examples=200, deadline=None)
@@ -896,13 +943,13 @@ def test_formatted_line_round_trips(style: str, moment: datetime, sender: str, t
              max_size=8),
 )  # fmt: skip
 def test_generated_chat_round_trips(
-    style: str, messages: list[tuple[datetime, str, list[str]]]
+    scratch: Path, style: str, messages: list[tuple[datetime, str, list[str]]]
 ) -> None:
     messages = sorted(messages, key=lambda m: m[0])  # exports run forward in time
     for _, _, lines in messages:
         assume(all(parse_line(line) is None for line in lines[1:]))  # not header look-alikes
     body = "".join(_format(style, t, s, "\n".join(lines)) + "\n" for t, s, lines in messages)
-    items = CONNECTOR.parse(Path("WhatsApp Chat with Ana.txt"), body.encode("utf-8"), MTIME)
+    items = parse_bytes(scratch, "WhatsApp Chat with Ana.txt", body.encode("utf-8"))
     expected = [(_exact(style, t).astimezone(), s, "\n".join(lines)) for t, s, lines in messages]
     assert [(i.time, i.sender, i.text) for i in items] == expected
     assert len({i.source_ref for i in items}) == len(items)

@@ -1,0 +1,117 @@
+"""Whole-file JSON exports (ChatGPT, Claude, Telegram, Slack) read one way, with one set of errors.
+
+Each of those connectors gets a file that should be one JSON document, and each must say
+clearly why a file is not one, so the rules live here once:
+
+- Strict decoding: UTF-8, with a byte-order mark tolerated (and UTF-16 when a BOM says so,
+  as a Windows editor's re-save does). Nothing is guessed: an export read in the wrong
+  encoding would be stored as mojibake for good.
+- A NUL byte means a binary file (an image or archive renamed `.json`) and is reported
+  as that, rather than as a bad byte at some offset.
+- Depth limit: `json.loads` recurses once per nesting level, so hostile nesting raises
+  `RecursionError` at the interpreter's recursion limit; that becomes a `ParseError`
+  instead of a worker crash. So does an integer too long to convert.
+- Clear `ParseError`s: the message names what is wrong, the line and column where JSON
+  breaks, and what the file was expected to be ("...: not a Telegram export").
+
+`first_object_keys` serves detection, which sees only a file's first 4 KiB and so cannot
+parse it; `json_type` names a value's JSON type in messages ("'mapping' is a list").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connectors.base import ParseError
+
+__all__ = ["first_object_keys", "json_type", "load_json"]
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_TYPE_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+
+
+def load_json(data: bytes, what: str) -> Any:
+    """The JSON document in `data`, or `ParseError` saying why it is not a `what`.
+
+    `what` names the expected file for messages, e.g. "Telegram export".
+    """
+    body, encoding = data, "utf-8"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            body, encoding = data[len(bom) :], name
+            break
+    if encoding == "utf-8" and b"\x00" in body:
+        raise ParseError(f"binary file (it contains NUL bytes): not a {what}")
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        offset = exc.start + len(data) - len(body)  # counted from the file's first byte
+        raise ParseError(
+            f"not valid {encoding.upper()} (bad byte at offset {offset}): not a {what}"
+        ) from exc
+    if not text.strip():
+        raise ParseError(f"empty file: not a {what}")
+    if "\x00" in text:
+        raise ParseError(f"binary file (it contains NUL characters): not a {what}")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise ParseError(f"JSON nested too deeply to be a {what}") from exc
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            f"malformed or truncated JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): "
+            f"not a {what}"
+        ) from exc
+    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
+        raise ParseError(f"malformed JSON ({exc}): not a {what}") from exc
+
+
+def json_type(value: object) -> str:
+    """The JSON type of a parsed value with its article, for messages: "a list", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def first_object_keys(head: bytes) -> tuple[list[str], bool]:
+    """The keys of the first object of a top-level JSON list, as far as `head` shows it,
+    and whether that object ends inside `head`.
+
+    Detection sees only the first 4 KiB, so it cannot parse the file; this scans just
+    enough to tell a ChatGPT export (`mapping`) from a Claude one (`chat_messages`) or any
+    other JSON list. Keys of nested objects are not counted, and a key only counts when a
+    `:` follows it, so the same word inside a message's text does not.
+    """
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    if not text.startswith("["):
+        return [], False
+    i = 1
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    if i >= len(text) or text[i] != "{":
+        return [], False
+    keys: list[str] = []
+    depth, i = 1, i + 1
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            end = i + 1
+            while end < len(text) and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            if end >= len(text):
+                break  # the head ends inside a string
+            if depth == 1 and text[end + 1 :].lstrip(" \t\r\n").startswith(":"):
+                keys.append(text[i + 1 : end])
+            i = end + 1
+            continue
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return keys, True
+        i += 1
+    return keys, False
