@@ -36,6 +36,11 @@ class RecallSettings:
     k: int = 5
     # Candidates taken from each retriever before fusion.
     candidates: int = 50
+    # Forgetting curve: days per unit of strength (S=1 fades to R=0.37 in this many days).
+    retention_days: float = 30.0
+    # Lowest rank multiplier decay can apply; a strong old match is never buried. Fused
+    # scores are close together (reciprocal ranks), so a few percent is already a nudge.
+    retention_floor: float = 0.95
 
 
 @dataclass(frozen=True)

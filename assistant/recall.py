@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from assistant.memory import Memory
+from assistant.retention import rank_factor, retention_at
 
 RRF_K = 60
 BM25_WEIGHTS = "1.5, 1.0, 1.0"  # title, sender, text: a heading match counts a little more
@@ -216,6 +217,44 @@ def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, f
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
+def with_retention(memory: Memory, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Scale each fused score by the memory's retention, within [floor, 1], and re-sort."""
+    if not scored:
+        return scored
+    settings = memory.config.recall
+    marks = ",".join("?" * len(scored))
+    rows = memory.db.conn.execute(
+        "SELECT id, ingested_at, last_access, strength, pinned FROM episodes "
+        f"WHERE id IN ({marks})",
+        [i for i, _ in scored],
+    ).fetchall()
+    now = datetime.now().timestamp()
+    factor = {
+        r[0]: rank_factor(
+            retention_at(now, _unix(r[1]), r[2], r[3], settings.retention_days, bool(r[4])),
+            settings.retention_floor,
+        )
+        for r in rows
+    }
+    rescored = [(i, s * factor.get(i, settings.retention_floor)) for i, s in scored]
+    return sorted(rescored, key=lambda kv: -kv[1])
+
+
+def _unix(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def strengthen(memory: Memory, episode_ids: Sequence[int]) -> None:
+    """A recall reinforces: S += 1 and the forgetting clock restarts now."""
+    if not episode_ids:
+        return
+    with memory.db.write() as conn:
+        conn.executemany(
+            "UPDATE episodes SET strength = strength + 1, last_access = ? WHERE id = ?",
+            [(datetime.now().timestamp(), i) for i in episode_ids],
+        )
+
+
 def load_hits(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[Hit]:
     if not scored:
         return []
@@ -249,16 +288,24 @@ def recall(
     since: date | None = None,
     until: date | None = None,
     conversation: str | None = None,
+    reinforce: bool = False,
 ) -> list[Hit]:
     """The `k` episodes that best answer `query`, best first, optionally only between
-    two days and/or in one conversation."""
+    two days and/or in one conversation.
+
+    `reinforce` is for a person asking: the memories shown get stronger (S += 1) and
+    their forgetting clock restarts. Scripts and benchmarks leave it off so repeated
+    runs see the same ranking."""
     n = max(memory.config.recall.candidates, k)
     within = None
     if since is not None or until is not None or conversation is not None:
         within = Scope.of(memory, *time_bounds(since, until), conversation)
     dense = dense_ranking(memory, query, n, within)
     keyword = keyword_ranking(memory, query, n, within)
-    hits = load_hits(memory, fuse([dense, keyword])[:k])
+    fused = with_retention(memory, fuse([dense, keyword]))
+    hits = load_hits(memory, fused[:k])
+    if reinforce:
+        strengthen(memory, [h.id for h in hits])
     dense_pos = {e: r for r, e in enumerate(dense, start=1)}
     keyword_pos = {e: r for r, e in enumerate(keyword, start=1)}
     for hit in hits:

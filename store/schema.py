@@ -127,4 +127,11 @@ MIGRATIONS: list[str] = [
     INSERT INTO episodes_fts(episodes_fts) VALUES ('rebuild');
     CREATE INDEX episodes_conversation ON episodes(conversation) WHERE conversation IS NOT NULL;
     """,
+    # 4: the forgetting curve: strength, last recall (NULL: never, count from the
+    # memory's own date) and pins. Ranking signals only; nothing is deleted by decay.
+    """
+    ALTER TABLE episodes ADD COLUMN strength REAL NOT NULL DEFAULT 1.0;
+    ALTER TABLE episodes ADD COLUMN last_access REAL;
+    ALTER TABLE episodes ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

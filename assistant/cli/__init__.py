@@ -21,6 +21,7 @@ from assistant.cli.ingest import ingest, sync
 from assistant.cli.recall import recall
 from assistant.cli.sources import identity, sources
 from assistant.cli.vault import init, unlock
+from assistant.cli.why import why
 from assistant.errors import USER_ERRORS
 
 
@@ -36,7 +37,7 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (init, unlock, ingest, sync, sources, identity, recall, status, paths, demo):
+for command in (init, unlock, ingest, sync, sources, identity, recall, why, status, paths, demo):
     cli.add_command(command)
 
 

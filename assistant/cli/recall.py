@@ -64,6 +64,7 @@ def recall(
             since=since,
             until=until,
             conversation=conversation,
+            reinforce=True,
         )
     if as_json:
         for hit in hits:
