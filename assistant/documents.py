@@ -18,6 +18,7 @@ import sqlcipher3
 
 from assistant.identity import Identity
 from connectors import Connector, Item
+from policies.secrets import sensitivity
 
 
 @dataclass
@@ -132,8 +133,8 @@ def _insert_episode(
 ) -> int | None:
     cur = conn.execute(
         "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
-        "author, sender, conversation, meta, content_hash, connector, trust, ingested_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "author, sender, conversation, meta, content_hash, connector, trust, sensitivity, "
+        "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(source_ref, content_hash) DO NOTHING",
         (
             document_id,
@@ -150,6 +151,7 @@ def _insert_episode(
             item.content_hash,
             connector.name,
             "user_file",
+            sensitivity(f"{item.title or ''}\n{item.text}"),
             now,
         ),
     )

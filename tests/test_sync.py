@@ -236,3 +236,13 @@ def test_a_file_that_turns_bad_keeps_what_was_stored(memory: Memory, tmp_path: P
     assert [f.path.name for f in result.failed] == ["n.md"]
     assert (result.removed, result.chunks_removed) == (0, 0)
     assert texts(memory) == ["Good content."]
+
+
+def test_ingest_labels_episodes_that_hold_secrets(memory: Memory, tmp_path: Path) -> None:
+    (tmp_path / "wifi.md").write_text(
+        "# Home\n\nThe wifi password is Tr0ub4dor&3x.\n\n## Garden\n\nWater the basil daily.\n"
+    )
+    run(memory, [tmp_path])
+    labels = dict(memory.db.conn.execute("SELECT text, sensitivity FROM episodes"))
+    assert labels == {"The wifi password is Tr0ub4dor&3x.": "secret",
+                      "Water the basil daily.": "normal"}  # fmt: skip

@@ -1,0 +1,182 @@
+"""Precision, recall and F1 of the secret detector per kind, plus its throughput in MB/s.
+
+Run by hand from the repository root (it is not a test; the fixture thresholds are
+asserted in tests/test_secrets.py):
+
+    .venv/bin/python bench/secrets_quality.py                      # the labelled fixture
+    .venv/bin/python bench/secrets_quality.py other.jsonl --json   # one JSON object
+
+Each line of the labelled file is {"text": ..., "secrets": [{"kind": ..., "value": ...}]}.
+A labelled value's span is its first occurrence in the text not already used by an
+earlier label of the line. "strict" counts a finding as correct when its kind matches and
+its span equals the labelled span; "overlap" when its kind matches and the spans share at
+least one character. Throughput runs `find_secrets` on a generated text of `--mb`
+megabytes (fixed seed; memory-like prose with a secret every few kilobytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from policies.secrets import KINDS, Finding, find_secrets  # noqa: E402
+
+DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/secrets/labelled.jsonl"
+Span = tuple[str, int, int]
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def scores(self) -> dict[str, float]:
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": precision, "recall": recall, "f1": f1}
+
+
+@dataclass
+class Report:
+    strict: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
+    overlap: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
+    errors: list[str] = field(default_factory=list)  # "fp"/"fn" lines, for reading
+
+
+def labelled_spans(text: str, secrets: Iterable[dict[str, str]]) -> list[Span]:
+    """(kind, start, end) of each labelled value: its first unused occurrence in `text`."""
+    spans: list[Span] = []
+    for secret in secrets:
+        start = text.find(secret["value"])
+        while start >= 0 and any(
+            s < start + len(secret["value"]) and start < e for _, s, e in spans
+        ):
+            start = text.find(secret["value"], start + 1)
+        if start < 0:
+            raise ValueError(f"labelled value not in text: {secret['value']!r}")
+        spans.append((secret["kind"], start, start + len(secret["value"])))
+    return spans
+
+
+def _count(tallies: dict[str, Tally], truth: list[Span], found: list[Span], match: str) -> None:
+    def same(a: Span, b: Span) -> bool:
+        if a[0] != b[0]:
+            return False
+        return a[1:] == b[1:] if match == "strict" else a[1] < b[2] and b[1] < a[2]
+
+    for f in found:
+        if any(same(f, t) for t in truth):
+            tallies[f[0]].tp += 1
+        else:
+            tallies[f[0]].fp += 1
+    for t in truth:
+        if not any(same(f, t) for f in found):
+            tallies[t[0]].fn += 1
+
+
+def evaluate(path: Path) -> Report:
+    report = Report()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        text = row["text"]
+        truth = labelled_spans(text, row["secrets"])
+        found = [(f.kind, f.start, f.end) for f in find_secrets(text)]
+        _count(report.strict, truth, found, "strict")
+        _count(report.overlap, truth, found, "overlap")
+        for kind, s, e in sorted(set(found) - set(truth)):
+            report.errors.append(f"line {number}: fp {kind} {text[s:e]!r}")
+        for kind, s, e in sorted(set(truth) - set(found)):
+            report.errors.append(f"line {number}: fn {kind} {text[s:e]!r}")
+    return report
+
+
+def total(tallies: dict[str, Tally]) -> Tally:
+    return Tally(*(sum(getattr(t, a) for t in tallies.values()) for a in ("tp", "fp", "fn")))
+
+
+def generated_text(megabytes: float, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    prose = (
+        "dinner at eight with Ana booking confirmed train to Porto password reset link sent "
+        "order 4000123412341235 call +351 912 345 678 on 2023-04-12 the code review went well "
+        "paid 49,90 € version 3.11.4 commit 9fceb02d0ae598e95dc970b74dd4c7a3e0f5b1d7 tokens"
+    )
+    words = prose.split()
+    secrets = (
+        "card 4111 1111 1111 1111",
+        "pin: 4821",
+        "your code is 482913",
+        "password: Hunter2!x",
+    )
+    parts: list[str] = []
+    size, target = 0, int(megabytes * 1_000_000)
+    while size < target:
+        piece = " ".join(rng.choices(words, k=12)) + "\n"
+        if rng.random() < 0.05:
+            piece = rng.choice(secrets) + "\n" + piece
+        parts.append(piece)
+        size += len(piece)
+    return "".join(parts)
+
+
+def throughput(megabytes: float) -> tuple[float, int]:
+    text = generated_text(megabytes)
+    started = time.perf_counter()
+    findings: list[Finding] = find_secrets(text)
+    elapsed = time.perf_counter() - started
+    return len(text.encode("utf-8")) / 1_000_000 / elapsed, len(findings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_FIXTURE)
+    parser.add_argument("--mb", type=float, default=10.0, help="size of the throughput text")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--errors", action="store_true", help="list every fp and fn")
+    args = parser.parse_args(argv)
+
+    report = evaluate(args.path)
+    mb_per_s, found = throughput(args.mb)
+    result = {
+        "fixture": str(args.path),
+        "strict": {k: report.strict[k].scores() for k in KINDS}
+        | {"overall": total(report.strict).scores()},
+        "overlap": {k: report.overlap[k].scores() for k in KINDS}
+        | {"overall": total(report.overlap).scores()},
+        "counts": {k: vars(report.strict[k]) for k in KINDS},
+        "throughput_mb_s": mb_per_s,
+        "throughput_text_mb": args.mb,
+        "throughput_findings": found,
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{'kind':<12} {'tp':>4} {'fp':>4} {'fn':>4}  {'P':>6} {'R':>6} {'F1':>6}   overlap F1")
+    for kind in (*KINDS, "overall"):
+        tally = total(report.strict) if kind == "overall" else report.strict[kind]
+        strict = result["strict"][kind]
+        loose = result["overlap"][kind]
+        print(
+            f"{kind:<12} {tally.tp:>4} {tally.fp:>4} {tally.fn:>4}  {strict['precision']:>6.3f}"
+            f" {strict['recall']:>6.3f} {strict['f1']:>6.3f}   {loose['f1']:>6.3f}"
+        )
+    print(f"throughput: {mb_per_s:.1f} MB/s on {args.mb:g} MB ({found} findings)")
+    if args.errors:
+        print("\n".join(report.errors))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
