@@ -3,7 +3,7 @@
 Run by hand from the repository root (it is not a test). The data set is not part of
 the repository (CC BY-NC 4.0); pass its path:
 
-    .venv/bin/python bench/locomo.py --data /work/shared/bench-data/locomo/locomo10.json
+    .venv/bin/python bench/locomo.py --data ../shared/bench-data/locomo/locomo10.json
     .venv/bin/python bench/locomo.py --data PATH --limit 1      # one conversation, ~1 min
     .venv/bin/python bench/locomo.py --data PATH --json         # one JSON object on stdout
 
