@@ -15,23 +15,29 @@ from pathlib import Path
 from connectors import Connector, connector_for
 
 
-def discover(
+def walk(
     root: Path, connectors: list[Connector], forced: Connector | None = None
-) -> Iterator[tuple[Path, Connector | None]]:
-    """(file, connector) for every file under `root`; None when nothing reads a file the
-    user named directly. With `forced`, a named file is read by it whatever it looks
-    like, and a folder's files only by it."""
+) -> Iterator[Path]:
+    """`root` itself if it is a file, else every file under it that is not hidden or in a
+    folder some connector ignores. Nothing is opened: detection comes later, and only
+    for files that changed since they were last read."""
     if root.is_file():
-        yield root, forced or connector_for(root, connectors)
+        yield root
         return
     candidates = [forced] if forced else connectors
     ignored = set().union(*(c.ignored_dirs for c in candidates))
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ignored)
         for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = Path(folder) / name
-            connector = connector_for(path, candidates)
-            if connector is not None:
-                yield path, connector
+            if not name.startswith("."):
+                yield Path(folder) / name
+
+
+def choose(
+    path: Path, connectors: list[Connector], forced: Connector | None, named: bool
+) -> Connector | None:
+    """The connector for `path`. With `forced`, a file the user named is read by it
+    whatever it looks like, and a folder's files only if it recognises them."""
+    if forced is not None and named:
+        return forced
+    return connector_for(path, [forced] if forced else connectors)

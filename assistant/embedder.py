@@ -53,7 +53,7 @@ def verify_weights(model_dir: Path, expected: str = PACKAGED_SHA256) -> None:
         )
 
 
-def _prepare_torch(_threads: int) -> None:
+def _prepare_torch() -> None:
     # Must precede the torch import: busy-waiting OpenMP threads starve a 2-core machine.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -64,7 +64,7 @@ def _prepare_torch(_threads: int) -> None:
 @functools.lru_cache(maxsize=2)
 def _load_model(name: str, threads: int) -> Any:
     """Load once per process: the daemon, the TUI and tests reuse the same weights."""
-    _prepare_torch(threads)
+    _prepare_torch()
     if name == PACKAGED_MODEL:
         location = packaged_model_dir()
         verify_weights(location)

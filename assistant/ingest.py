@@ -24,7 +24,7 @@ from types import TracebackType
 
 import numpy as np
 
-from assistant.discovery import discover
+from assistant.discovery import choose, walk
 from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
 from assistant.errors import IngestError
 from assistant.identity import Identity
@@ -174,12 +174,10 @@ class Ingestor:
 
     def _walk(self, root: Path, source_id: int, forced: Connector | None) -> None:
         seen: set[str] = set()
-        for path, connector in discover(root, self.connectors, forced):
+        named = root.is_file()
+        for path in walk(root, self.connectors, forced):
             seen.add(str(path))
-            if connector is None:
-                self._done(FileOutcome(path, "failed", reason=f"no connector reads {path.name}"))
-            else:
-                self._visit(source_id, path, connector)
+            self._visit(source_id, path, forced, named)
         self._flush()
         self._remove_vanished(root, seen)
         self._synced.add(source_id)
@@ -206,7 +204,9 @@ class Ingestor:
         self.memory.index.replay()
 
     # -- per file --------------------------------------------------------------
-    def _visit(self, source_id: int, path: Path, connector: Connector) -> None:
+    def _visit(self, source_id: int, path: Path, forced: Connector | None, named: bool) -> None:
+        """Unchanged files are settled from the stored size and mtime alone; only the
+        others are opened for detection and parsed."""
         try:
             info = path.stat()
         except OSError as exc:
@@ -217,6 +217,12 @@ class Ingestor:
         ).fetchone()
         if row and row[2] == info.st_size and row[3] == info.st_mtime:
             self._done(FileOutcome(path, "unchanged"))
+            return
+        connector = choose(path, self.connectors, forced, named)
+        if connector is None:  # in a folder: not ours to read; named by the user: say so
+            if named:
+                reason = f"no connector reads {path.name}"
+                self._done(FileOutcome(path, "failed", reason=reason))
             return
         parsed = self._parse(path, connector, info.st_size, info.st_mtime)
         if isinstance(parsed, FileOutcome):

@@ -26,7 +26,6 @@ from assistant.errors import (
 from assistant.keys import KEYRING_SERVICE, KeyFile, VaultKeys, recovery_phrase_for
 from assistant.paths import Paths, ensure_private
 from policies.keyring_trust import choose_active
-from store.database import create_database
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +122,8 @@ def _forget_keyring_entry(entry: dict[str, Any] | None) -> None:
 
 def create_vault(paths: Paths, secrets: Secrets, mode: str = "auto") -> InitResult:
     """Make a new vault; refuses if any part of one already exists."""
+    from store.database import create_database  # sqlite-utils: not on `me --help`'s path
+
     for existing in (paths.key_file, paths.database, paths.snapshot):
         if existing.exists():
             raise VaultExistsError(

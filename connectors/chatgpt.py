@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from connectors.base import Author, Connector, Item, ParseError
 from connectors.chunking import MAX_CHARS, chunk_text
-from connectors.jsonfile import first_object_keys, json_type, load_json
+from connectors.jsonfile import conversation_items, first_object_keys, json_type
 from connectors.textfile import aware
 
 log = logging.getLogger(__name__)
@@ -67,29 +67,10 @@ class ChatGPTConnector(Connector):
 
     def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:
         """One item per shown turn of each conversation's active branch; `[]` gives none."""
-        if len(data) > self.max_file_bytes:
-            raise ParseError(
-                f"file is {len(data)} bytes; {self.name} reads at most {self.max_file_bytes}"
-            )
-        conversations = load_json(data, "ChatGPT export")
-        if not isinstance(conversations, list):
-            raise ParseError(
-                "not a ChatGPT export: expected a JSON list of conversations, got "
-                f"{json_type(conversations)}"
-            )
-        items: list[Item] = []
-        seen: set[str] = set()
-        for index, conversation in enumerate(conversations):
-            if not isinstance(conversation, dict):
-                raise ParseError(
-                    f"conversation {index}: expected an object, got {json_type(conversation)}"
-                )
-            for item in _conversation_items(conversation, index, mtime):
-                if item.source_ref in seen:  # the same conversation listed twice
-                    continue
-                seen.add(item.source_ref)
-                items.append(item)
-        log.debug("%s: %d conversations, %d messages", path.name, len(conversations), len(items))
+        items = conversation_items(
+            self, data, "ChatGPT", lambda conv, i: _conversation_items(conv, i, mtime)
+        )
+        log.debug("%s: %d messages", path.name, len(items))
         return items
 
 

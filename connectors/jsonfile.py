@@ -21,9 +21,10 @@ parse it; `json_type` names a value's JSON type in messages ("'mapping' is a lis
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from connectors.base import ParseError
+from connectors.base import Connector, Item, ParseError
 
 __all__ = ["first_object_keys", "json_type", "load_json"]
 
@@ -115,3 +116,35 @@ def first_object_keys(head: bytes) -> tuple[list[str], bool]:
                 return keys, True
         i += 1
     return keys, False
+
+
+def conversation_items(
+    reader: Connector,
+    data: bytes,
+    what: str,
+    per_conversation: Callable[[Mapping[str, Any], int], Iterable[Item]],
+) -> list[Item]:
+    """The items of an AI-chat export: a JSON list of conversation objects (ChatGPT,
+    Claude). A conversation listed twice yields its messages once."""
+    if len(data) > reader.max_file_bytes:
+        raise ParseError(
+            f"file is {len(data)} bytes; {reader.name} reads at most {reader.max_file_bytes}"
+        )
+    conversations = load_json(data, f"{what} export")
+    if not isinstance(conversations, list):
+        raise ParseError(
+            f"not a {what} export: expected a JSON list of conversations, got "
+            f"{json_type(conversations)}"
+        )
+    items: list[Item] = []
+    seen: set[str] = set()
+    for index, conversation in enumerate(conversations):
+        if not isinstance(conversation, dict):
+            raise ParseError(
+                f"conversation {index}: expected an object, got {json_type(conversation)}"
+            )
+        for item in per_conversation(conversation, index):
+            if item.source_ref not in seen:
+                seen.add(item.source_ref)
+                items.append(item)
+    return items

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -12,10 +12,12 @@ from assistant import config as config_mod
 from assistant import paths as paths_mod
 from assistant.config import Config
 from assistant.errors import VaultLockedError
-from assistant.keys import VaultKeys
-from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.vault import Secrets
+
+if TYPE_CHECKING:  # `me --help` must not pay for the store and index modules
+    from assistant.keys import VaultKeys
+    from assistant.memory import Memory
 
 err_console = Console(stderr=True)
 
@@ -64,6 +66,8 @@ def open_memory(
 ) -> Memory:
     """Open the vault with a progress bar for the rare index rebuild."""
     from rich.progress import Progress
+
+    from assistant.memory import Memory
 
     with Progress(console=err_console, transient=True) as bar:
         task = None

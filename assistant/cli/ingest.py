@@ -6,11 +6,14 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from assistant.cli.common import current_config, current_paths, err_console, open_memory
-from assistant.ingest import FileOutcome, IngestSummary
+
+if TYPE_CHECKING:  # the ingest pipeline loads only when a command runs
+    from assistant.ingest import FileOutcome, IngestSummary
 
 
 @contextmanager
