@@ -58,11 +58,41 @@ class VaultSettings:
 
 
 @dataclass(frozen=True)
+class ReflectionSettings:
+    # "builtin" (rules, no model) or "ollama" (a local model through the ollama client).
+    engine: str = "builtin"
+    # The ollama model; a small instruct model (1-4B parameters) is enough.
+    model: str = "qwen2.5:3b-instruct"
+    # The ollama server; empty: the client's default (OLLAMA_HOST, else 127.0.0.1:11434).
+    host: str = ""
+    # A host that is not this machine receives your (redacted) memories: opt in here.
+    allow_remote_host: bool = False
+    # Seconds one model call may take.
+    timeout: float = 120.0
+    # Extra attempts after a reply that is not valid JSON for the schema.
+    retries: int = 2
+    # Episodes reflected on per transaction (and per model call).
+    batch: int = 16
+    # Earlier memories each new one is compared with when linking.
+    link_candidates: int = 3
+    # Cosine similarity above which two memories are linked as the same topic.
+    link_similarity: float = 0.55
+    # Cosine similarity above which two thoughts are merged into one.
+    merge_similarity: float = 0.9
+    # Thoughts whose retention falls below this are archived (never deleted).
+    archive_below: float = 0.05
+    # Two different values of a one-valued attribute this many days apart or closer
+    # are a conflict for the user to settle, not a change.
+    conflict_days: float = 3.0
+
+
+@dataclass(frozen=True)
 class Config:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     recall: RecallSettings = field(default_factory=RecallSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     vault: VaultSettings = field(default_factory=VaultSettings)
+    reflection: ReflectionSettings = field(default_factory=ReflectionSettings)
 
 
 def _coerce(value: Any, to: type, where: str) -> Any:

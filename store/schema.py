@@ -134,4 +134,116 @@ MIGRATIONS: list[str] = [
     ALTER TABLE episodes ADD COLUMN last_access REAL;
     ALTER TABLE episodes ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: reflection. Thoughts and persona facts derived from episodes, typed links
+    # between memories, a history of every change (undoable), the quarantine flag,
+    # and a per-episode "reflected" mark written in the same transaction as results.
+    """
+    ALTER TABLE episodes ADD COLUMN quarantine TEXT;      -- NULL: clean; else why not
+    ALTER TABLE episodes ADD COLUMN reflected_at REAL;    -- NULL: reflection pending
+    CREATE INDEX episodes_pending ON episodes(time_unix, id) WHERE reflected_at IS NULL;
+
+    CREATE TABLE thoughts (
+        id          INTEGER PRIMARY KEY,
+        text        TEXT NOT NULL,
+        subject     TEXT,                  -- 'self', a person's name, or NULL
+        time        TEXT,                  -- when what it says was true (ISO 8601)
+        time_unix   REAL,
+        origin      TEXT NOT NULL CHECK (origin IN ('reflection', 'answer', 'user')),
+        engine      TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'active'
+                    CHECK (status IN ('active', 'merged', 'archived', 'forgotten')),
+        merged_into INTEGER REFERENCES thoughts(id),
+        strength    REAL NOT NULL DEFAULT 1.0,
+        last_access REAL,
+        pinned      INTEGER NOT NULL DEFAULT 0,
+        vector      BLOB,                  -- float32, L2-normalized, like `vectors`
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX thoughts_status ON thoughts(status);
+    CREATE TABLE thought_evidence (
+        thought_id INTEGER NOT NULL REFERENCES thoughts(id) ON DELETE CASCADE,
+        episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        PRIMARY KEY (thought_id, episode_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX thought_evidence_episode ON thought_evidence(episode_id);
+    CREATE VIRTUAL TABLE thoughts_fts USING fts5(
+        subject, text, content='thoughts', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER thoughts_fts_insert AFTER INSERT ON thoughts BEGIN
+        INSERT INTO thoughts_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text);
+    END;
+    CREATE TRIGGER thoughts_fts_delete AFTER DELETE ON thoughts BEGIN
+        INSERT INTO thoughts_fts(thoughts_fts, rowid, subject, text)
+        VALUES ('delete', old.id, old.subject, old.text);
+    END;
+    CREATE TRIGGER thoughts_fts_update AFTER UPDATE OF subject, text ON thoughts BEGIN
+        INSERT INTO thoughts_fts(thoughts_fts, rowid, subject, text)
+        VALUES ('delete', old.id, old.subject, old.text);
+        INSERT INTO thoughts_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text);
+    END;
+
+    CREATE TABLE facts (
+        id            INTEGER PRIMARY KEY,
+        person        TEXT NOT NULL,       -- 'self' or the person's name as first seen
+        person_key    TEXT NOT NULL,       -- casefolded, for matching
+        attribute     TEXT NOT NULL,       -- a name from the persona schema
+        value         TEXT NOT NULL,
+        value_key     TEXT NOT NULL,       -- normalized, for matching
+        valid_from    TEXT,                -- ISO date (or date-time) it became true
+        valid_to      TEXT,                -- set when a newer fact closed it
+        superseded_by INTEGER REFERENCES facts(id),
+        confidence    REAL NOT NULL,
+        origin        TEXT NOT NULL CHECK (origin IN ('extracted', 'user')),
+        engine        TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'active'
+                      CHECK (status IN ('active', 'conflict', 'shadowed', 'forgotten')),
+        pinned        INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE INDEX facts_slot ON facts(person_key, attribute);
+    CREATE TABLE fact_evidence (
+        fact_id    INTEGER NOT NULL REFERENCES facts(id) ON DELETE CASCADE,
+        episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        PRIMARY KEY (fact_id, episode_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX fact_evidence_episode ON fact_evidence(episode_id);
+
+    -- A typed edge from a newer memory to an earlier one (kinds: episode, thought, fact).
+    CREATE TABLE links (
+        id         INTEGER PRIMARY KEY,
+        src_kind   TEXT NOT NULL CHECK (src_kind IN ('episode', 'thought', 'fact')),
+        src_id     INTEGER NOT NULL,
+        dst_kind   TEXT NOT NULL CHECK (dst_kind IN ('episode', 'thought', 'fact')),
+        dst_id     INTEGER NOT NULL,
+        label      TEXT NOT NULL,
+        score      REAL,
+        engine     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (src_kind, src_id, dst_kind, dst_id)
+    );
+    CREATE INDEX links_dst ON links(dst_kind, dst_id);
+
+    -- One change = one operation (insert, merge, supersede, set, undo...), touching
+    -- one or more rows; each row keeps its JSON before and after, so it can be undone.
+    CREATE TABLE changes (
+        id        INTEGER PRIMARY KEY,
+        op        TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        engine    TEXT NOT NULL,           -- builtin, ollama:<model>, user
+        at        TEXT NOT NULL,
+        undone_by INTEGER REFERENCES changes(id)
+    );
+    CREATE TABLE change_rows (
+        change_id INTEGER NOT NULL REFERENCES changes(id),
+        kind      TEXT NOT NULL CHECK (kind IN ('thought', 'fact', 'link')),
+        row_id    INTEGER NOT NULL,
+        old       TEXT,                    -- JSON of the row before; NULL: it was created
+        new       TEXT,                    -- JSON of the row after; NULL: it was removed
+        PRIMARY KEY (change_id, kind, row_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX change_rows_row ON change_rows(kind, row_id);
+    """,
 ]

@@ -1,0 +1,16 @@
+"""Reflection: the "sleep-time" mind. It turns episodes into thoughts, persona facts
+and typed links, keeps them true over time (supersession, merging, fading) and records
+every change so it can be inspected and undone.
+
+    engine.py      the interface both engines implement, and the values they exchange
+    attributes.py  the persona schema: which attributes exist, one value or many
+    dates.py       "next Friday" -> a date, against the episode's own date
+    extract.py     the builtin engine's fact extraction (rules, no model)
+    builtin.py     the builtin engine
+    ollama_engine.py  the ollama engine (official client, JSON schema, repair, fallback)
+    changes.py     the change history and undo
+    persona.py     facts: supersession, conflicts, user edits
+    thoughts.py    thoughts: insert / merge / archive
+    links.py       typed links from new memories to earlier ones
+    run.py         the checkpointed reflection pass (`me reflect`)
+"""

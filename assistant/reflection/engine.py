@@ -1,0 +1,94 @@
+"""The interface of a reflection engine and the plain values it exchanges.
+
+An engine never touches the database: the reflection pass gives it episodes and
+evidence and stores what it returns. That keeps both engines testable on their own
+and lets the pass fall back from one to the other per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class EpisodeView:
+    """What an engine sees of one episode."""
+
+    id: int
+    time: datetime  # timezone-aware: relative dates resolve against it
+    author: str  # 'self', 'other' or 'unknown'
+    sender: str | None  # the raw sender name, when the source had one
+    text: str
+    title: str | None = None
+    conversation: str | None = None
+    kind: str = "note"
+
+    @property
+    def speaker(self) -> str:
+        """Whom "I" refers to in this episode: 'self', the sender's name, or ''."""
+        if self.author == "self":
+            return "self"
+        # A PDF or a web page has no known speaker: its "I" is nobody we know.
+        return self.sender or ""
+
+
+@dataclass(frozen=True)
+class FactCandidate:
+    """One attribute value of a person, as read from one episode."""
+
+    person: str  # 'self' or the person's name
+    attribute: str  # a name from attributes.ATTRIBUTES
+    value: str  # display form ("3 May", "Porto", "data engineer")
+    valid_from: str | None  # ISO date it became true, resolved against the episode
+    evidence: int  # the episode id
+    confidence: float  # 0..1
+    statement: str = ""  # the sentence it came from
+
+
+@dataclass(frozen=True)
+class ThoughtCandidate:
+    """A short statement concluded from one or more episodes."""
+
+    text: str
+    derived_from: tuple[int, ...]
+    subject: str | None = None  # 'self', a name, or None
+    time: str | None = None  # ISO date the statement is about, when known
+
+
+@dataclass
+class Reflection:
+    """What an engine concluded from a batch of episodes."""
+
+    facts: list[FactCandidate] = field(default_factory=list)
+    thoughts: list[ThoughtCandidate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # fallbacks and their reasons
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A memory offered to an engine to answer from. `ref` is how it is cited:
+    'e12' an episode, 't3' a thought, 'f5' a persona fact."""
+
+    ref: str
+    date: str  # ISO date (or date-time)
+    source: str  # where it came from: a file name, a conversation, "persona"
+    text: str
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[str]  # refs of the evidence the answer rests on
+    engine: str
+    notes: list[str] = field(default_factory=list)
+
+
+class Engine(Protocol):
+    name: str  # 'builtin' or 'ollama:<model>'; recorded with every change it causes
+
+    def reflect(self, episodes: Sequence[EpisodeView]) -> Reflection: ...
+
+    def answer(self, question: str, evidence: Sequence[Evidence]) -> Answer: ...
