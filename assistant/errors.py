@@ -13,8 +13,11 @@ their own roots; this module re-exports them and draws the whole tree:
     │   │   ├── KeyringError               no usable keyring, or its entry is missing
     │   │   ├── KeyFileError               keys.json missing, damaged or foreign
     │   │   └── VaultLockedError           no way to ask for the passphrase
-    │   ├── ModelError                     embedding model missing or not trusted
-    │   └── IngestError                    a path given to ingest does not exist
+    │   ├── ModelError                     a model (embedding or ollama) missing,
+    │   │                                  not trusted or not answering
+    │   ├── IngestError                    a path given to ingest does not exist
+    │   └── MemoryRefError                 no such memory or change, or an undo
+    │                                      that would lose a later change
     ├── StoreError                         (store)
     │   ├── DatabaseKeyError               database does not open with the key
     │   ├── DatabaseDamagedError           truncated or corrupt database
@@ -78,11 +81,16 @@ class VaultLockedError(VaultError):
 
 
 class ModelError(SecondSelfError):
-    """The embedding model cannot be loaded or does not match its pinned hash."""
+    """A model cannot be used: the embedding model is missing or does not match its
+    pinned hash, or the ollama server or model is not there or not answering."""
 
 
 class IngestError(SecondSelfError):
     """Ingest cannot start (e.g. a path that does not exist)."""
+
+
+class MemoryRefError(SecondSelfError):
+    """A memory or change id that does not exist, or an operation it cannot take."""
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (SecondSelfError, StoreError, ConnectorError)

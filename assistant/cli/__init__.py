@@ -14,11 +14,15 @@ import click
 import sqlcipher3
 
 from assistant import __version__
+from assistant.cli.ask import ask
 from assistant.cli.common import fail
 from assistant.cli.demo import demo
+from assistant.cli.history import history, undo
 from assistant.cli.info import paths, status
 from assistant.cli.ingest import ingest, sync
+from assistant.cli.persona import persona
 from assistant.cli.recall import recall
+from assistant.cli.reflect import reflect
 from assistant.cli.sources import identity, sources
 from assistant.cli.vault import init, unlock
 from assistant.cli.why import why
@@ -37,7 +41,10 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (init, unlock, ingest, sync, sources, identity, recall, why, status, paths, demo):
+for command in (
+    init, unlock, ingest, sync, sources, identity, recall, ask, reflect, persona, history, undo,
+    why, status, paths, demo,
+):  # fmt: skip
     cli.add_command(command)
 
 

@@ -1,0 +1,244 @@
+"""`me ask`: recall, answer, post-think (Think-in-Memory).
+
+Relevant thoughts come first, then persona facts, then episodes: a conclusion drawn
+before need not be drawn again. The engine answers from that evidence only (ollama:
+a grounded answer citing ids; builtin: the best supporting sentences with their
+dates and sources). The answer is then stored as a thought derived from the episodes
+it rests on, so the next time the same question finds it ready.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.memory import Memory
+from assistant.recall import (
+    RRF_K,
+    Scope,
+    dense_ranking,
+    fts_query,
+    fuse,
+    keyword_ranking,
+    load_hits,
+    query_terms,
+    strengthen,
+    with_retention,
+)
+from assistant.reflection import persona, thoughts
+from assistant.reflection.attributes import ATTRIBUTES
+from assistant.reflection.engine import Answer, Engine, Evidence, ThoughtCandidate
+
+# Words in a question that point at a persona attribute.
+ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "called"),
+    "nickname": ("nickname",),
+    "email": ("email", "e-mail", "mail address"),
+    "phone": ("phone", "number", "mobile", "cell"),
+    "address": ("address",),
+    "city": ("live", "living", "lives", "city", "moved", "move"),
+    "country": ("country",),
+    "birthday": ("birthday", "born"),
+    "employer": ("work", "works", "working", "job", "employer", "company"),
+    "job_title": ("job", "role", "title", "position", "do for a living"),
+    "school": ("study", "studies", "school", "university", "college"),
+    "relationship": ("who is", "related", "relationship"),
+    "partner": ("partner", "wife", "husband", "girlfriend", "boyfriend", "married"),
+    "child": ("child", "children", "son", "daughter", "kids"),
+    "pet": ("pet", "pets", "dog", "cat"),
+    "vehicle": ("car", "vehicle", "bike", "drive"),
+    "likes": ("like", "likes", "love", "loves", "favourite", "favorite", "enjoy"),
+    "dislikes": ("dislike", "dislikes", "hate", "hates"),
+    "allergy": ("allergic", "allergy", "allergies"),
+    "diet": ("diet", "vegetarian", "vegan", "eat"),
+    "language": ("speak", "speaks", "language", "languages"),
+    "hobby": ("hobby", "hobbies", "pastime", "free time"),
+    "nationality": ("nationality", "citizen"),
+    "important_date": ("anniversary",),
+}
+CITATION = re.compile(r"\s*\[(?:[etf]\d+(?:,\s*)?)+\]")
+
+
+@dataclass
+class AskResult:
+    question: str
+    answer: Answer
+    evidence: list[Evidence]
+    thought: thoughts.Thought | None  # what post-thinking stored (or reinforced)
+    thought_op: str | None  # 'insert' or 'merge'
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer.text,
+            "citations": [
+                {"ref": e.ref, "date": e.date, "source": e.source, "text": e.text}
+                for e in self.evidence
+                if e.ref in self.answer.citations
+            ],
+            "engine": self.answer.engine,
+            "thought": None
+            if self.thought is None
+            else {**self.thought.as_json(), "operation": self.thought_op},
+            "notes": self.answer.notes,
+        }
+
+
+def thought_ranking(memory: Memory, question: str, n: int, vector: np.ndarray | None) -> list[int]:
+    """Active thoughts by fused keyword and vector similarity."""
+    conn = memory.db.conn
+    keyword: list[int] = []
+    terms = query_terms(question)
+    if terms:
+        keyword = [
+            r[0]
+            for r in conn.execute(
+                "SELECT t.id FROM thoughts_fts f JOIN thoughts t ON t.id = f.rowid "
+                "WHERE thoughts_fts MATCH ? AND t.status = 'active' "
+                "ORDER BY bm25(thoughts_fts) LIMIT ?",
+                (fts_query(terms), n),
+            )
+        ]
+    dense: list[int] = []
+    if vector is not None:
+        rows = conn.execute(
+            "SELECT id, vector FROM thoughts WHERE status = 'active' AND vector IS NOT NULL"
+        ).fetchall()
+        if rows:
+            matrix = np.vstack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+            scores = matrix @ vector
+            order = np.argsort(-scores, kind="stable")[:n]
+            dense = [rows[i][0] for i in order if scores[i] >= 0.3]
+    return [i for i, _ in fuse([dense, keyword])][:n]
+
+
+def relevant_facts(memory: Memory, question: str) -> list[persona.Fact]:
+    """Current facts about the people the question names (you, when it says I/my/me)
+    whose attribute the question's words point at."""
+    lowered = f" {question.casefold()} "
+    wanted = {
+        attr
+        for attr, words in ATTRIBUTE_WORDS.items()
+        if any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in words)
+    }
+    if not wanted:
+        return []
+    people = {
+        row[0]
+        for row in memory.db.conn.execute("SELECT DISTINCT person_key FROM facts")
+        if row[0] != "self" and re.search(rf"\b{re.escape(row[0])}\b", lowered)
+    }
+    if re.search(r"\b(i|my|me|mine|myself)\b", lowered):
+        people.add("self")
+    out = []
+    for key in sorted(people):
+        for fact in persona.facts(memory.db.conn, key):
+            if fact.attribute in wanted and fact.attribute in ATTRIBUTES:
+                out.append(fact)
+    return out
+
+
+def _source(document: str, title: str | None, conversation: str | None) -> str:
+    name = conversation or Path(document).name
+    return f"{name} › {title}" if title and not conversation else name
+
+
+def gather(
+    memory: Memory, question: str, k: int, within: Scope | None = None
+) -> tuple[list[Evidence], list[int]]:
+    """Evidence for a question, thoughts first; and the episode ids among it."""
+    vector = memory.embedder.encode([question])[0]
+    n = max(memory.config.recall.candidates, k)
+    evidence: list[Evidence] = []
+    for thought_id in thought_ranking(memory, question, k, vector)[: max(2, k // 2)]:
+        t = thoughts.get(memory.db.conn, thought_id)
+        if within is not None and not set(t.evidence) & within.ids:
+            continue
+        evidence.append(Evidence(f"t{t.id}", t.time or t.created_at[:10], "thought", t.text))
+    for fact in relevant_facts(memory, question):
+        who = "you" if fact.person == "self" else fact.person
+        text = f"{who}: {fact.attribute.replace('_', ' ')} = {fact.value}"
+        evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
+    dense = dense_ranking(memory, question, n, within)
+    keyword = keyword_ranking(memory, question, n, within)
+    hits = load_hits(memory, with_retention(memory, fuse([dense, keyword]))[:k])
+    for hit in hits:
+        evidence.append(
+            Evidence(
+                f"e{hit.id}", hit.time, _source(hit.document, hit.title, hit.conversation), hit.text
+            )
+        )
+    return evidence, [h.id for h in hits]
+
+
+def _episodes_behind(memory: Memory, refs: Sequence[str]) -> list[int]:
+    """The episodes a set of citations rests on (thoughts and facts via their evidence)."""
+    out: list[int] = []
+    conn = memory.db.conn
+    for ref in refs:
+        kind, number = ref[0], int(ref[1:])
+        if kind == "e":
+            out.append(number)
+        elif kind == "t":
+            out.extend(thoughts.get(conn, number).evidence)
+        elif kind == "f":
+            out.extend(persona.get(conn, number).evidence)
+    return list(dict.fromkeys(out))
+
+
+def ask(
+    memory: Memory, question: str, engine: Engine, k: int = 5, post_think: bool = True
+) -> AskResult:
+    evidence, episode_ids = gather(memory, question, k)
+    answer = engine.answer(question, evidence)
+    # A person asked: what the answer rests on is recalled, so it grows stronger.
+    strengthen(memory, [i for i in episode_ids if f"e{i}" in answer.citations])
+    thought, op = None, None
+    behind = _episodes_behind(memory, answer.citations)
+    if post_think and behind:
+        text = CITATION.sub("", answer.text).strip()
+        dates = sorted(e.date for e in evidence if e.ref in answer.citations and e.date)
+        cand = ThoughtCandidate(
+            text=f"{question.strip()} {text}",
+            derived_from=tuple(behind),
+            time=dates[-1][:10] if dates else None,
+        )
+        vector = memory.embedder.encode([cand.text])[0]
+        settings = memory.config.reflection
+        with memory.db.write() as conn:
+            index = thoughts.ThoughtIndex(conn)
+            op, thought_id = thoughts.add(
+                conn, cand, vector, index, engine.name, settings.merge_similarity, origin="answer"
+            )
+            cited_thoughts = [int(r[1:]) for r in answer.citations if r.startswith("t")]
+            thoughts.strengthen(conn, cited_thoughts)
+        thought = thoughts.get(memory.db.conn, thought_id)
+    return AskResult(question, answer, evidence, thought, op)
+
+
+def reflective_ranking(
+    memory: Memory, question: str, n: int, within: Scope | None = None
+) -> list[int]:
+    """Episode ids ranked by episodes, thoughts and persona facts together: a thought
+    or fact that matches lends its rank to the episodes it was drawn from. Used by the
+    LoCoMo benchmark to measure what reflection adds to retrieval."""
+    vector = memory.embedder.encode([question])[0]
+    dense = dense_ranking(memory, question, n, within)
+    keyword = keyword_ranking(memory, question, n, within)
+    via_thoughts: list[int] = []
+    for thought_id in thought_ranking(memory, question, n, vector):
+        for episode_id in thoughts.get(memory.db.conn, thought_id).evidence:
+            if (within is None or episode_id in within.ids) and episode_id not in via_thoughts:
+                via_thoughts.append(episode_id)
+    via_facts: list[int] = []
+    for fact in relevant_facts(memory, question):
+        for episode_id in fact.evidence:
+            if (within is None or episode_id in within.ids) and episode_id not in via_facts:
+                via_facts.append(episode_id)
+    fused = fuse([dense, keyword, via_thoughts, via_facts], RRF_K)
+    return [i for i, _ in fused][:n]

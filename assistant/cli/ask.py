@@ -1,0 +1,59 @@
+"""`me ask QUESTION`: an answer from your memories, citing them, remembered for next time."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from assistant.cli.common import current_config, current_paths, open_memory
+
+
+@click.command(
+    epilog='Example:\n\n\b\n  me ask "when is Ana\'s flight?"\n'
+    '  me ask --engine ollama --json "where does Ana live now?"'
+)
+@click.argument("question", nargs=-1, required=True)
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Episodes to consider.")
+@click.option(
+    "--engine",
+    type=click.Choice(["builtin", "ollama"]),
+    default=None,
+    help="Override the [reflection] engine setting.",
+)
+@click.option("--model", default=None, help="The ollama model (overrides the setting).")
+@click.option("--no-remember", is_flag=True, help="Do not store the answer as a thought.")
+@click.option("--json", "as_json", is_flag=True, help="Answer, citations and thought as JSON.")
+def ask(
+    question: tuple[str, ...],
+    k: int | None,
+    engine: str | None,
+    model: str | None,
+    no_remember: bool,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from thoughts, persona facts and episodes, citing them; the
+    conclusion is stored as a thought so it need not be worked out again."""
+    from assistant.ask import ask as run_ask
+    from assistant.reflection.run import make_engine
+
+    text = " ".join(question)
+    paths = current_paths()
+    config = current_config(paths)
+    chosen = make_engine(config, engine, model)
+    with open_memory(paths, config) as memory:
+        result = run_ask(memory, text, chosen, k=k or config.recall.k, post_think=not no_remember)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        return
+    click.echo(result.answer.text)
+    cited = [e for e in result.evidence if e.ref in result.answer.citations]
+    if cited:
+        click.echo("\nSources:")
+        for e in cited:
+            click.echo(f"  [{e.ref}] {e.date[:10]}  {e.source}")
+    for note in result.answer.notes:
+        click.echo(f"note: {note}", err=True)
+    if result.thought is not None:
+        verb = "remembered as" if result.thought_op == "insert" else "reinforced"
+        click.echo(f"\n({verb} thought t{result.thought.id})")

@@ -1,0 +1,66 @@
+"""`me history ID` and `me undo CHANGE_ID`: every change reflection or you made to a
+thought, persona fact or link, and how to take one back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from assistant.cli.common import current_config, current_paths, open_memory
+
+SHOWN = ("text", "person", "attribute", "value", "valid_from", "valid_to", "superseded_by",
+         "status", "pinned", "strength", "label", "evidence")  # fmt: skip
+
+
+def _diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+    if old is None:
+        fields = {k: v for k, v in (new or {}).items() if k in SHOWN and v not in (None, "", [])}
+        return "created: " + ", ".join(f"{k}={v!r}" for k, v in fields.items())
+    if new is None:
+        return "removed"
+    changed = [k for k in SHOWN if old.get(k) != new.get(k)]
+    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed) or "unchanged"
+
+
+@click.command(epilog="Example:\n\n\b\n  me persona --all   # find an id\n  me history f7")
+@click.argument("memory_ref")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per change.")
+def history(memory_ref: str, as_json: bool) -> None:
+    """Every change to MEMORY_REF (t3 a thought, f7 a fact, l5 a link), oldest first."""
+    from assistant import refs
+    from assistant.errors import MemoryRefError
+    from assistant.reflection.changes import history_of
+
+    kind, row_id = refs.parse(memory_ref)
+    if kind == "episode":
+        raise MemoryRefError(
+            "episodes are not changed by reflection, only read; `me why ID` explains one"
+        )
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        records = history_of(memory.db.conn, kind, row_id)
+    if not records:
+        raise MemoryRefError(f"no changes recorded for {memory_ref}")
+    for record in records:
+        if as_json:
+            click.echo(json.dumps(record.as_json(), ensure_ascii=False))
+            continue
+        undone = f" (undone by change {record.undone_by})" if record.undone_by else ""
+        click.echo(f"change {record.id}  {record.at}  {record.op} by {record.engine}{undone}")
+        click.echo(f"  why: {record.reason}")
+        for row in record.rows:
+            click.echo(f"  {row.ref}: {_diff(row.old, row.new)}")
+
+
+@click.command(epilog="Example:\n\n\b\n  me history f7   # find the change\n  me undo 42")
+@click.argument("change_id", type=int)
+def undo(change_id: int) -> None:
+    """Take back change CHANGE_ID (as shown by `me history`), recorded as a new change."""
+    from assistant.reflection.changes import undo as run_undo
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
+        undo_id = run_undo(conn, change_id)
+    click.echo(f"Change {change_id} undone (recorded as change {undo_id}).")

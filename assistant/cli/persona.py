@@ -1,0 +1,133 @@
+"""`me persona`: what Second Self knows about you and the people you know."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from assistant.cli.common import current_config, current_paths, open_memory
+
+if TYPE_CHECKING:
+    from assistant.reflection.persona import Fact
+
+
+def _who(person: str) -> str:
+    return "you" if person == "self" else person
+
+
+def _line(fact: Fact) -> str:
+    since = f" since {fact.valid_from[:10]}" if fact.valid_from else ""
+    until = f" until {fact.valid_to[:10]}" if fact.valid_to else ""
+    flags = [
+        flag
+        for flag, on in (
+            ("CONFLICT: settle with `me persona set`", fact.status == "conflict"),
+            ("pinned", fact.pinned),
+            ("set by you", fact.origin == "user"),
+            (fact.status, fact.status in ("shadowed", "forgotten")),
+            (f"superseded by f{fact.superseded_by}", fact.superseded_by is not None),
+        )
+        if on
+    ]
+    extra = f"  [{'; '.join(flags)}]" if flags else ""
+    return (
+        f"  f{fact.id:<5} {fact.attribute:<14} {fact.value}{since}{until}"
+        f"  (confidence {fact.confidence:.2f}, {len(fact.evidence)} evidence){extra}"
+    )
+
+
+def _show(facts: list[Fact], as_json: bool) -> None:
+    if as_json:
+        for fact in facts:
+            click.echo(json.dumps(fact.as_json(), ensure_ascii=False))
+        return
+    if not facts:
+        click.echo("Nothing known yet. Run `me reflect` after `me ingest`.")
+        return
+    person = None
+    for fact in facts:
+        if fact.person != person:
+            person = fact.person
+            click.echo(f"{_who(person).capitalize()}:")
+        click.echo(_line(fact))
+
+
+@click.group(
+    invoke_without_command=True,
+    epilog="Example:\n\n\b\n  me persona\n  me persona --person Ana --json\n"
+    "  me persona history city\n  me persona set city Porto\n  me persona pin f12",
+)
+@click.option("--person", help="Only this person ('me' for yourself).")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Include closed, shadowed and forgotten facts."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per fact.")
+@click.pass_context
+def persona(ctx: click.Context, person: str | None, show_all: bool, as_json: bool) -> None:
+    """Show the current profile: each fact with its confidence and evidence count."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.reflection import persona as store
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        facts = store.facts(memory.db.conn, person, include_closed=show_all)
+    _show(facts, as_json)
+
+
+@persona.command()
+@click.argument("attribute")
+@click.option("--person", default="me", show_default=True, help="Whose attribute.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per fact.")
+def history(attribute: str, person: str, as_json: bool) -> None:
+    """Every value ATTRIBUTE has had, oldest first, with when each held."""
+    from assistant.reflection import persona as store
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        facts = store.facts(memory.db.conn, person, attribute, include_closed=True)
+    _show(facts, as_json)
+
+
+@persona.command(name="set")
+@click.argument("attribute")
+@click.argument("value")
+@click.option("--person", default="me", show_default=True, help="Whose attribute.")
+def set_(attribute: str, value: str, person: str) -> None:
+    """Set ATTRIBUTE to VALUE yourself; reflection never changes what you set."""
+    from assistant.reflection import persona as store
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
+        fact_id = store.set_value(conn, person, attribute, value)
+    click.echo(f"f{fact_id}: {_who(store.resolve_person(person))} {attribute} = {value}")
+
+
+def _flag_command(op: str, doc: str) -> click.Command:
+    @click.argument("fact_ref")
+    def command(fact_ref: str) -> None:
+        from assistant import refs
+        from assistant.errors import MemoryRefError
+        from assistant.reflection import persona as store
+
+        kind, fact_id = refs.parse(fact_ref if fact_ref[:1].isalpha() else f"f{fact_ref}")
+        if kind != "fact":
+            raise MemoryRefError(f"{fact_ref} is not a persona fact (those look like f7)")
+        paths = current_paths()
+        with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
+            change_id = store.set_flag(conn, fact_id, op)
+        click.echo(f"f{fact_id}: {op} done (change {change_id}; `me undo {change_id}` reverts)")
+
+    command.__doc__ = doc
+    return click.command(name=op)(command)
+
+
+persona.add_command(
+    _flag_command("pin", "Pin fact FACT_REF (e.g. f12): reflection will not change it.")
+)
+persona.add_command(_flag_command("unpin", "Unpin fact FACT_REF: newer evidence may supersede it."))
+persona.add_command(
+    _flag_command("forget", "Forget fact FACT_REF: hidden from the profile, never re-learned.")
+)

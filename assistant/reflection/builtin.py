@@ -1,0 +1,39 @@
+"""The builtin engine: rules and no model, the default. Facts come from the pattern
+extractor; each fact is also kept as a dated thought in plain words, so a question
+finds "Ana's birthday is 3 May." even when the message that said it was chatty."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.reflection.answer import extractive_answer
+from assistant.reflection.engine import (
+    Answer,
+    EpisodeView,
+    Evidence,
+    Reflection,
+    ThoughtCandidate,
+)
+from assistant.reflection.extract import extract_facts, render_fact
+
+
+class BuiltinEngine:
+    name = "builtin"
+
+    def reflect(self, episodes: Sequence[EpisodeView]) -> Reflection:
+        out = Reflection()
+        for episode in episodes:
+            for fact in extract_facts(episode):
+                out.facts.append(fact)
+                out.thoughts.append(
+                    ThoughtCandidate(
+                        text=render_fact(fact),
+                        derived_from=(episode.id,),
+                        subject=fact.person,
+                        time=fact.valid_from,
+                    )
+                )
+        return out
+
+    def answer(self, question: str, evidence: Sequence[Evidence]) -> Answer:
+        return extractive_answer(question, evidence)

@@ -1,0 +1,221 @@
+"""The reflection pass (`me reflect`): episodes not yet reflected on, in time order,
+in batches, each batch's results and its "reflected" mark in one transaction.
+
+A kill at any moment therefore loses at most the batch in flight, which the next run
+does again from the start; nothing is done twice, because a batch either committed
+(and is marked) or left no trace. The engine is asked outside the transaction, since
+a model call can take seconds, and the vault's file lock keeps other writers out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlcipher3
+from policies.injection import quarantine_reason
+
+from assistant.config import Config
+from assistant.memory import Memory
+from assistant.reflection import links, persona, thoughts
+from assistant.reflection.attributes import is_known
+from assistant.reflection.builtin import BuiltinEngine
+from assistant.reflection.engine import Engine, EpisodeView, Reflection
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ReflectReport:
+    episodes: int = 0
+    quarantined: int = 0
+    facts: Counter[str] = field(default_factory=Counter)  # by outcome: insert, supersede...
+    thoughts: Counter[str] = field(default_factory=Counter)  # insert, merge
+    links: int = 0
+    faded: Counter[str] = field(default_factory=Counter)  # archive, merge
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "episodes": self.episodes,
+            "quarantined": self.quarantined,
+            "facts": dict(self.facts),
+            "thoughts": dict(self.thoughts),
+            "links": self.links,
+            "faded": dict(self.faded),
+            "notes": self.notes,
+        }
+
+
+def make_engine(config: Config, name: str | None = None, model: str | None = None) -> Engine:
+    """The engine a run uses: the setting unless overridden; ollama falls back to
+    builtin per batch, so it gets a builtin engine to fall back on."""
+    settings = config.reflection
+    chosen = name or settings.engine
+    if chosen == "builtin":
+        return BuiltinEngine()
+    if chosen == "ollama":
+        from dataclasses import replace
+
+        from assistant.reflection.ollama_engine import OllamaEngine
+
+        if model:
+            settings = replace(settings, model=model)
+        engine = OllamaEngine(settings, fallback=BuiltinEngine())
+        engine.check()
+        return engine
+    from assistant.errors import ConfigError
+
+    raise ConfigError(f"unknown reflection engine {chosen!r}; use 'builtin' or 'ollama'")
+
+
+def pending_count(memory: Memory) -> int:
+    row = memory.db.conn.execute("SELECT count(*) FROM episodes WHERE reflected_at IS NULL")
+    return int(row.fetchone()[0])
+
+
+def reflect(
+    memory: Memory,
+    engine: Engine,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> ReflectReport:
+    """Reflect on up to `limit` pending episodes (all when None), then let faded
+    thoughts go. Safe to interrupt and to run again."""
+    settings = memory.config.reflection
+    report = ReflectReport()
+    total = pending_count(memory) if limit is None else min(limit, pending_count(memory))
+    index = thoughts.ThoughtIndex(memory.db.conn)
+    while limit is None or report.episodes < limit:
+        size = settings.batch if limit is None else min(settings.batch, limit - report.episodes)
+        batch = _next_batch(memory.db.conn, size)
+        if not batch:
+            break
+        _reflect_batch(memory, engine, batch, index, report)
+        if progress:
+            progress(report.episodes, total)
+    with memory.db.write() as conn:
+        report.faded.update(
+            thoughts.archive_faded(
+                conn,
+                index,
+                memory.config.recall.retention_days,
+                settings.archive_below,
+                settings.merge_similarity,
+            )
+        )
+    return report
+
+
+def _next_batch(conn: sqlcipher3.Connection, size: int) -> list[tuple[EpisodeView, str | None]]:
+    rows = conn.execute(
+        "SELECT id, time, author, sender, text, title, conversation, kind, quarantine "
+        "FROM episodes WHERE reflected_at IS NULL ORDER BY time_unix, id LIMIT ?",
+        (size,),
+    ).fetchall()
+    return [
+        (
+            EpisodeView(
+                id=r[0], time=_aware(r[1]), author=r[2], sender=r[3], text=r[4], title=r[5],
+                conversation=r[6], kind=r[7],
+            ),
+            r[8],
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def _aware(iso: str) -> datetime:
+    moment = datetime.fromisoformat(iso)
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _reflect_batch(
+    memory: Memory,
+    engine: Engine,
+    batch: Sequence[tuple[EpisodeView, str | None]],
+    index: thoughts.ThoughtIndex,
+    report: ReflectReport,
+) -> None:
+    settings = memory.config.reflection
+    newly_quarantined = {}
+    clean = []
+    for view, flag in batch:
+        # The detector may have learned since ingest: check again, and record it.
+        reason = flag or quarantine_reason(f"{view.title or ''}\n{view.text}")
+        if reason is None:
+            clean.append(view)
+        elif flag is None:
+            newly_quarantined[view.id] = reason
+    result = engine.reflect(clean) if clean else Reflection()
+    result = _trusted(result, {v.id for v in clean})
+    for note in result.notes:
+        log.warning("%s", note)
+    report.notes.extend(result.notes)
+    vectors = memory.embedder.encode([t.text for t in result.thoughts])
+    ids = [view.id for view, _ in batch]
+    new_links = links.episode_links(
+        memory.db.conn, memory.index, ids, settings.link_candidates, settings.link_similarity
+    )
+    with memory.db.write() as conn:
+        conn.executemany(
+            "UPDATE episodes SET quarantine = ? WHERE id = ?",
+            [(reason, i) for i, reason in newly_quarantined.items()],
+        )
+        changed: list[links.NewLink] = []
+        for fact in result.facts:
+            outcome = persona.add_extracted(conn, fact, engine.name, settings.conflict_days)
+            report.facts[outcome.op] += 1
+            if outcome.fact_id is not None:
+                changed.extend(_changed_links(conn, outcome))
+        for thought, vector in zip(result.thoughts, vectors, strict=True):
+            op, _ = thoughts.add(
+                conn, thought, vector, index, engine.name, settings.merge_similarity
+            )
+            report.thoughts[op] += 1
+        report.links += links.store(
+            conn, changed + new_links, engine.name, f"linked episodes e{ids[0]}..e{ids[-1]}"
+        )
+        conn.executemany(
+            "UPDATE episodes SET reflected_at = ? WHERE id = ?",
+            [(datetime.now().timestamp(), i) for i in ids],
+        )
+    report.episodes += len(batch)
+    report.quarantined += len(batch) - len(clean)
+
+
+def _trusted(result: Reflection, allowed: set[int]) -> Reflection:
+    """Only results resting on this batch's clean episodes, with known attributes: a
+    model's reply is checked again here, whatever the engine promised."""
+    return Reflection(
+        facts=[f for f in result.facts if f.evidence in allowed and is_known(f.attribute)],
+        thoughts=[
+            t
+            for t in result.thoughts
+            if t.text.strip() and t.derived_from and set(t.derived_from) <= allowed
+        ],
+        notes=list(result.notes),
+    )
+
+
+def _changed_links(conn: sqlcipher3.Connection, outcome: persona.Outcome) -> list[links.NewLink]:
+    """A superseded fact: the new fact and its episode point at the old ones as 'changed'."""
+    out = []
+    new_evidence = conn.execute(
+        "SELECT min(episode_id) FROM fact_evidence WHERE fact_id = ?", (outcome.fact_id,)
+    ).fetchone()[0]
+    for old_id in outcome.closed:
+        out.append(links.NewLink("fact", outcome.fact_id or 0, "fact", old_id, "changed", None))
+        old_evidence = conn.execute(
+            "SELECT min(episode_id) FROM fact_evidence WHERE fact_id = ?", (old_id,)
+        ).fetchone()[0]
+        if new_evidence is not None and old_evidence is not None and new_evidence != old_evidence:
+            out.append(
+                links.NewLink("episode", new_evidence, "episode", old_evidence, "changed", None)
+            )
+    return out
