@@ -189,12 +189,17 @@ def narrow(ids: Iterable[int], index: dict[int, tuple[str, str]], sample_id: str
     return [index[i][1] for i in ids if i in index and index[i][0] == sample_id]
 
 
-def run(data: Path, limit: int | None, captions: bool, workdir: Path) -> dict[str, Any]:
+def run(
+    data: Path, limit: int | None, captions: bool, workdir: Path, with_reflection: bool = False
+) -> dict[str, Any]:
     from assistant import config, paths
+    from assistant.ask import reflective_ranking
     from assistant.identity import add_identity
     from assistant.ingest import ingest
     from assistant.memory import Memory
     from assistant.recall import Scope, dense_ranking, keyword_ranking, recall
+    from assistant.reflection.builtin import BuiltinEngine
+    from assistant.reflection.run import reflect
     from assistant.vault import create_vault
 
     samples = json.loads(data.read_text(encoding="utf-8"))[:limit]
@@ -228,6 +233,17 @@ def run(data: Path, limit: int | None, captions: bool, workdir: Path) -> dict[st
             log(f"  failed: {failure.path}: {failure.reason}")
         index = turn_index(memory)
         log(f"ingested {len(index)} turns in {ingest_s:.1f} s; asking {len(asked)} questions")
+        reflection: dict[str, Any] | None = None
+        if with_reflection:
+            began = time.perf_counter()
+            report = reflect(memory, BuiltinEngine())
+            took = time.perf_counter() - began
+            reflection = {
+                **report.as_json(),
+                "seconds": round(took, 2),
+                "episodes_per_s": round(report.episodes / took, 1),
+            }
+            log(f"reflected on {report.episodes} turns in {took:.1f} s: {report.as_json()}")
         scopes = {s["sample_id"]: Scope.of(memory, None, None, s["sample_id"]) for s in samples}
         retrievers: dict[str, Callable[[Question], list[str]]] = {
             "keyword": lambda q: narrow(
@@ -237,6 +253,10 @@ def run(data: Path, limit: int | None, captions: bool, workdir: Path) -> dict[st
                 dense_ranking(memory, q.text, FETCH, scopes[q.sample_id]), index, q.sample_id
             ),
         }
+        if with_reflection:  # episodes + thoughts + persona facts, fused
+            retrievers["with_reflection"] = lambda q: narrow(
+                reflective_ranking(memory, q.text, FETCH, scopes[q.sample_id]), index, q.sample_id
+            )
         fused: list[dict[str, float]] = []
         baselines: dict[str, list[dict[str, float]]] = {name: [] for name in retrievers}
         latencies: list[float] = []
@@ -277,6 +297,7 @@ def run(data: Path, limit: int | None, captions: bool, workdir: Path) -> dict[st
         "turns": len(index),
         "short_lists": short,
         "captions": captions,
+        "reflection": reflection,
     }
 
 
@@ -305,6 +326,14 @@ def table(r: dict[str, Any]) -> str:
     lines.append(row("overall (fused)", r["questions"], r["overall"]))
     lines.append(row("keyword only", r["questions"], r["baselines"]["keyword"]))
     lines.append(row("dense only", r["questions"], r["baselines"]["dense"]))
+    if "with_reflection" in r["baselines"]:
+        lines.append(row("+ thoughts, facts", r["questions"], r["baselines"]["with_reflection"]))
+        ref = r["reflection"]
+        lines.append(
+            f"builtin reflection: {ref['episodes']:,} turns in {ref['seconds']:.1f} s "
+            f"({ref['episodes_per_s']:.0f}/s); facts {ref['facts']}; thoughts {ref['thoughts']}; "
+            f"links {ref['links']}"
+        )
     reference = ", ".join(f"{name} {value:.3f}" for name, value in REFERENCE)
     lines += ["", f"reference recall@10 (plain script, same data, all 10): {reference}"]
     return "\n".join(lines)
@@ -319,6 +348,12 @@ def main() -> None:
         "--no-captions", action="store_true", help="leave shared photos' captions out"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument(
+        "--reflect",
+        action="store_true",
+        help="run the builtin reflection after ingest and also score retrieval with "
+        "thoughts and persona facts joined (baseline 'with_reflection')",
+    )
     args = parser.parse_args()
     if not args.data.is_file():
         parser.error(f"no such file: {args.data}")
@@ -328,7 +363,7 @@ def main() -> None:
     os.environ.pop("SECONDSELF_PASSPHRASE", None)
     workdir = Path(tempfile.mkdtemp(prefix="secondself-locomo-"))
     try:
-        result = run(args.data, args.limit, not args.no_captions, workdir)
+        result = run(args.data, args.limit, not args.no_captions, workdir, args.reflect)
     finally:
         if args.keep:
             log(f"kept {workdir}")

@@ -187,6 +187,7 @@ def _reflect_batch(
         )
     report.episodes += len(batch)
     report.quarantined += len(batch) - len(clean)
+    log.info("reflect: committed %d episode(s), e%d..e%d", len(batch), ids[0], ids[-1])
 
 
 def _trusted(result: Reflection, allowed: set[int]) -> Reflection:
