@@ -56,8 +56,7 @@ def write_chat(folder: Path, story: list[tuple[str, str, str]], name: str = "ana
 def chat(memory: Memory, tmp_path: Path) -> Memory:
     from assistant.identity import add_identity
 
-    with memory.db.write() as conn:
-        add_identity(conn, "name", "Me")
+    add_identity(memory.db, "name", "Me")
     ingest(memory, [write_chat(tmp_path / "chat", STORY)])
     return memory
 

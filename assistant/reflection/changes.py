@@ -23,6 +23,13 @@ TABLES = {"thought": "thoughts", "fact": "facts", "link": "links"}
 EVIDENCE = {"thought": ("thought_evidence", "thought_id"), "fact": ("fact_evidence", "fact_id")}
 
 
+def inserted_id(cursor: sqlcipher3.Cursor) -> int:
+    """The id of the row an INSERT just made."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("INSERT reported no row id")
+    return int(cursor.lastrowid)
+
+
 def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -88,11 +95,11 @@ class Change:
 
     def __init__(self, conn: sqlcipher3.Connection, op: str, reason: str, engine: str) -> None:
         self.conn = conn
-        self.id = int(
+        self.id = inserted_id(
             conn.execute(
                 "INSERT INTO changes (op, reason, engine, at) VALUES (?, ?, ?, ?)",
                 (op, reason, engine, now_iso()),
-            ).lastrowid
+            )
         )
         self._old: dict[tuple[str, int], dict[str, Any] | None] = {}
 
@@ -175,9 +182,11 @@ def load_change(conn: sqlcipher3.Connection, change_id: int) -> ChangeRecord | N
         "SELECT kind, row_id, old, new FROM change_rows WHERE change_id = ? ORDER BY kind, row_id",
         (change_id,),
     ).fetchall()
+    change_id, op, reason, engine, at, undone_by = head
     return ChangeRecord(
-        *head, rows=tuple(ChangeRow(r[0], r[1], _load(r[2]), _load(r[3])) for r in rows)
-    )
+        change_id, op, reason, engine, at, undone_by,
+        rows=tuple(ChangeRow(r[0], r[1], _load(r[2]), _load(r[3])) for r in rows),
+    )  # fmt: skip
 
 
 def history_of(conn: sqlcipher3.Connection, kind: str, row_id: int) -> list[ChangeRecord]:

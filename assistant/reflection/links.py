@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import sqlcipher3
 
-from assistant.reflection.changes import Change, now_iso
+from assistant.reflection.changes import Change, inserted_id, now_iso
 from store.vectors import VectorIndex
 
 LABELS = ("before", "changed", "cause", "reason", "same_topic")
@@ -110,7 +110,7 @@ def store(conn: sqlcipher3.Connection, links: Sequence[NewLink], engine: str, re
              engine, stamp),
         )  # fmt: skip
         if cur.rowcount:
-            added.append(int(cur.lastrowid))
+            added.append(inserted_id(cur))
     if added:
         change = Change(conn, "link", reason, engine)
         for link_id in added:

@@ -21,7 +21,7 @@ import sqlcipher3
 
 from assistant.errors import MemoryRefError
 from assistant.reflection.attributes import ATTRIBUTES, is_single, person_key, value_key
-from assistant.reflection.changes import Change, now_iso
+from assistant.reflection.changes import Change, inserted_id, now_iso
 from assistant.reflection.engine import FactCandidate
 
 CURRENT = "status IN ('active', 'conflict') AND valid_to IS NULL"
@@ -75,7 +75,12 @@ def _fact(conn: sqlcipher3.Connection, row: tuple[Any, ...]) -> Fact:
             "SELECT episode_id FROM fact_evidence WHERE fact_id = ? ORDER BY episode_id", (row[0],)
         )
     )
-    return Fact(*row[:11], pinned=bool(row[11]), evidence=evidence)
+    (fact_id, person, attribute, value, valid_from, valid_to, superseded_by, confidence,
+     origin, engine, status, pinned) = row  # fmt: skip
+    return Fact(
+        fact_id, person, attribute, value, valid_from, valid_to, superseded_by, confidence,
+        origin, engine, status, bool(pinned), evidence,
+    )  # fmt: skip
 
 
 def get(conn: sqlcipher3.Connection, fact_id: int) -> Fact:
@@ -145,7 +150,7 @@ def _insert(
     evidence: int | None = None,
 ) -> int:
     stamp = now_iso()
-    fact_id = int(
+    fact_id = inserted_id(
         conn.execute(
             "INSERT INTO facts (person, person_key, attribute, value, value_key, valid_from, "
             "confidence, origin, engine, status, created_at, updated_at) "
@@ -154,7 +159,7 @@ def _insert(
                 person, person_key(person), attribute, value, value_key(value), valid_from,
                 confidence, origin, engine, status, stamp, stamp,
             ),
-        ).lastrowid
+        )
     )  # fmt: skip
     if evidence is not None:
         conn.execute(

@@ -19,7 +19,7 @@ import numpy as np
 import sqlcipher3
 
 from assistant.errors import MemoryRefError
-from assistant.reflection.changes import Change, now_iso
+from assistant.reflection.changes import Change, inserted_id, now_iso
 from assistant.reflection.engine import ThoughtCandidate
 from assistant.retention import retention_at
 
@@ -71,7 +71,12 @@ def get(conn: sqlcipher3.Connection, thought_id: int) -> Thought:
             (thought_id,),
         )
     )
-    return Thought(*row[:9], pinned=bool(row[9]), created_at=row[10], evidence=evidence)
+    (row_id, text, subject, when, origin, engine, status, strength, last_access, pinned,
+     created_at) = row  # fmt: skip
+    return Thought(
+        row_id, text, subject, when, origin, engine, status, strength, last_access,
+        bool(pinned), created_at, evidence,
+    )  # fmt: skip
 
 
 class ThoughtIndex:
@@ -134,7 +139,7 @@ def add(
     stamp = now_iso()
     time_unix = _unix(cand.time)
     change = Change(conn, "insert", f"concluded from {_refs(cand.derived_from)}", engine)
-    thought_id = int(
+    thought_id = inserted_id(
         conn.execute(
             "INSERT INTO thoughts (text, subject, time, time_unix, origin, engine, vector, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -142,7 +147,7 @@ def add(
                 cand.text, cand.subject, cand.time, time_unix, origin, engine,
                 vector.astype("<f4").tobytes(), stamp, stamp,
             ),
-        ).lastrowid
+        )
     )  # fmt: skip
     _add_evidence(conn, thought_id, cand.derived_from)
     change.created("thought", thought_id)
