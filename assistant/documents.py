@@ -18,6 +18,7 @@ import sqlcipher3
 
 from assistant.identity import Identity
 from connectors import Connector, Item
+from policies.injection import quarantine_reason
 from policies.secrets import sensitivity
 
 
@@ -131,10 +132,11 @@ def _insert_episode(
     identity: Identity,
     now: str,
 ) -> int | None:
+    labelled = f"{item.title or ''}\n{item.text}"
     cur = conn.execute(
         "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
         "author, sender, conversation, meta, content_hash, connector, trust, sensitivity, "
-        "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "quarantine, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(source_ref, content_hash) DO NOTHING",
         (
             document_id,
@@ -151,11 +153,26 @@ def _insert_episode(
             item.content_hash,
             connector.name,
             "user_file",
-            sensitivity(f"{item.title or ''}\n{item.text}"),
+            sensitivity(labelled),
+            _quarantine(item, labelled),
             now,
         ),
     )
     return cur.lastrowid if cur.rowcount == 1 else None
+
+
+def _quarantine(item: Item, labelled: str) -> str | None:
+    """Why the episode must never become a fact or a thought, or None (DESIGN.md 5.2).
+
+    A connector that dropped hidden text which reads as instructions (a web page's or an
+    HTML mail's `display:none` element) says so in the meta: the stored text cannot show it.
+    """
+    reason = quarantine_reason(labelled)
+    hidden = item.meta.get("hidden_text")
+    if reason is None and hidden:
+        detail = f": {hidden}" if isinstance(hidden, str) else ""
+        reason = f"hidden text in the page{detail}"
+    return reason
 
 
 def stored_keys(conn: sqlcipher3.Connection, items: list[Item]) -> set[tuple[str, str]]:

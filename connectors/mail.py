@@ -6,6 +6,11 @@ Message-ID, so the same message read from a Takeout mbox, a Thunderbird folder o
 mangled MIME boundaries, truncated base64), so problems are recorded in the item's meta
 and only a message with nothing readable at all is dropped; one bad message never costs
 the rest of its mailbox.
+
+An HTML body loses its hidden elements (see `connectors.webpage.hidden_from_sight`):
+newsletters hide a preview line there, an attacker hides instructions for a model. When
+the hidden text reads as instructions, the message's meta says why in "hidden_text" and
+ingest quarantines it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 from connectors.base import Connector, Item, ParseError
 from connectors.chunking import MAX_CHARS, split_long
 from connectors.textfile import aware
+from connectors.webpage import hidden_from_sight
+from policies.injection import instruction_reason
 
 __all__ = ["EmlConnector", "MboxConnector", "html_to_text", "normalize_subject", "trim_reply"]
 
@@ -322,7 +329,8 @@ def read_message(raw: bytes, fallback: tuple[datetime, str]) -> _Mail | None:
     in_reply_to = next(iter(_ids(headers.get("in-reply-to"))), None)
     references = _ids(headers.get("references"))
 
-    body, body_kind, attachments = _content(msg, problems)
+    hidden: list[str] = []
+    body, body_kind, attachments = _content(msg, problems, hidden)
     decode_errors = [p.removeprefix("decode: ") for p in problems if p.startswith("decode: ")]
     parse_errors = [p for p in problems if not p.startswith("decode: ")]
     text, trimmed = body, False
@@ -359,6 +367,9 @@ def read_message(raw: bytes, fallback: tuple[datetime, str]) -> _Mail | None:
         meta["decode_errors"] = decode_errors
     if parse_errors:
         meta["parse_errors"] = parse_errors
+    hidden_reason = instruction_reason("\n".join(hidden)) if hidden else None
+    if hidden_reason:
+        meta["hidden_text"] = hidden_reason
     thread = (references or [in_reply_to or key])[0]
     return _Mail(key, thread, text, time, subject, sender, meta)
 
@@ -400,8 +411,13 @@ def _repair_boundary(raw: bytes, msg: Message, problems: list[str]) -> Message:
     return msg
 
 
-def _content(msg: Message, problems: list[str]) -> tuple[str, str, list[dict[str, str | None]]]:
-    """The body text (plain preferred over HTML), its kind, and the attachments' names."""
+def _content(
+    msg: Message, problems: list[str], hidden: list[str]
+) -> tuple[str, str, list[dict[str, str | None]]]:
+    """The body text (plain preferred over HTML), its kind, and the attachments' names.
+
+    The text of hidden HTML elements, when the HTML body is the one read, goes to `hidden`.
+    """
     plain: list[str] = []
     html: list[str] = []
     attachments: list[dict[str, str | None]] = []
@@ -431,7 +447,7 @@ def _content(msg: Message, problems: list[str]) -> tuple[str, str, list[dict[str
     body = "\n\n".join(t for t in plain if t.strip()).strip()
     kind = "plain"
     if not body:
-        body = "\n\n".join(html_to_text(t) for t in html if t.strip()).strip()
+        body = "\n\n".join(_html_text(t, hidden) for t in html if t.strip()).strip()
         kind = "html"
     if len(body) > _MAX_TEXT_CHARS:
         problems.append(f"body cut at {_MAX_TEXT_CHARS} characters of {len(body)}")
@@ -637,7 +653,13 @@ def _tidy(text: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """Readable text of an HTML body: paragraphs kept, scripts and styles dropped.
+    """Readable text of an HTML body: paragraphs kept, scripts, styles and hidden elements
+    dropped."""
+    return _html_text(html, [])
+
+
+def _html_text(html: str, hidden: list[str]) -> str:
+    """`html_to_text`, and the text of the hidden elements appended to `hidden`.
 
     Blockquotes come out as `> ` lines so `trim_reply` treats quoted HTML like quoted
     plain text. One iterative pass over the parsed tree: BeautifulSoup's own tree edits
@@ -654,6 +676,9 @@ def html_to_text(html: str) -> str:
                 tokens.append(str(node))
             continue
         if not isinstance(node, Tag) or node.name in _DROPPED_TAGS:
+            continue
+        if not leaving and hidden_from_sight(node):
+            hidden.append(node.get_text(" "))
             continue
         name = node.name
         if name == "br":

@@ -5,6 +5,12 @@ Indexing that would make every page from one site look alike, so the reader keep
 main content (`<main>`, else a single `<article>`, else `<body>`) minus elements that
 say they are chrome by tag, ARIA role, class or id. Headings form sections exactly as
 in the Markdown connector, so locators are heading-path slugs.
+
+Hidden elements (`display:none`, `visibility:hidden`, `font-size:0`, the `hidden`
+attribute, `aria-hidden`) are dropped too. A page hiding text is common (menus,
+tooltips); a page hiding instructions for a model is an attack that would be invisible
+in the stored text, so when the hidden text reads as instructions every item of the
+page says so in `meta["hidden_text"]` (the reason) and ingest quarantines it.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction, Tag
-from bs4.element import NavigableString
+from bs4.element import NavigableString, PreformattedString
 
 from connectors.base import Connector, Item, ParseError
 from connectors.chunking import chunk_paragraphs, heading_keys
 from connectors.textfile import aware, decode_text, file_time, local_midnight
+from policies.injection import instruction_reason
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,10 @@ _DATE_METAS = (
     "pubdate", "publish_date", "article:modified_time",
 )  # fmt: skip
 _WS = re.compile(r"\s+")
+# Inline styles that hide an element (whitespace removed, lower-cased). Not opacity:0:
+# saved pages keep scroll-in animations at their first frame, over visible content.
+_HIDING_STYLE = re.compile(r"(?:^|;)(?:display:none|visibility:hidden)(?:!important)?(?:;|$)")
+_ZERO_FONT = re.compile(r"(?:^|;)font-size:0(?:\.0+)?(?:px|pt|em|rem|%)?(?:!important)?(?:;|$)")
 
 
 @dataclass
@@ -104,7 +115,8 @@ class HtmlConnector(Connector):
         url = _canonical_url(soup)
         root = _content_root(soup)
         time, date_source = _page_time(soup, root, path, mtime)
-        _drop_chrome(root)
+        hidden = _drop_chrome(root)
+        hidden_reason = instruction_reason(hidden) if hidden else None
         document = str(path.resolve())
         items: list[Item] = []
         sections = _sections(root)
@@ -122,6 +134,8 @@ class HtmlConnector(Connector):
                 }
                 if url:
                     meta["url"] = url
+                if hidden_reason:
+                    meta["hidden_text"] = hidden_reason
                 items.append(
                     Item(
                         text=chunk,
@@ -259,12 +273,43 @@ def _content_root(soup: BeautifulSoup) -> Tag:
     return body if isinstance(body, Tag) else soup
 
 
-def _drop_chrome(root: Tag) -> None:
-    """Remove scripts, menus, banners and hidden elements under `root` (not `root`)."""
+def _drop_chrome(root: Tag) -> str:
+    """Remove scripts, menus, banners and hidden elements under `root` (not `root`);
+    return the text the hidden elements held."""
     doomed = [tag for tag in root.find_all(True) if _is_chrome(tag)]
+    hidden = "\n".join(tag.get_text(" ") for tag in doomed if hidden_from_sight(tag))
     for tag in doomed:
         if not tag.decomposed:
             tag.decompose()
+    return hidden.strip()
+
+
+def hidden_from_sight(tag: Tag) -> bool:
+    """Whether the element's text is not shown (or not read out) to the person.
+
+    Inline styles and attributes only: a stylesheet class that hides is not resolved.
+    """
+    attrs = tag.attrs or {}
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).strip().lower() == "true":
+        return True
+    style = _style(tag)
+    if not style:
+        return False
+    if _HIDING_STYLE.search(style):
+        return True
+    # font-size:0 on a row of inline blocks only removes the gaps between them (the
+    # blocks set their own size): it hides text the element holds itself. Text it
+    # leaves in place stays in the item, where ingest checks it anyway.
+    return _ZERO_FONT.search(style) is not None and any(
+        isinstance(child, NavigableString)
+        and not isinstance(child, PreformattedString)  # comments
+        and child.strip()
+        for child in tag.children
+    )
+
+
+def _style(tag: Tag) -> str:
+    return _WS.sub("", str((tag.attrs or {}).get("style", ""))).lower()
 
 
 def _is_chrome(tag: Tag) -> bool:
@@ -275,12 +320,9 @@ def _is_chrome(tag: Tag) -> bool:
         return False  # an article's own header holds its title and byline, not chrome
     if name in _DROP_TAGS:
         return True
+    if hidden_from_sight(tag):
+        return True
     attrs = tag.attrs or {}
-    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
-        return True
-    style = str(attrs.get("style", "")).replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
     if str(attrs.get("role", "")).strip().lower() in _CHROME_ROLES:
         return True
     classes: object = attrs.get("class") or []

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlcipher3
-from policies.injection import quarantine_reason
 
 from assistant.config import Config
 from assistant.memory import Memory
@@ -24,6 +23,7 @@ from assistant.reflection import links, persona, thoughts
 from assistant.reflection.attributes import is_known
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.engine import Engine, EpisodeView, Reflection
+from policies.injection import quarantine_reason
 
 log = logging.getLogger(__name__)
 
