@@ -236,22 +236,6 @@ class VectorIndex:
     def count(self) -> int:
         return int(self._col.count())
 
-    def query_many(self, vectors: np.ndarray, n: int) -> list[list[tuple[int, float]]]:
-        """Nearest episodes of each row of `vectors`, in one call (reflection links a
-        whole batch at a time)."""
-        size = self._col.count()
-        if size == 0 or len(vectors) == 0:
-            return [[] for _ in range(len(vectors))]
-        result = self._col.query(
-            query_embeddings=np.asarray(vectors, dtype=np.float32),
-            n_results=min(n, size),
-            include=["distances"],
-        )
-        return [
-            [(int(i), 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
-            for ids, dists in zip(result["ids"], result["distances"], strict=True)
-        ]
-
     def query(
         self,
         vector: np.ndarray,

@@ -181,7 +181,7 @@ def reflect_env(batch: int) -> dict[str, str]:
 
 
 def prepared_vault(home: Path, chat_folder: Path) -> dict[str, str]:
-    env = {**os.environ, **reflect_env(4), "SECONDSELF_HOME": str(home)}
+    env = {**os.environ, **reflect_env(2), "SECONDSELF_HOME": str(home)}
     run_me("init", "--mode", "passphrase", "--name", "Me", env=env)
     run_me("ingest", str(chat_folder), env=env)
     return env
@@ -209,7 +209,7 @@ def read_snapshot(env: dict[str, str]) -> dict[str, Any]:
 def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     """SIGKILL `me reflect` at random moments 20 times, then finish: the result equals
     an uninterrupted run's, row for row."""
-    chat_folder = write_chat(tmp_path / "chat", long_story(240))
+    chat_folder = write_chat(tmp_path / "chat", long_story(400))
     reference_env = prepared_vault(tmp_path / "reference", chat_folder)
     run_me("reflect", env=reference_env)
     expected = read_snapshot(reference_env)
@@ -224,14 +224,14 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         # Wait until it is committing batches, then kill after a random number of them.
-        target = rng.randint(1, 6)
+        target = rng.randint(1, 4)
         seen = 0
         assert proc.stderr is not None
         for line in proc.stderr:
             if "reflect: committed" in line:
                 seen += 1
                 if seen >= target:
-                    time.sleep(rng.random() * 0.2)
+                    time.sleep(rng.random() * 0.02)  # a batch takes a few ms
                     break
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)

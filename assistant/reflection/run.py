@@ -91,12 +91,14 @@ def reflect(
     report = ReflectReport()
     total = pending_count(memory) if limit is None else min(limit, pending_count(memory))
     index = thoughts.ThoughtIndex(memory.db.conn)
+    earlier = links.EarlierIndex(memory.db.conn) if total else None
     while limit is None or report.episodes < limit:
         size = settings.batch if limit is None else min(settings.batch, limit - report.episodes)
         batch = _next_batch(memory.db.conn, size)
         if not batch:
             break
-        _reflect_batch(memory, engine, batch, index, report)
+        assert earlier is not None
+        _reflect_batch(memory, engine, batch, index, earlier, report)
         if progress:
             progress(report.episodes, total)
     with memory.db.write() as conn:
@@ -140,6 +142,7 @@ def _reflect_batch(
     engine: Engine,
     batch: Sequence[tuple[EpisodeView, str | None]],
     index: thoughts.ThoughtIndex,
+    earlier: links.EarlierIndex,
     report: ReflectReport,
 ) -> None:
     settings = memory.config.reflection
@@ -160,7 +163,7 @@ def _reflect_batch(
     vectors = memory.embedder.encode([t.text for t in result.thoughts])
     ids = [view.id for view, _ in batch]
     new_links = links.episode_links(
-        memory.db.conn, memory.index, ids, settings.link_candidates, settings.link_similarity
+        memory.db.conn, earlier, ids, settings.link_candidates, settings.link_similarity
     )
     with memory.db.write() as conn:
         conn.executemany(

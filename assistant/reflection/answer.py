@@ -1,0 +1,177 @@
+"""The builtin engine's answer: the evidence sentences that best support the question.
+
+No model writes anything here: every sentence of the answer is quoted from the evidence
+and followed by its date, source and ref, so the user can check it and `me ask` can cite
+it. A sentence earns its place by sharing the question's content words, a rare word
+counting more than one every sentence has ("Ana" in a memory about Ana); the evidence
+arrives ranked, so earlier evidence gets a small lead, and a "when" or "how many"
+question prefers sentences that hold a date or a number.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.recall import STOPWORDS, WORD, query_terms
+from assistant.reflection.engine import Answer, Evidence
+from assistant.reflection.extract import split_sentences
+
+NOTHING = "Nothing in your memory answers this question."
+ENGINE = "builtin"
+MAX_QUOTE = 300  # characters of one sentence shown; a pasted list has no full stop
+
+# Bonuses, in units of the overlap score (1.0 = every question word matched).
+ORDER_BONUS = 0.1  # the first evidence, falling to 0 for the last
+KIND_BONUS = 0.25  # a date for "when", a number for "how many"
+# A sentence sharing far fewer question words than the best one is a distractor, not
+# support, whatever its bonuses.
+KEEP_RATIO = 0.5
+# A sentence supports the question when it holds half the question's weight, or a word
+# found in at most this share of the evidence sentences (not just the person asked about).
+STANDS_ALONE = 0.5
+TELLING_SHARE = 1 / 3
+
+_WHEN_QUESTION = re.compile(
+    r"\b(?:when|since\s+when|until\s+when|how\s+long\s+ago|(?:what|which)\s+(?:date|day|time"
+    r"|year|month|weekday))\b",
+    re.IGNORECASE,
+)
+_COUNT_QUESTION = re.compile(
+    r"\b(?:how\s+(?:many|much|old|long|far|often|big|tall|heavy)|what\s+(?:number|price"
+    r"|amount|age)|which\s+number)\b",
+    re.IGNORECASE,
+)
+_MONTH_NAMES = "|".join(
+    [*(m for m in calendar.month_name if m), *(m for m in calendar.month_abbr if m)]
+)
+_DAY_NAMES = "|".join(d for d in calendar.day_name)
+_DATE_OR_TIME = re.compile(
+    rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[:h.]\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?"
+    rf"|(?:19|20)\d\d|{_MONTH_NAMES}|{_DAY_NAMES}|today|tonight|tomorrow|yesterday"
+    rf"|(?:next|last|this)\s+(?:week|month|year|weekend))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|dozen"
+    r"|hundred|thousand|million)\b",
+    re.IGNORECASE,
+)
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    overlap: float  # the weighted share of the question's words it holds, 0..1
+    score: float  # overlap plus bonuses: the order of the answer
+    rank: int  # the evidence's position: ranked best first
+    position: int  # the sentence's position in its evidence
+    sentence: str
+    evidence: Evidence
+
+
+def extractive_answer(
+    question: str, evidence: Sequence[Evidence], max_sentences: int = 3
+) -> Answer:
+    """The `max_sentences` evidence sentences that best answer `question`, best first,
+    each followed by "(date, source) [ref]"; a plain "nothing" without citations when no
+    sentence shares a telling word with the question."""
+    terms = _question_stems(question)
+    candidates = _candidates(question, terms, evidence)
+    if not candidates or max_sentences < 1:
+        return Answer(text=NOTHING, citations=[], engine=ENGINE)
+    best = sorted(candidates, key=lambda c: (-c.score, c.rank, c.position))
+    floor = KEEP_RATIO * max(c.overlap for c in candidates)
+    chosen = [c for c in best if c.overlap >= floor][:max_sentences]
+    text = "\n".join(_cited(c, terms) for c in chosen)
+    citations = list(dict.fromkeys(c.evidence.ref for c in chosen))
+    return Answer(text=text, citations=citations, engine=ENGINE)
+
+
+def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -> list[_Candidate]:
+    """Every evidence sentence that supports the question, scored; each sentence once."""
+    sentences = [
+        (rank, position, sentence, item)
+        for rank, item in enumerate(evidence)
+        for position, sentence in enumerate(split_sentences(item.text))
+    ]
+    stems = [_stems(sentence) for _, _, sentence, _ in sentences]
+    weights, telling = _weights(terms, stems)
+    total = sum(weights.values())
+    wants_date = _WHEN_QUESTION.search(question) is not None
+    wants_number = _COUNT_QUESTION.search(question) is not None
+    seen: set[str] = set()
+    out: list[_Candidate] = []
+    for (rank, position, sentence, item), words in zip(sentences, stems, strict=True):
+        shared = [t for t in terms if t in words]
+        overlap = sum(weights[t] for t in shared) / total if shared else 0.0
+        key = " ".join(sentence.casefold().split())
+        # "What is Ana's dog called?": sharing only "Ana" with it answers nothing.
+        if key in seen or (overlap < STANDS_ALONE and not telling.intersection(shared)):
+            continue
+        seen.add(key)
+        score = overlap + ORDER_BONUS * (1 - rank / len(evidence))
+        if (wants_date and _DATE_OR_TIME.search(sentence)) or (
+            wants_number and _NUMBER.search(sentence)
+        ):
+            score += KIND_BONUS
+        out.append(_Candidate(overlap, score, rank, position, sentence, item))
+    return out
+
+
+def _weights(terms: list[str], stems: list[set[str]]) -> tuple[dict[str, float], set[str]]:
+    """Each term's weight, by inverse sentence frequency (a word in every sentence tells
+    them apart least), and the terms that tell sentences apart at all."""
+    n = len(stems)
+    counts = {t: sum(1 for s in stems if t in s) for t in terms}
+    weights = {t: math.log(1 + n / (1 + c)) for t, c in counts.items()}
+    telling = {t for t, c in counts.items() if 0 < c <= TELLING_SHARE * n}
+    return weights, telling
+
+
+def _question_stems(question: str) -> list[str]:
+    """The question's content words, stemmed, without the words of its kind ("how many",
+    "what time"): a sentence need not repeat them. None for "who am I?": recall falls
+    back to every word there, but a sentence sharing "am" with it supports nothing."""
+    asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", question))
+    words = [t for t in query_terms(asked) if t not in STOPWORDS]
+    # One-letter terms are the "s" of "Ana's", not words.
+    return list(dict.fromkeys(_stem(t) for t in words if len(t) > 1 or t.isdigit()))
+
+
+def _stems(sentence: str) -> set[str]:
+    return {_stem(w.lower()) for w in WORD.findall(sentence)}
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, the same on both sides: lands/landed/landing -> land."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
+def _cited(candidate: _Candidate, terms: list[str]) -> str:
+    item = candidate.evidence
+    where = ", ".join(part for part in (item.date[:10], item.source) if part)
+    quote = _shorten(candidate.sentence, terms)
+    return f"{quote} ({where}) [{item.ref}]" if where else f"{quote} [{item.ref}]"
+
+
+def _shorten(sentence: str, terms: list[str]) -> str:
+    """At most MAX_QUOTE characters, around the first question word."""
+    if len(sentence) <= MAX_QUOTE:
+        return sentence
+    starts = [m.start() for m in WORD.finditer(sentence) if _stem(m.group().lower()) in terms]
+    start = max(0, (starts[0] if starts else 0) - MAX_QUOTE // 3)
+    start = sentence.rfind(" ", 0, start) + 1 if start else 0  # at a word's start
+    end = start + MAX_QUOTE
+    if end < len(sentence) and " " in sentence[start:end]:
+        end = sentence.rfind(" ", start, end)  # at a word's end
+    head = "…" if start else ""
+    tail = "…" if end < len(sentence) else ""
+    return head + sentence[start:end].strip() + tail

@@ -1,0 +1,124 @@
+"""The builtin engine's extractive answer: the right sentence among distractors, cited
+with its date and source, "when" and "how many" questions, and the empty case."""
+
+from __future__ import annotations
+
+from assistant.ask import CITATION
+from assistant.reflection.answer import MAX_QUOTE, NOTHING, extractive_answer
+from assistant.reflection.engine import Evidence
+
+FLIGHTS = Evidence(
+    "e12",
+    "2024-03-14T09:12:00+00:00",
+    "Ana's flights.md",
+    "Booked everything for the Lisbon weekend. Ana lands at 14:05 on Friday. "
+    "Rui picks her up at the airport.",
+)
+JOURNAL = Evidence(
+    "e7",
+    "2024-02-02",
+    "journal.txt",
+    "Ana loves caldo verde. Lunch with Rui at the office canteen. The dentist moved to Tuesday.",
+)
+MOVE = Evidence("t3", "2024-03-10", "thought", "Ana is moving to Lisbon in May 2024.")
+BIRTHDAY = Evidence("f5", "", "persona", "you: birthday = 3 May")
+
+
+def test_the_right_sentence_is_chosen_among_distractors() -> None:
+    answer = extractive_answer("When does Ana land?", [MOVE, JOURNAL, FLIGHTS])
+    assert answer.text == "Ana lands at 14:05 on Friday. (2024-03-14, Ana's flights.md) [e12]"
+    assert answer.citations == ["e12"] and answer.engine == "builtin"
+
+
+def test_a_rare_shared_word_outweighs_a_common_one() -> None:
+    # "Ana" is in most sentences; "caldo" and "verde" in one.
+    answer = extractive_answer("Does Ana still like caldo verde?", [FLIGHTS, MOVE, JOURNAL])
+    assert answer.text.splitlines()[0] == ("Ana loves caldo verde. (2024-02-02, journal.txt) [e7]")
+    assert answer.citations == ["e7"]
+
+
+def test_every_sentence_is_followed_by_date_source_and_ref() -> None:
+    answer = extractive_answer("Rui", [FLIGHTS, JOURNAL])
+    assert answer.text.splitlines() == [
+        "Rui picks her up at the airport. (2024-03-14, Ana's flights.md) [e12]",
+        "Lunch with Rui at the office canteen. (2024-02-02, journal.txt) [e7]",
+    ]
+    assert answer.citations == ["e12", "e7"]
+    # `me ask` strips the refs before keeping the answer as a thought.
+    assert "[e" not in CITATION.sub("", answer.text)
+
+
+def test_evidence_without_a_date_shows_its_source_only() -> None:
+    answer = extractive_answer("When is my birthday?", [BIRTHDAY, JOURNAL])
+    assert answer.text == "you: birthday = 3 May (persona) [f5]"
+    assert answer.citations == ["f5"]
+
+
+def test_when_questions_favour_sentences_with_a_date_or_time() -> None:
+    undated = Evidence("e1", "2024-01-05", "notes.md", "The dentist appointment went well.")
+    dated = Evidence("e2", "2024-01-02", "notes.md", "The dentist appointment is on 12 March.")
+    when = extractive_answer("When is the dentist appointment?", [undated, dated])
+    assert when.citations[0] == "e2"
+    assert when.text.startswith("The dentist appointment is on 12 March.")
+    # Without "when", the evidence order decides between equal matches.
+    how = extractive_answer("How was the dentist appointment?", [undated, dated])
+    assert how.citations[0] == "e1"
+
+
+def test_how_many_questions_favour_sentences_with_a_number() -> None:
+    vague = Evidence("e1", "2024-01-05", "chat with Rui", "Rui has cats, they are lovely.")
+    counted = Evidence("e2", "2024-01-02", "chat with Rui", "Rui has three cats now.")
+    answer = extractive_answer("How many cats does Rui have?", [vague, counted])
+    assert answer.citations[0] == "e2"
+
+
+def test_earlier_evidence_wins_a_tie() -> None:
+    first = Evidence("e1", "2024-01-01", "a.md", "The boiler was serviced.")
+    second = Evidence("e2", "2024-01-02", "b.md", "The boiler was serviced.")
+    answer = extractive_answer("boiler serviced", [first, second])
+    # The same sentence twice is quoted once, from the better-ranked evidence.
+    assert answer.citations == ["e1"]
+    assert answer.text == "The boiler was serviced. (2024-01-01, a.md) [e1]"
+
+
+def test_inflections_match() -> None:
+    answer = extractive_answer("When did Ana's flight land?", [JOURNAL, FLIGHTS])
+    assert answer.citations == ["e12"]
+    assert answer.text.startswith("Ana lands at 14:05 on Friday.")
+
+
+def test_at_most_max_sentences_and_one_citation_per_evidence() -> None:
+    notes = Evidence(
+        "e3", "2024-04-01", "garden.md", "Tomatoes in April. Tomatoes need sun. Tomatoes!"
+    )
+    answer = extractive_answer("tomatoes", [notes], max_sentences=2)
+    assert len(answer.text.splitlines()) == 2
+    assert answer.citations == ["e3"]
+
+
+def test_nothing_that_overlaps_says_so_without_citations() -> None:
+    for question, evidence in [
+        ("What is the name of Ana's dog?", [MOVE, JOURNAL]),
+        ("When does Ana land?", []),
+        ("Who am I?", [FLIGHTS]),  # no content word at all
+    ]:
+        answer = extractive_answer(question, evidence)
+        assert answer.text == NOTHING and answer.citations == [], question
+
+
+def test_a_long_sentence_is_cut_around_the_question_word() -> None:
+    filler = " ".join(["lorem ipsum dolor"] * 14)  # the sentence: ~550 characters
+    long = Evidence(
+        "e4", "2024-05-05", "pasted.txt", f"{filler} the passport expires in June {filler}"
+    )
+    answer = extractive_answer("When does the passport expire?", [long])
+    quote = answer.text.split(" (2024-05-05")[0]
+    assert "passport expires in June" in quote
+    assert quote.startswith("…") and quote.endswith("…")
+    assert len(quote) <= MAX_QUOTE + 2
+
+
+def test_the_answer_is_deterministic() -> None:
+    evidence = [MOVE, JOURNAL, FLIGHTS, BIRTHDAY]
+    answers = {extractive_answer("Ana Lisbon Friday May", evidence).text for _ in range(5)}
+    assert len(answers) == 1
