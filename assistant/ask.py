@@ -61,7 +61,8 @@ ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
     "nationality": ("nationality", "citizen"),
     "important_date": ("anniversary",),
 }
-CITATION = re.compile(r"\s*\[(?:[etf]\d+(?:,\s*)?)+\]")
+# "[e12]" citations and the "(2024-03-14, notes.md)" the builtin answer puts before them.
+CITATION = re.compile(r"(?:\s*\([^()\n]*\))?\s*\[(?:[etf]\d+(?:,\s*)?)+\]")
 
 
 @dataclass
@@ -161,8 +162,10 @@ def gather(
             continue
         evidence.append(Evidence(f"t{t.id}", t.time or t.created_at[:10], "thought", t.text))
     for fact in relevant_facts(memory, question):
-        who = "you" if fact.person == "self" else fact.person
-        text = f"{who}: {fact.attribute.replace('_', ' ')} = {fact.value}"
+        # The attribute's description carries the question's words ("live" for city).
+        who = "your" if fact.person == "self" else f"{fact.person}'s"
+        about = ATTRIBUTES[fact.attribute].description
+        text = f"{who} {fact.attribute.replace('_', ' ')} ({about}): {fact.value}"
         evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
     dense = dense_ranking(memory, question, n, within)
     keyword = keyword_ranking(memory, question, n, within)
@@ -204,7 +207,7 @@ def ask(
         text = CITATION.sub("", answer.text).strip()
         dates = sorted(e.date for e in evidence if e.ref in answer.citations and e.date)
         cand = ThoughtCandidate(
-            text=f"{question.strip()} {text}",
+            text=" ".join(text.split()),
             derived_from=tuple(behind),
             time=dates[-1][:10] if dates else None,
         )
@@ -225,13 +228,15 @@ def reflective_ranking(
     memory: Memory, question: str, n: int, within: Scope | None = None
 ) -> list[int]:
     """Episode ids ranked by episodes, thoughts and persona facts together: a thought
-    or fact that matches lends its rank to the episodes it was drawn from. Used by the
-    LoCoMo benchmark to measure what reflection adds to retrieval."""
+    or fact that matches lends its rank to the episodes it was drawn from. Everything
+    else is as in `recall()` (candidate depth, retention), so the LoCoMo benchmark
+    measures only what reflection adds."""
+    depth = max(memory.config.recall.candidates, n)
     vector = memory.embedder.encode([question])[0]
-    dense = dense_ranking(memory, question, n, within)
-    keyword = keyword_ranking(memory, question, n, within)
+    dense = dense_ranking(memory, question, depth, within)
+    keyword = keyword_ranking(memory, question, depth, within)
     via_thoughts: list[int] = []
-    for thought_id in thought_ranking(memory, question, n, vector):
+    for thought_id in thought_ranking(memory, question, depth, vector):
         for episode_id in thoughts.get(memory.db.conn, thought_id).evidence:
             if (within is None or episode_id in within.ids) and episode_id not in via_thoughts:
                 via_thoughts.append(episode_id)
@@ -240,5 +245,5 @@ def reflective_ranking(
         for episode_id in fact.evidence:
             if (within is None or episode_id in within.ids) and episode_id not in via_facts:
                 via_facts.append(episode_id)
-    fused = fuse([dense, keyword, via_thoughts, via_facts], RRF_K)
+    fused = with_retention(memory, fuse([dense, keyword, via_thoughts, via_facts], RRF_K))
     return [i for i, _ in fused][:n]

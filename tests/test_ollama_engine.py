@@ -161,7 +161,7 @@ def test_good_reply_becomes_facts_and_thoughts(engine: OllamaEngine, fake: FakeO
         ("Ana", "allergy", "peanuts", 13),  # Ana's "I" is Ana
     ]
     assert result.facts[0].valid_from == "2023-02-28"
-    assert result.thoughts == [ThoughtCandidate("I moved to Porto.", (12,), "self")]
+    assert result.thoughts == [ThoughtCandidate("I moved to Porto.", (12,), "self", "2023-03-01")]
     assert result.notes == []
     [body] = fake.chats()
     assert body["model"] == MODEL

@@ -135,14 +135,13 @@ def snapshot(memory: Memory) -> dict[str, Any]:
         "thoughts": conn.execute(
             "SELECT id, text, subject, time, status, strength FROM thoughts ORDER BY id"
         ).fetchall(),
-        "thought_evidence": conn.execute(
-            "SELECT * FROM thought_evidence ORDER BY 1, 2"
-        ).fetchall(),
+        "thought_evidence": conn.execute("SELECT * FROM thought_evidence ORDER BY 1, 2").fetchall(),
         "links": conn.execute(
             "SELECT src_kind, src_id, dst_kind, dst_id, label FROM links ORDER BY 1, 2, 3, 4"
         ).fetchall(),
-        "pending": conn.execute("SELECT count(*) FROM episodes WHERE reflected_at IS NULL")
-        .fetchone(),
+        "pending": conn.execute(
+            "SELECT count(*) FROM episodes WHERE reflected_at IS NULL"
+        ).fetchone(),
         "changes": conn.execute("SELECT count(*) FROM changes").fetchone(),
     }
 

@@ -66,15 +66,17 @@ def test_reflect_and_ask_with_ollama(vault_env: dict[str, str]) -> None:
         out = run_me("reflect", "--engine", "ollama", "--json", env=env)
         report = json.loads(out.stdout)
         assert report["engine"] == "ollama:qwen2.5:3b-instruct" and report["episodes"] == 2
-        persona = [json.loads(line) for line in run_me("persona", "--json", env=env).stdout.split("\n") if line]  # noqa: E501
+        shown = run_me("persona", "--json", env=env).stdout.splitlines()
+        persona = [json.loads(line) for line in shown if line]
         values = {(p["person"], p["attribute"]): p["value"] for p in persona}
         assert values == {("self", "city"): "Porto", ("Ana", "birthday"): "3 May"}
         fake.script(model_reply)
-        answer = json.loads(
-            run_me("ask", "--engine", "ollama", "--json", "where", "do", "I", "live?", env=env).stdout
-        )
+        asked = run_me("ask", "--engine", "ollama", "--json", "where do I live?", env=env)
+        answer = json.loads(asked.stdout)
         assert answer["answer"] == "You moved to Porto on 10 March 2023."
-        assert answer["citations"] and answer["thought"]["origin"] == "answer"
+        # Post-thinking: the conclusion is stored, or reinforces the thought it repeats.
+        assert answer["citations"] and answer["thought"]["operation"] in ("insert", "merge")
+        assert answer["thought"]["date"] == "2023-03-01"  # as of its evidence, not today
         prompts = json.dumps([b["messages"] for b in fake.chats()])
     assert "4111" not in prompts and "[CARD]" in prompts  # the card never reached the model
 

@@ -28,7 +28,8 @@ def put(memory: Memory, text: str, evidence: int) -> tuple[str, int]:
     vector = memory.embedder.encode([text])[0]
     with memory.db.write() as conn:
         index = thoughts.ThoughtIndex(conn)
-        return thoughts.add(conn, ThoughtCandidate(text, (evidence,)), vector, index, "builtin", 0.9)
+        cand = ThoughtCandidate(text, (evidence,))
+        return thoughts.add(conn, cand, vector, index, "builtin", 0.9)
 
 
 def test_the_same_statement_twice_is_merged_and_reinforced(

@@ -1,4 +1,5 @@
-"""`me demo`: a throwaway vault filled from the sample notes, then a recall, end to end."""
+"""`me demo`: a throwaway vault filled from the sample notes, then recall, reflection
+and a question answered from what was learned, end to end."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 DEMO_QUESTION = "when did I plan the Lisbon trip"
+DEMO_ASK = "when is Ana's flight to Lisbon?"
 
 
 def demo_notes_dir() -> Path:
@@ -21,13 +23,18 @@ def demo_notes_dir() -> Path:
 @click.option("-k", "k", type=click.IntRange(1, 50), default=3, show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the demo vault and print where it is.")
 def demo(question: str, k: int, keep: bool) -> None:
-    """Create a throwaway encrypted memory from the bundled sample notes and query it."""
+    """Create a throwaway encrypted memory from the bundled sample notes, query it,
+    reflect on it (builtin engine) and ask it a question."""
     from assistant import config as config_mod
     from assistant import paths as paths_mod
+    from assistant.ask import ask
     from assistant.cli.common import open_memory
     from assistant.cli.recall import _source_label
     from assistant.ingest import ingest
     from assistant.recall import recall
+    from assistant.reflection import persona
+    from assistant.reflection.builtin import BuiltinEngine
+    from assistant.reflection.run import reflect
     from assistant.vault import Secrets, create_vault
 
     home = Path(tempfile.mkdtemp(prefix="secondself-demo-"))
@@ -47,11 +54,28 @@ def demo(question: str, k: int, keep: bool) -> None:
             )
             click.echo(f"3. Recall: {question!r}\n")
             hits = recall(memory, question, k=k)
-        for rank, hit in enumerate(hits, start=1):
-            label = _source_label(hit.document, hit.title).replace(str(demo_notes_dir()), "demo")
-            click.echo(f"  {rank}. {hit.time[:10]}  {label}")
-            text = " ".join(hit.text.split())
-            click.echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
+            for rank, hit in enumerate(hits, start=1):
+                label = _source_label(hit.document, hit.title)
+                click.echo(
+                    f"  {rank}. {hit.time[:10]}  {label.replace(str(demo_notes_dir()), 'demo')}"
+                )
+                text = " ".join(hit.text.split())
+                click.echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
+            engine = BuiltinEngine()
+            report = reflect(memory, engine)
+            facts = persona.facts(memory.db.conn)
+            click.echo(
+                f"\n4. Reflection (builtin engine): {report.episodes} chunks read, "
+                f"{len(facts)} current persona facts, {sum(report.thoughts.values())} thoughts, "
+                f"{report.links} links"
+            )
+            for fact in facts[:8]:
+                who = "you" if fact.person == "self" else fact.person
+                click.echo(f"   {who}: {fact.attribute} = {fact.value}")
+            click.echo(f"\n5. Ask: {DEMO_ASK!r}\n")
+            answer = ask(memory, DEMO_ASK, engine, k=5, post_think=True).answer
+            for line in answer.text.splitlines():
+                click.echo(f"   {line.replace(str(demo_notes_dir()), 'demo')}")
         if keep:
             click.echo(
                 f"\nKept. Try: SECONDSELF_HOME={home} SECONDSELF_PASSPHRASE={passphrase} "

@@ -97,6 +97,7 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
         (rank, position, sentence, item)
         for rank, item in enumerate(evidence)
         for position, sentence in enumerate(split_sentences(item.text))
+        if not sentence.rstrip().endswith("?")  # a question answers nothing
     ]
     stems = [_stems(sentence) for _, _, sentence, _ in sentences]
     weights, telling = _weights(terms, stems)

@@ -65,6 +65,14 @@ def person_key(person: str) -> str:
     return " ".join(person.split()).casefold()
 
 
+LEADING_ARTICLE = ("the ", "a ", "an ", "my ")
+
+
 def value_key(value: str) -> str:
-    """How values are matched: case, spacing and a trailing full stop do not count."""
-    return " ".join(value.split()).casefold().rstrip(".")
+    """How values are matched: case, spacing, a leading article ("the Navy" is "Navy")
+    and a trailing full stop do not count."""
+    key = " ".join(value.split()).casefold().rstrip(".")
+    for article in LEADING_ARTICLE:
+        if key.startswith(article) and len(key) > len(article):
+            return key[len(article) :]
+    return key

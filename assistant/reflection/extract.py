@@ -26,11 +26,11 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from .attributes import ATTRIBUTES, person_key, value_key
-from .dates import DateMention, anchor_date, find_dates
-from .engine import EpisodeView, FactCandidate
-from .lexicon import NOT_NAMES
-from .patterns import (
+from assistant.reflection.attributes import ATTRIBUTES, person_key, value_key
+from assistant.reflection.dates import DateMention, anchor_date, find_dates
+from assistant.reflection.engine import EpisodeView, FactCandidate
+from assistant.reflection.lexicon import NOT_NAMES
+from assistant.reflection.patterns import (
     AGENT_RULES,
     NAME,
     NAME_WORD,
@@ -43,7 +43,7 @@ from .patterns import (
     relation_facts,
     speaker_statements,
 )
-from .values import EMOJI, QUOTE
+from assistant.reflection.values import EMOJI, QUOTE
 
 # --- sentences ------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ Lists, not patterns: adding a word here is how the rules learn a new job or lang
 
 from __future__ import annotations
 
-from .dates import MONTHS, WEEKDAYS
+from assistant.reflection.dates import MONTHS, WEEKDAYS
 
 
 def words(text: str) -> frozenset[str]:

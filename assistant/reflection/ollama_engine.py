@@ -299,6 +299,7 @@ def answer_problems(data: dict[str, Any]) -> list[Problem]:
 def to_reflection(data: dict[str, Any], batch: Sequence[EpisodeView]) -> Reflection:
     """Candidates from a valid reply; a first-person name becomes the episode's speaker."""
     speakers = {e.id: e.speaker for e in batch}
+    days = {e.id: e.time.date().isoformat() for e in batch}
     facts = []
     for fact in data["facts"]:
         person = _person(fact["person"], speakers[fact["evidence"]])
@@ -319,6 +320,7 @@ def to_reflection(data: dict[str, Any], batch: Sequence[EpisodeView]) -> Reflect
             text=" ".join(t["text"].split()),
             derived_from=tuple(sorted(set(t["derived_from"]))),
             subject=_person(t["subject"], "") if t["subject"] else None,
+            time=max(days[i] for i in t["derived_from"]),  # as of its latest evidence
         )
         for t in data["thoughts"]
     ]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .lexicon import (
+from assistant.reflection.lexicon import (
     CHILD_RELATIONS,
     COUNTRIES,
     DEMONYMS,
@@ -27,7 +27,7 @@ from .lexicon import (
     VEHICLE_BRANDS,
     VEHICLE_NOUNS,
 )
-from .values import (
+from assistant.reflection.values import (
     MAX_VALUE,
     address_value,
     allergen_value,

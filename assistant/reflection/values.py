@@ -10,8 +10,14 @@ import calendar
 import re
 from datetime import date
 
-from .dates import DATE_RE, MONTHS, WEEKDAYS, month_number
-from .lexicon import LANGUAGES, NOT_JOB_MODIFIERS, OCCUPATIONS, STOP_VALUES, words
+from assistant.reflection.dates import DATE_RE, MONTHS, WEEKDAYS, month_number
+from assistant.reflection.lexicon import (
+    LANGUAGES,
+    NOT_JOB_MODIFIERS,
+    OCCUPATIONS,
+    STOP_VALUES,
+    words,
+)
 
 EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 QUOTE = "<quote>"  # stands in for quoted words, which are not the speaker's own
