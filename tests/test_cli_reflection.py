@@ -122,3 +122,20 @@ def test_ask_answers_with_citations_and_remembers(me: CliRunner) -> None:
     assert second["thought"]["strength"] > first["thought"]["strength"]
     nothing = run(me, "ask", "--no-remember", "what", "colour", "is", "the", "submarine?").stdout
     assert "Nothing in your memory answers this question." in nothing
+
+
+def test_thoughts_list_pin_and_forget(me: CliRunner) -> None:
+    run(me, "reflect")
+    listed = lines(run(me, "thoughts", "--json"))
+    miso = next(t for t in listed if "Miso" in t["text"])
+    assert miso["derived_from"] and miso["status"] == "active"
+    run(me, "thoughts", "pin", miso["id"])
+    assert lines(run(me, "why", miso["id"], "--json"))[0]["retention"] == 1.0  # pins never fade
+    out = run(me, "thoughts", "forget", miso["id"]).stdout
+    assert all(t["id"] != miso["id"] for t in lines(run(me, "thoughts", "--json")))
+    kept = [t for t in lines(run(me, "thoughts", "--all", "--json")) if t["id"] == miso["id"]]
+    assert kept[0]["status"] == "forgotten"  # never deleted
+    change = out.split("change ")[1].split(";")[0]
+    run(me, "undo", change)
+    assert any(t["id"] == miso["id"] for t in lines(run(me, "thoughts", "--json")))
+    assert "not a thought" in fails(me, "thoughts", "pin", "f1")

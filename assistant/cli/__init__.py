@@ -24,6 +24,7 @@ from assistant.cli.persona import persona
 from assistant.cli.recall import recall
 from assistant.cli.reflect import reflect
 from assistant.cli.sources import identity, sources
+from assistant.cli.thoughts import thoughts
 from assistant.cli.vault import init, unlock
 from assistant.cli.why import why
 from assistant.errors import USER_ERRORS
@@ -42,8 +43,8 @@ def cli(verbose: int) -> None:
 
 
 for command in (
-    init, unlock, ingest, sync, sources, identity, recall, ask, reflect, persona, history, undo,
-    why, status, paths, demo,
+    init, unlock, ingest, sync, sources, identity, recall, ask, reflect, persona, thoughts,
+    history, undo, why, status, paths, demo,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -1,0 +1,73 @@
+"""`me thoughts`: the conclusions reflection and `me ask` have drawn, and the user's say
+over them (pin, unpin, forget)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from assistant.cli.common import current_config, current_paths, open_memory
+
+
+@click.group(
+    invoke_without_command=True,
+    epilog="Example:\n\n\b\n  me thoughts\n  me thoughts --all --json\n  me thoughts pin t3",
+)
+@click.option("--all", "show_all", is_flag=True, help="Include merged, archived, forgotten.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per thought.")
+@click.pass_context
+def thoughts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List active thoughts, newest first, with what they were derived from."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.reflection.thoughts import get
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        where = "" if show_all else "WHERE status = 'active'"
+        ids = [
+            r[0]
+            for r in memory.db.conn.execute(f"SELECT id FROM thoughts {where} ORDER BY id DESC")
+        ]
+        found = [get(memory.db.conn, i) for i in ids]
+    if as_json:
+        for t in found:
+            click.echo(json.dumps(t.as_json(), ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No thoughts yet. Run `me reflect` after `me ingest`.")
+    for t in found:
+        flags = [f for f, on in (("pinned", t.pinned), (t.status, t.status != "active")) if on]
+        extra = f"  [{', '.join(flags)}]" if flags else ""
+        evidence = ", ".join(f"e{e}" for e in t.evidence[:5])
+        day = (t.time or "")[:10]
+        click.echo(f"t{t.id:<5} {day:<10}  {t.text}  (from {evidence}; S {t.strength:g}){extra}")
+
+
+def _status_command(op: str, doc: str) -> click.Command:
+    @click.argument("thought_ref")
+    def command(thought_ref: str) -> None:
+        from assistant import refs
+        from assistant.errors import MemoryRefError
+        from assistant.reflection.thoughts import set_status
+
+        kind, thought_id = refs.parse(
+            thought_ref if thought_ref[:1].isalpha() else f"t{thought_ref}"
+        )
+        if kind != "thought":
+            raise MemoryRefError(f"{thought_ref} is not a thought (those look like t3)")
+        paths = current_paths()
+        with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
+            change_id = set_status(conn, thought_id, op)
+        click.echo(f"t{thought_id}: {op} done (change {change_id}; `me undo {change_id}` reverts)")
+
+    command.__doc__ = doc
+    return click.command(name=op)(command)
+
+
+thoughts.add_command(_status_command("pin", "Pin THOUGHT_REF (e.g. t3): it never fades."))
+thoughts.add_command(_status_command("unpin", "Unpin THOUGHT_REF: it fades like the rest."))
+thoughts.add_command(
+    _status_command("forget", "Forget THOUGHT_REF: it is no longer used; `me undo` brings it back.")
+)
