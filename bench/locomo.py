@@ -24,6 +24,10 @@ each, ~5,900 turns in all) and ~2,000 questions whose `evidence` names the turns
    4 single-hop; 5, adversarial, has no evidence and is skipped) with `recall()`, and,
    from the same store, with the keyword-only and dense-only rankings as baselines.
 
+With `--reflect`, the builtin reflection runs after ingest (its speed is reported) and a
+fourth retriever, "+ thoughts, facts" (`assistant.ask.reflective_ranking`), fuses the
+episodes behind matching thoughts and persona facts with the dense and keyword rankings.
+
 Every question is asked within its own conversation (`recall(..., conversation=...)`,
 and the same scope for the keyword-only and dense-only baselines), as a user asking
 about one chat would.
