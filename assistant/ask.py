@@ -115,7 +115,7 @@ def thought_ranking(memory: Memory, question: str, n: int, vector: np.ndarray | 
             scores = matrix @ vector
             order = np.argsort(-scores, kind="stable")[:n]
             dense = [rows[i][0] for i in order if scores[i] >= 0.3]
-    return [i for i, _ in fuse([dense, keyword])][:n]
+    return [i for i, _ in fuse([keyword, dense])][:n]
 
 
 def relevant_facts(memory: Memory, question: str) -> list[persona.Fact]:
@@ -169,7 +169,7 @@ def gather(
         evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
     dense = dense_ranking(memory, question, n, within)
     keyword = keyword_ranking(memory, question, n, within)
-    hits = load_hits(memory, with_retention(memory, fuse([dense, keyword]))[:k])
+    hits = load_hits(memory, with_retention(memory, fuse([keyword, dense]))[:k])  # as recall()
     for hit in hits:
         evidence.append(
             Evidence(
@@ -245,5 +245,5 @@ def reflective_ranking(
         for episode_id in fact.evidence:
             if (within is None or episode_id in within.ids) and episode_id not in via_facts:
                 via_facts.append(episode_id)
-    fused = with_retention(memory, fuse([dense, keyword, via_thoughts, via_facts], RRF_K))
+    fused = with_retention(memory, fuse([keyword, dense, via_thoughts, via_facts], RRF_K))
     return [i for i, _ in fused][:n]

@@ -302,7 +302,9 @@ def recall(
         within = Scope.of(memory, *time_bounds(since, until), conversation)
     dense = dense_ranking(memory, query, n, within)
     keyword = keyword_ranking(memory, query, n, within)
-    fused = with_retention(memory, fuse([dense, keyword]))
+    # Keyword first: on a tie it wins. An exact rare word ("the code word was x7f...")
+    # is found by keyword alone, and must not lose to the dense side's best guess.
+    fused = with_retention(memory, fuse([keyword, dense]))
     hits = load_hits(memory, fused[:k])
     if reinforce:
         strengthen(memory, [h.id for h in hits])
