@@ -89,7 +89,10 @@ _CARD = re.compile(
 _IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(\d{2})((?: ?[A-Z0-9]){10,32})")
 
 _VERB = r"(?:is|é|ist|es|est|era|was|lautet)"
-_ASSIGN = rf"\s{{0,3}}[:=]\s{{0,3}}|\s{{1,3}}{_VERB}\s{{1,3}}(?:now\s|still\s)?"
+_ASSIGN = (
+    rf"\s{{0,3}}[:=]\s{{0,3}}|\s{{1,3}}{_VERB}\s{{1,3}}(?:now\s|still\s)?"
+    r"|\s{1,3}(?:still|now)\s{1,3}"  # "is my password still hunter2?": verb before it
+)
 _THING = (
     r"(?:\s(?:for|to|of|on|at|do|da|de|del|du|für|zum|zur|para|pour)\s"
     r"(?:the\s|my\s|o\s|a\s|mein\s|la\s|le\s)?[\w.@'-]{1,30}"
@@ -231,6 +234,8 @@ def _passwords(text: str) -> Iterator[Finding]:
             continue
         if value.lower() in _NOT_A_PASSWORD or _is_placeholder(value) or set(value) <= set("*•x."):
             continue
+        if sep in ("still", "now") and value.isalpha() and value.islower():
+            continue  # "the password still works" has no verb to assign with: shape only
         if sep not in (":", "=") and not quoted and not _looks_like_password(value, text, end):
             continue
         yield Finding("password", start, end)

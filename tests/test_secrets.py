@@ -125,6 +125,7 @@ POSITIVES = [
     ("contraseña: gato_negro9", "password", "gato_negro9"),
     ("mot de passe : Soleil2024", "password", "Soleil2024"),
     ("the wifi password is BlueFish77", "password", "BlueFish77"),
+    ("is my password still hunter2-Xy", "password", "hunter2-Xy"),
     ('the password is "correct horse battery"', "password", "correct horse battery"),
     ("pin: 1234", "password", "1234"),
     ("passcode 0000", "password", "0000"),
@@ -161,6 +162,8 @@ def test_positive(text: str, kind: str, value: str | None) -> None:
 NEGATIVES = [
     "I forgot my password",
     "password reset link sent",
+    "the password still works",
+    "my password now works fine",
     "change your password",
     "my password is written on the fridge",
     "the password is too weak",
