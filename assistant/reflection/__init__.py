@@ -8,6 +8,7 @@ every change so it can be inspected and undone.
     extract.py     the builtin engine's fact extraction (rules, no model), with its
                    rule tables (patterns.py), word lists (lexicon.py), value cleaners
                    (values.py)
+    note_fields.py the builtin engine's facts from "Key: value" lines of people notes
     answer.py      the builtin engine's extractive answer
     builtin.py     the builtin engine
     ollama_engine.py  the ollama engine (official client, JSON schema, repair, fallback),

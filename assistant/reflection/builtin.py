@@ -1,6 +1,7 @@
 """The builtin engine: rules and no model, the default. Facts come from the pattern
-extractor; each fact is also kept as a dated thought in plain words, so a question
-finds "Ana's birthday is 3 May." even when the message that said it was chatty."""
+extractor and from "Key: value" fields in notes about people; each fact is also kept
+as a dated thought in plain words, so a question finds "Ana's birthday is 3 May." even
+when the message that said it was chatty."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from assistant.reflection.engine import (
     ThoughtCandidate,
 )
 from assistant.reflection.extract import extract_facts, render_fact
+from assistant.reflection.note_fields import note_facts
 
 
 class BuiltinEngine:
@@ -23,7 +25,12 @@ class BuiltinEngine:
     def reflect(self, episodes: Sequence[EpisodeView]) -> Reflection:
         out = Reflection()
         for episode in episodes:
-            for fact in extract_facts(episode):
+            found = extract_facts(episode)
+            seen = {(f.person, f.attribute, f.value) for f in found}
+            found += [
+                f for f in note_facts(episode) if (f.person, f.attribute, f.value) not in seen
+            ]
+            for fact in found:
                 out.facts.append(fact)
                 out.thoughts.append(
                     ThoughtCandidate(

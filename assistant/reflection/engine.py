@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class EpisodeView:
     title: str | None = None
     conversation: str | None = None
     kind: str = "note"
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def speaker(self) -> str:

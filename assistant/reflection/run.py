@@ -9,6 +9,7 @@ a model call can take seconds, and the vault's file lock keeps other writers out
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -116,7 +117,7 @@ def reflect(
 
 def _next_batch(conn: sqlcipher3.Connection, size: int) -> list[tuple[EpisodeView, str | None]]:
     rows = conn.execute(
-        "SELECT id, time, author, sender, text, title, conversation, kind, quarantine "
+        "SELECT id, time, author, sender, text, title, conversation, kind, quarantine, meta "
         "FROM episodes WHERE reflected_at IS NULL ORDER BY time_unix, id LIMIT ?",
         (size,),
     ).fetchall()
@@ -124,7 +125,7 @@ def _next_batch(conn: sqlcipher3.Connection, size: int) -> list[tuple[EpisodeVie
         (
             EpisodeView(
                 id=r[0], time=_aware(r[1]), author=r[2], sender=r[3], text=r[4], title=r[5],
-                conversation=r[6], kind=r[7],
+                conversation=r[6], kind=r[7], meta=json.loads(r[9]),
             ),
             r[8],
         )
