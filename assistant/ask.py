@@ -27,6 +27,7 @@ from assistant.recall import (
     keyword_ranking,
     load_hits,
     query_terms,
+    ranked,
     strengthen,
     with_retention,
 )
@@ -167,9 +168,8 @@ def gather(
         about = ATTRIBUTES[fact.attribute].description
         text = f"{who} {fact.attribute.replace('_', ' ')} ({about}): {fact.value}"
         evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
-    dense = dense_ranking(memory, question, n, within)
-    keyword = keyword_ranking(memory, question, n, within)
-    hits = load_hits(memory, with_retention(memory, fuse([keyword, dense]))[:k])  # as recall()
+    fused, _, _ = ranked(memory, question, n, within, vector)
+    hits = load_hits(memory, fused[:k])
     for hit in hits:
         evidence.append(
             Evidence(
@@ -233,7 +233,7 @@ def reflective_ranking(
     measures only what reflection adds."""
     depth = max(memory.config.recall.candidates, n)
     vector = memory.embedder.encode([question])[0]
-    dense = dense_ranking(memory, question, depth, within)
+    dense = dense_ranking(memory, question, depth, within, vector)
     keyword = keyword_ranking(memory, question, depth, within)
     via_thoughts: list[int] = []
     for thought_id in thought_ranking(memory, question, depth, vector):

@@ -166,7 +166,13 @@ def _fts_top(memory: Memory, match: str, limit: int | None) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def dense_ranking(memory: Memory, query: str, n: int, within: Scope | None = None) -> list[int]:
+def dense_ranking(
+    memory: Memory,
+    query: str,
+    n: int,
+    within: Scope | None = None,
+    vector: np.ndarray | None = None,
+) -> list[int]:
     """Episode ids by cosine similarity, inside `within` when given.
 
     chroma's metadata-filtered search is slow at scale (120-210 ms at 100k), so a time
@@ -176,7 +182,8 @@ def dense_ranking(memory: Memory, query: str, n: int, within: Scope | None = Non
     total = memory.index.count()
     if total == 0:
         return []
-    vector = memory.embedder.encode([query])[0]
+    if vector is None:  # callers that also need the query's vector pass it in
+        vector = memory.embedder.encode([query])[0]
     if within is None:
         return [i for i, _ in memory.index.query(vector, n)]
     inside = len(within.ids)
@@ -281,6 +288,22 @@ def load_hits(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[Hit]:
     return hits
 
 
+def ranked(
+    memory: Memory,
+    query: str,
+    n: int,
+    within: Scope | None = None,
+    vector: np.ndarray | None = None,
+) -> tuple[list[tuple[int, float]], list[int], list[int]]:
+    """Fused (episode id, score), best first, with retention applied; and the dense and
+    keyword rankings it was fused from (`n` candidates each)."""
+    dense = dense_ranking(memory, query, n, within, vector)
+    keyword = keyword_ranking(memory, query, n, within)
+    # Keyword first: on a tie it wins. An exact rare word ("the code word was x7f...")
+    # is found by keyword alone, and must not lose to the dense side's best guess.
+    return with_retention(memory, fuse([keyword, dense])), dense, keyword
+
+
 def recall(
     memory: Memory,
     query: str,
@@ -300,11 +323,7 @@ def recall(
     within = None
     if since is not None or until is not None or conversation is not None:
         within = Scope.of(memory, *time_bounds(since, until), conversation)
-    dense = dense_ranking(memory, query, n, within)
-    keyword = keyword_ranking(memory, query, n, within)
-    # Keyword first: on a tie it wins. An exact rare word ("the code word was x7f...")
-    # is found by keyword alone, and must not lose to the dense side's best guess.
-    fused = with_retention(memory, fuse([keyword, dense]))
+    fused, dense, keyword = ranked(memory, query, n, within)
     hits = load_hits(memory, fused[:k])
     if reinforce:
         strengthen(memory, [h.id for h in hits])

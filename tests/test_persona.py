@@ -133,12 +133,12 @@ def test_a_pinned_fact_is_not_superseded(days: tuple[Memory, dict[str, int]]) ->
     memory, ids = days
     pinned = add(memory, ids, "employer", "Acme", "2021-03-01")
     with memory.db.write() as conn:
-        persona.set_flag(conn, pinned.fact_id or 0, "pin")
+        changes.user_flag(conn, "fact", pinned.fact_id or 0, "pin")
     out = add(memory, ids, "employer", "Globex", "2024-01-15")
     assert out.op == "shadow"
     assert current(memory, "employer") == ["Acme"]
     with memory.db.write() as conn:
-        persona.set_flag(conn, pinned.fact_id or 0, "unpin")
+        changes.user_flag(conn, "fact", pinned.fact_id or 0, "unpin")
     assert add(memory, ids, "employer", "Initech", "2024-02-01").op == "supersede"
     assert current(memory, "employer") == ["Initech"]
 
@@ -147,7 +147,7 @@ def test_a_forgotten_value_is_not_learned_again(days: tuple[Memory, dict[str, in
     memory, ids = days
     out = add(memory, ids, "likes", "olives", "2021-03-01")
     with memory.db.write() as conn:
-        persona.set_flag(conn, out.fact_id or 0, "forget")
+        changes.user_flag(conn, "fact", out.fact_id or 0, "forget")
     assert current(memory, "likes") == []
     assert add(memory, ids, "likes", "Olives", "2024-01-15").op == "skip"
 
@@ -185,7 +185,7 @@ def test_undo_of_a_user_forget_brings_the_fact_back(days: tuple[Memory, dict[str
     memory, ids = days
     out = add(memory, ids, "pet", "Miso (dog)", "2021-03-01")
     with memory.db.write() as conn:
-        change_id = persona.set_flag(conn, out.fact_id or 0, "forget")
+        change_id = changes.user_flag(conn, "fact", out.fact_id or 0, "forget")
     assert current(memory, "pet") == []
     with memory.db.write() as conn:
         changes.undo(conn, change_id)

@@ -58,7 +58,7 @@ def test_faded_thoughts_are_archived_or_merged_never_deleted(
     _, pinned = put(memory, "Your favourite soup is caldo verde.", ids[2])
     _, faded = put(memory, "Ana moved to Berlin last spring.", ids[1])  # near `keep` (0.88)
     with memory.db.write() as conn:
-        thoughts.set_status(conn, pinned, "pin")
+        changes.user_flag(conn, "thought", pinned, "pin")
         # `keep` was recalled recently; the other two were not touched for a year.
         year_ago = time.time() - 365 * 86400
         conn.execute("UPDATE thoughts SET last_access = ? WHERE id != ?", (year_ago, keep))
@@ -78,7 +78,7 @@ def test_user_forget_and_pin_are_changes(three: tuple[Memory, list[int]]) -> Non
     memory, ids = three
     _, t = put(memory, "Ana lives in Berlin.", ids[0])
     with memory.db.write() as conn:
-        change = thoughts.set_status(conn, t, "forget")
+        change = changes.user_flag(conn, "thought", t, "forget")
     assert thoughts.get(memory.db.conn, t).status == "forgotten"
     with memory.db.write() as conn:
         changes.undo(conn, change)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import current_config, current_paths, flag_command, open_memory
 
 if TYPE_CHECKING:
     from assistant.reflection.persona import Fact
@@ -105,29 +105,14 @@ def set_(attribute: str, value: str, person: str) -> None:
     click.echo(f"f{fact_id}: {_who(store.resolve_person(person))} {attribute} = {value}")
 
 
-def _flag_command(op: str, doc: str) -> click.Command:
-    @click.argument("fact_ref")
-    def command(fact_ref: str) -> None:
-        from assistant import refs
-        from assistant.errors import MemoryRefError
-        from assistant.reflection import persona as store
-
-        kind, fact_id = refs.parse(fact_ref if fact_ref[:1].isalpha() else f"f{fact_ref}")
-        if kind != "fact":
-            raise MemoryRefError(f"{fact_ref} is not a persona fact (those look like f7)")
-        paths = current_paths()
-        with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
-            change_id = store.set_flag(conn, fact_id, op)
-        click.echo(f"f{fact_id}: {op} done (change {change_id}; `me undo {change_id}` reverts)")
-
-    command.__doc__ = doc
-    return click.command(name=op)(command)
-
-
 persona.add_command(
-    _flag_command("pin", "Pin fact FACT_REF (e.g. f12): reflection will not change it.")
+    flag_command("fact", "pin", "Pin fact MEMORY_REF (e.g. f12): reflection will not change it.")
 )
-persona.add_command(_flag_command("unpin", "Unpin fact FACT_REF: newer evidence may supersede it."))
 persona.add_command(
-    _flag_command("forget", "Forget fact FACT_REF: hidden from the profile, never re-learned.")
+    flag_command("fact", "unpin", "Unpin fact MEMORY_REF: newer evidence may supersede it.")
+)
+persona.add_command(
+    flag_command(
+        "fact", "forget", "Forget fact MEMORY_REF: hidden from the profile, never re-learned."
+    )
 )

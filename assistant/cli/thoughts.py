@@ -7,7 +7,7 @@ import json
 
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import current_config, current_paths, flag_command, open_memory
 
 
 @click.group(
@@ -45,29 +45,10 @@ def thoughts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         click.echo(f"t{t.id:<5} {day:<10}  {t.text}  (from {evidence}; S {t.strength:g}){extra}")
 
 
-def _status_command(op: str, doc: str) -> click.Command:
-    @click.argument("thought_ref")
-    def command(thought_ref: str) -> None:
-        from assistant import refs
-        from assistant.errors import MemoryRefError
-        from assistant.reflection.thoughts import set_status
-
-        kind, thought_id = refs.parse(
-            thought_ref if thought_ref[:1].isalpha() else f"t{thought_ref}"
-        )
-        if kind != "thought":
-            raise MemoryRefError(f"{thought_ref} is not a thought (those look like t3)")
-        paths = current_paths()
-        with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
-            change_id = set_status(conn, thought_id, op)
-        click.echo(f"t{thought_id}: {op} done (change {change_id}; `me undo {change_id}` reverts)")
-
-    command.__doc__ = doc
-    return click.command(name=op)(command)
-
-
-thoughts.add_command(_status_command("pin", "Pin THOUGHT_REF (e.g. t3): it never fades."))
-thoughts.add_command(_status_command("unpin", "Unpin THOUGHT_REF: it fades like the rest."))
+thoughts.add_command(flag_command("thought", "pin", "Pin MEMORY_REF (e.g. t3): it never fades."))
+thoughts.add_command(flag_command("thought", "unpin", "Unpin MEMORY_REF: it fades like the rest."))
 thoughts.add_command(
-    _status_command("forget", "Forget THOUGHT_REF: it is no longer used; `me undo` brings it back.")
+    flag_command(
+        "thought", "forget", "Forget MEMORY_REF: it is no longer used; `me undo` brings it back."
+    )
 )

@@ -121,6 +121,26 @@ class Change:
         return self.id
 
 
+USER_FLAGS = ("pin", "unpin", "forget")
+
+
+def user_flag(conn: sqlcipher3.Connection, kind: str, row_id: int, op: str) -> int:
+    """The user pins, unpins or forgets a thought or fact; returns the change id.
+    Forgetting keeps the row (marked forgotten) so the change can be undone."""
+    if op not in USER_FLAGS:
+        raise ValueError(f"unknown flag operation {op!r}")
+    if snapshot(conn, kind, row_id) is None:
+        raise MemoryRefError(f"there is no {kind} {ref(kind, row_id)}")
+    change = Change(conn, op, f"the user chose to {op} {ref(kind, row_id)}", "user")
+    change.before(kind, row_id)
+    column, value = ("status", "forgotten") if op == "forget" else ("pinned", int(op == "pin"))
+    conn.execute(
+        f"UPDATE {TABLES[kind]} SET {column} = ?, updated_at = ? WHERE id = ?",
+        (value, now_iso(), row_id),
+    )
+    return change.finish()
+
+
 def _dump(data: dict[str, Any] | None) -> str | None:
     return None if data is None else json.dumps(data, sort_keys=True, ensure_ascii=False)
 

@@ -21,7 +21,6 @@ import sqlcipher3
 
 from assistant.reflection.changes import Change, inserted_id, now_iso
 
-LABELS = ("before", "changed", "cause", "reason", "same_topic")
 CAUSE = re.compile(
     r"(?:^|[.!?]\s+)so\b|\b(?:therefore|as a result|that'?s why|which is why"
     r"|because of (?:that|this)|consequently)\b",

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 
 from assistant.reflection.engine import EpisodeView, FactCandidate
+from assistant.reflection.patterns import EMAIL as EMAIL_PATTERN
+from assistant.reflection.patterns import PHONE as PHONE_PATTERN
 from assistant.reflection.values import address_value, day_month, diet_value, trim
 
 PERSON_TAGS = frozenset({"people", "person", "friend", "friends", "family", "contact", "contacts"})
@@ -40,8 +42,8 @@ KEYS: dict[str, str] = {
 LINE = re.compile(
     r"^\s*(?:[-*+]\s+)?\**(?P<key>[A-Za-z][A-Za-z -]{1,20}?)\**\s*:\s*(?P<value>\S.*)$"
 )
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"\+?\d[\d ()./-]{6,}\d")
+EMAIL = re.compile(EMAIL_PATTERN)  # the sentence rules' own patterns
+PHONE = re.compile(PHONE_PATTERN)
 
 
 def note_subject(episode: EpisodeView) -> str | None:

@@ -169,6 +169,15 @@ def _insert(
     return fact_id
 
 
+def _insert_candidate(
+    conn: sqlcipher3.Connection, person: str, cand: FactCandidate, engine: str, status: str
+) -> int:
+    return _insert(
+        conn, person, cand.attribute, cand.value, cand.valid_from, cand.confidence,
+        "extracted", engine, status, cand.evidence,
+    )  # fmt: skip
+
+
 def _close(conn: sqlcipher3.Connection, fact_id: int, at: str | None, by: int) -> None:
     conn.execute(
         "UPDATE facts SET valid_to = ?, superseded_by = ?, status = 'active', updated_at = ? "
@@ -250,10 +259,7 @@ def _new(
     status: str = "active",
 ) -> Outcome:
     change = Change(conn, op, f"{reason} (from e{cand.evidence})", engine)
-    fact_id = _insert(
-        conn, person, cand.attribute, cand.value, cand.valid_from, cand.confidence,
-        "extracted", engine, status, cand.evidence,
-    )  # fmt: skip
+    fact_id = _insert_candidate(conn, person, cand, engine, status)
     change.created("fact", fact_id)
     change.finish()
     return Outcome(op, fact_id)
@@ -293,10 +299,7 @@ def _conflict(
             "UPDATE facts SET status = 'conflict', updated_at = ? WHERE id = ?",
             (now_iso(), fact.id),
         )
-    fact_id = _insert(
-        conn, person, cand.attribute, cand.value, cand.valid_from, cand.confidence,
-        "extracted", engine, "conflict", cand.evidence,
-    )  # fmt: skip
+    fact_id = _insert_candidate(conn, person, cand, engine, "conflict")
     change.created("fact", fact_id)
     change.finish()
     return Outcome("conflict", fact_id)
@@ -308,10 +311,7 @@ def _supersede(
     """A newer value: it closes what held until then, and inherits what came after."""
     old = ", ".join(f"f{f.id} ({f.value})" for f in holding)
     change = Change(conn, "supersede", f"e{cand.evidence} gives a newer value than {old}", engine)
-    fact_id = _insert(
-        conn, person, cand.attribute, cand.value, cand.valid_from, cand.confidence,
-        "extracted", engine, "active", cand.evidence,
-    )  # fmt: skip
+    fact_id = _insert_candidate(conn, person, cand, engine, "active")
     change.created("fact", fact_id)
     successor = holding[-1]
     if successor.valid_to is not None:  # a later value already followed: ours ends there
@@ -344,21 +344,3 @@ def set_value(conn: sqlcipher3.Connection, person: str, attribute: str, value: s
                 _close(conn, fact.id, today, fact_id)
     change.finish()
     return fact_id
-
-
-def set_flag(conn: sqlcipher3.Connection, fact_id: int, op: str) -> int:
-    """pin, unpin or forget a fact, as the user; returns the change id."""
-    fact = get(conn, fact_id)
-    change = Change(conn, op, f"the user chose to {op} f{fact_id}", "user")
-    change.before("fact", fact_id)
-    if op == "forget":
-        conn.execute(
-            "UPDATE facts SET status = 'forgotten', updated_at = ? WHERE id = ?",
-            (now_iso(), fact.id),
-        )
-    else:
-        conn.execute(
-            "UPDATE facts SET pinned = ?, updated_at = ? WHERE id = ?",
-            (int(op == "pin"), now_iso(), fact.id),
-        )
-    return change.finish()

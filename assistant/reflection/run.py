@@ -13,12 +13,13 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlcipher3
 
 from assistant.config import Config
+from assistant.errors import ConfigError
 from assistant.memory import Memory
 from assistant.reflection import links, persona, thoughts
 from assistant.reflection.attributes import is_known
@@ -60,9 +61,7 @@ def make_engine(config: Config, name: str | None = None, model: str | None = Non
     chosen = name or settings.engine
     if chosen == "builtin":
         return BuiltinEngine()
-    if chosen == "ollama":
-        from dataclasses import replace
-
+    if chosen == "ollama":  # its client, httpx and jsonschema load only when used
         from assistant.reflection.ollama_engine import OllamaEngine
 
         if model:
@@ -70,8 +69,6 @@ def make_engine(config: Config, name: str | None = None, model: str | None = Non
         engine = OllamaEngine(settings, fallback=BuiltinEngine())
         engine.check()
         return engine
-    from assistant.errors import ConfigError
-
     raise ConfigError(f"unknown reflection engine {chosen!r}; use 'builtin' or 'ollama'")
 
 
@@ -90,7 +87,8 @@ def reflect(
     thoughts go. Safe to interrupt and to run again."""
     settings = memory.config.reflection
     report = ReflectReport()
-    total = pending_count(memory) if limit is None else min(limit, pending_count(memory))
+    pending = pending_count(memory)
+    total = pending if limit is None else min(limit, pending)
     index = thoughts.ThoughtIndex(memory.db.conn)
     earlier = links.EarlierIndex(memory.db.conn) if total else None
     while limit is None or report.episodes < limit:

@@ -1,5 +1,5 @@
 """Thoughts: short conclusions drawn from episodes, maintained by insert / merge /
-archive (Think-in-Memory's operations; "forget" is the user's, in `set_status`).
+archive (Think-in-Memory's operations; "forget" is the user's: `changes.user_flag`).
 
 A new thought that says what an active one already says (cosine similarity at or
 above `merge_similarity`) is merged into it: the old one gains the evidence and is
@@ -228,24 +228,6 @@ def archive_faded(
             counts["archive"] += 1
         change.finish()
     return counts
-
-
-def set_status(conn: sqlcipher3.Connection, thought_id: int, op: str) -> int:
-    """The user pins, unpins or forgets a thought; returns the change id."""
-    get(conn, thought_id)
-    change = Change(conn, op, f"the user chose to {op} t{thought_id}", "user")
-    change.before("thought", thought_id)
-    if op == "forget":
-        conn.execute(
-            "UPDATE thoughts SET status = 'forgotten', updated_at = ? WHERE id = ?",
-            (now_iso(), thought_id),
-        )
-    else:
-        conn.execute(
-            "UPDATE thoughts SET pinned = ?, updated_at = ? WHERE id = ?",
-            (int(op == "pin"), now_iso(), thought_id),
-        )
-    return change.finish()
 
 
 def strengthen(conn: sqlcipher3.Connection, thought_ids: Sequence[int]) -> None:
