@@ -51,6 +51,11 @@ class IngestSettings:
     parse_timeout: float = 60.0
     # Address-space limit of the parse worker, per file, in MiB.
     parse_memory_mib: int = 1536
+    # Chunks (~1,000 characters each) one note or document may add: about 2 MB of text, a
+    # long book. A file over it is not stored, and says so; 0 removes the bound. Chat,
+    # mail and calendar histories are not bounded by it: they grow a message at a time,
+    # and years of them legitimately hold tens of thousands.
+    max_chunks_per_document: int = 2000
 
 
 @dataclass(frozen=True)

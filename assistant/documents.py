@@ -18,6 +18,7 @@ import sqlcipher3
 
 from assistant.identity import Identity
 from connectors import Connector, Item
+from connectors.surrogates import path_text
 from policies.injection import quarantine_reason
 from policies.secrets import sensitivity
 
@@ -111,7 +112,7 @@ def _upsert_document(conn: sqlcipher3.Connection, parsed: ParsedFile, now: str) 
         "ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             parsed.source_id,
-            str(parsed.path),
+            path_text(parsed.path),
             parsed.connector.name,
             parsed.doc_hash,
             parsed.size,

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,11 @@ from assistant.errors import ModelError
 
 log = logging.getLogger(__name__)
 
+# A forward pass holds memory in proportion to batch x length^2 (attention). Measured on
+# all-MiniLM-L6-v2: 64 full-length chunks (~1,000 characters, 256 word pieces) took
+# ~475 MB over the loaded model, 16 of them ~210 MB. Batches hold at most this many
+# characters; short texts still go `batch_size` at a time.
+BATCH_CHARS = 16_000
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 release.
 PACKAGED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -110,14 +115,38 @@ class Embedder:
         self._load()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for `texts`, in order. Texts go to the model shortest first, in
+        batches of at most `batch_size` texts and `BATCH_CHARS` characters, so a file of
+        full-length chunks cannot make one forward pass hold a gigabyte."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         model = self._load()
-        vectors = model.encode(
-            list(texts),
-            batch_size=self.settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts: list[np.ndarray] = []
+        for batch in _batches([len(texts[i]) for i in order], self.settings.batch_size):
+            chosen = [texts[order[i]] for i in batch]
+            parts.append(
+                model.encode(
+                    chosen,
+                    batch_size=len(chosen),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            )
+        vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.concatenate(parts)
+        return vectors
+
+
+def _batches(lengths: Sequence[int], most: int) -> Iterator[range]:
+    """Consecutive index ranges of `lengths` with at most `most` items and `BATCH_CHARS`
+    characters each (a single longer text goes alone)."""
+    start, chars = 0, 0
+    for index, length in enumerate(lengths):
+        if index > start and (index - start >= most or chars + length > BATCH_CHARS):
+            yield range(start, index)
+            start, chars = index, 0
+        chars += length
+    if start < len(lengths):
+        yield range(start, len(lengths))

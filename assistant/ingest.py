@@ -14,9 +14,12 @@ later export lacks it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
+import stat
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +27,16 @@ from types import TracebackType
 
 import numpy as np
 
-from assistant.discovery import choose, walk
+from assistant.discovery import EMPTY, NOT_A_FORMAT, NOT_REGULAR, walk
 from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
 from assistant.errors import IngestError
 from assistant.identity import Identity
 from assistant.memory import Memory
 from connectors import Connector, ConnectorError, Item, available_connectors
+from connectors.reading import NotRegularFileError, Reading, file_kind
 from connectors.registry import connector_named
 from connectors.sandbox import InProcessParser, ParseSandbox
+from connectors.surrogates import path_from_text, path_text, valid_item, valid_text
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +46,15 @@ EMBED_BATCH = 256  # new chunks gathered before one embedding call and one trans
 @dataclass
 class FileOutcome:
     path: Path
-    status: str  # added | updated | unchanged | removed | failed
+    status: str  # added | updated | unchanged | removed | failed | skipped
     chunks: int = 0
-    reason: str = ""
+    reason: str = ""  # failed: what went wrong; skipped: the kind of reason (counted)
+    detail: str = ""  # skipped: more about this one file
+
+    @property
+    def name(self) -> str:
+        """The path as text that can be stored and printed (see connectors.surrogates)."""
+        return path_text(self.path)
 
 
 @dataclass
@@ -53,14 +64,19 @@ class IngestSummary:
     unchanged: int = 0
     removed: int = 0  # files gone from their folder whose chunks were removed
     failed: list[FileOutcome] = field(default_factory=list)
+    skipped: list[FileOutcome] = field(default_factory=list)  # not read, each with why
     chunks_added: int = 0
     chunks_removed: int = 0
 
     def record(self, outcome: FileOutcome) -> None:
-        if outcome.status == "failed":
-            self.failed.append(outcome)
+        if outcome.status in ("failed", "skipped"):
+            getattr(self, outcome.status).append(outcome)
         else:
             setattr(self, outcome.status, getattr(self, outcome.status) + 1)
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many entries were skipped for each reason, most frequent first."""
+        return dict(Counter(s.reason for s in self.skipped).most_common())
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -68,7 +84,11 @@ class IngestSummary:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "removed": self.removed,
-            "failed": [{"path": str(f.path), "reason": f.reason} for f in self.failed],
+            "failed": [{"path": f.name, "reason": f.reason} for f in self.failed],
+            "skipped": [
+                {"path": s.name, "reason": s.reason, "detail": s.detail} for s in self.skipped
+            ],
+            "skipped_by_reason": self.skipped_by_reason(),
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
         }
@@ -102,6 +122,7 @@ class Ingestor:
         self.db = memory.db
         settings = memory.config.ingest
         self.parser = parser or ParseSandbox(settings.parse_timeout, settings.parse_memory_mib)
+        self.max_chunks = settings.max_chunks_per_document
         self.connectors = available_connectors() if connectors is None else connectors
         self.on_file = on_file
         self.model = memory.embedder.name  # refuses a model other than the vault's
@@ -129,7 +150,7 @@ class Ingestor:
         ).fetchone()
         if row is None:
             raise IngestError(f"no source with id {source_id}; see `me sources list`")
-        root = Path(row[0])
+        root = path_from_text(row[0])
         if not root.exists():
             reason = "the source is missing (moved, deleted or not mounted); nothing removed"
             self._done(FileOutcome(root, "failed", reason=reason))
@@ -167,30 +188,42 @@ class Ingestor:
             conn.execute(
                 "INSERT INTO sources(root, added_at, listed) VALUES (?, ?, 0) "
                 "ON CONFLICT(root) DO NOTHING",
-                (str(root), now_iso()),
+                (path_text(root), now_iso()),
             )
-        row = self.db.conn.execute("SELECT id FROM sources WHERE root = ?", (str(root),))
+        row = self.db.conn.execute("SELECT id FROM sources WHERE root = ?", (path_text(root),))
         return int(row.fetchone()[0])
 
     def _walk(self, root: Path, source_id: int, forced: Connector | None) -> None:
+        """Visit every file under `root`. A file that is skipped is not "seen": if it was
+        stored before (a note now in the templates folder), its chunks go."""
         seen: set[str] = set()
-        named = root.is_file()
-        for path in walk(root, self.connectors, forced):
-            seen.add(str(path))
-            self._visit(source_id, path, forced, named)
+        unlisted: list[str] = []  # folders that could not be read: nothing under them goes
+        named = not root.is_dir()
+        for found in walk(root, self.connectors, forced):
+            if found.failed:
+                unlisted.append(path_text(found.path) + os.sep)
+                self._done(FileOutcome(found.path, "failed", reason=found.reason))
+            elif found.reason:
+                self._skip(found.path, found.reason, found.detail)
+            elif self._visit(source_id, found.path, forced, named):
+                seen.add(path_text(found.path))
         self._flush()
-        self._remove_vanished(root, seen)
+        self._remove_vanished(root, seen, unlisted)
         self._synced.add(source_id)
 
-    def _remove_vanished(self, root: Path, seen: set[str]) -> None:
+    def _remove_vanished(self, root: Path, seen: set[str], unlisted: list[str]) -> None:
         """Notes gone from a folder that was walked take their chunks with them."""
         replaceable = {c.name for c in self.connectors if c.history == "replace"}
-        prefix = str(root) + os.sep
+        prefix = path_text(root) + os.sep
         rows = self.db.conn.execute(
             "SELECT id, ref, connector FROM documents WHERE ref = ? OR substr(ref, 1, ?) = ?",
-            (str(root), len(prefix), prefix),
+            (path_text(root), len(prefix), prefix),
         ).fetchall()
-        gone = [(i, ref) for i, ref, name in rows if ref not in seen and name in replaceable]
+        gone = [
+            (i, ref)
+            for i, ref, name in rows
+            if ref not in seen and name in replaceable and not ref.startswith(tuple(unlisted))
+        ]
         if not gone:
             return
         with self.db.write() as conn:
@@ -204,31 +237,35 @@ class Ingestor:
         self.memory.index.replay()
 
     # -- per file --------------------------------------------------------------
-    def _visit(self, source_id: int, path: Path, forced: Connector | None, named: bool) -> None:
-        """Unchanged files are settled from the stored size and mtime alone; only the
-        others are opened for detection and parsed."""
-        try:
-            info = path.stat()
-        except OSError as exc:
-            self._done(FileOutcome(path, "failed", reason=f"cannot read: {exc.strerror or exc}"))
-            return
+    def _visit(self, source_id: int, path: Path, forced: Connector | None, named: bool) -> bool:
+        """Read one file if it changed; whether it is still there as a file to remember
+        (False when it is skipped). Unchanged files are settled from the stored size and
+        mtime alone; only the others go to the worker, which opens and detects them."""
+        info = _regular_stat(path)
+        if isinstance(info, FileOutcome):
+            self._done(info)
+            return info.status != "skipped"
+        if info.st_size == 0:
+            return self._skip(path, EMPTY, "nothing to read")
         row = self.db.conn.execute(
-            "SELECT id, content_hash, size, mtime FROM documents WHERE ref = ?", (str(path),)
+            "SELECT id, content_hash, size, mtime FROM documents WHERE ref = ?",
+            (path_text(path),),
         ).fetchone()
         if row and row[2] == info.st_size and row[3] == info.st_mtime:
             self._done(FileOutcome(path, "unchanged"))
-            return
-        connector = choose(path, self.connectors, forced, named)
-        if connector is None:  # in a folder: not ours to read; named by the user: say so
-            if named:
-                reason = f"no connector reads {path.name}"
-                self._done(FileOutcome(path, "failed", reason=reason))
-            return
-        parsed = self._parse(path, connector, info.st_size, info.st_mtime)
-        if isinstance(parsed, FileOutcome):
-            self._done(parsed)
-            return
-        items = _unique(parsed)
+            return True
+        read = self._read(path, forced, named, info.st_mtime)
+        if isinstance(read, FileOutcome):
+            self._done(read)
+            return read.status != "skipped"
+        connector, reading = read
+        if connector is None:  # in a folder: not ours to read; named: say so
+            if not named:
+                return self._skip(path, NOT_A_FORMAT, reading.detail)
+            reason = f"no connector reads {path_text(path.name)}"
+            self._done(FileOutcome(path, "failed", reason=reason))
+            return True
+        items = _unique([valid_item(i) for i in reading.items])
         doc_hash = document_hash(items)
         if row and row[1] == doc_hash:
             with self.db.write() as conn:  # touched but identical: remember the new mtime
@@ -237,7 +274,7 @@ class Ingestor:
                     (info.st_size, info.st_mtime, row[0]),
                 )
             self._done(FileOutcome(path, "unchanged"))
-            return
+            return True
         if connector.history == "append":  # only messages no export brought before
             known = stored_keys(self.db.conn, items)
             items = [i for i in items if (i.source_ref, i.content_hash) not in known]
@@ -250,24 +287,39 @@ class Ingestor:
         self._batch_new += sum(1 for i in items if i.content_hash not in reused)
         if self._batch_new >= EMBED_BATCH:
             self._flush()
+        return True
 
-    def _parse(
-        self, path: Path, connector: Connector, size: int, mtime: float
-    ) -> list[Item] | FileOutcome:
-        """The file's items (parsed in the worker), or a failed outcome saying why."""
-        if size > connector.max_file_bytes:
-            limit = connector.max_file_bytes
-            reason = f"file is {size} bytes; {connector.name} reads at most {limit}"
-            return FileOutcome(path, "failed", reason=reason)
+    def _read(
+        self, path: Path, forced: Connector | None, named: bool, mtime: float
+    ) -> tuple[Connector | None, Reading] | FileOutcome:
+        """The file read in the worker with the connector that read it, or an outcome
+        saying why it was not read."""
+        candidates = [forced] if forced else self.connectors
         try:
-            return self.parser.parse(connector.name, path, mtime)
+            reading = self.parser.read(
+                path, candidates, mtime, detect=not (forced and named), max_chunks=self.max_chunks
+            )
+        except NotRegularFileError as exc:  # it changed into one since it was looked at
+            return FileOutcome(path, "skipped", reason=NOT_REGULAR, detail=str(exc))
         except ConnectorError as exc:
-            return FileOutcome(path, "failed", reason=str(exc))
+            return FileOutcome(path, "failed", reason=valid_text(str(exc)))
         except OSError as exc:
             return FileOutcome(path, "failed", reason=f"cannot read: {exc.strerror or exc}")
         except Exception as exc:  # an in-process connector bug must not stop the batch
-            log.exception("connector %s crashed on %s", connector.name, path)
-            return FileOutcome(path, "failed", reason=f"{connector.name} failed: {exc!r}")
+            log.exception("reading %s crashed", path_text(path))
+            return FileOutcome(path, "failed", reason=f"reading failed: {exc!r}")
+        if reading.connector is None:
+            return None, reading
+        connector = next((c for c in candidates if c.name == reading.connector), None)
+        if connector is None:
+            reason = f"the parse worker named a connector it was not offered: {reading.connector}"
+            return FileOutcome(path, "failed", reason=valid_text(reason))
+        return connector, reading
+
+    def _skip(self, path: Path, reason: str, detail: str = "") -> bool:
+        """Report `path` as skipped; False, for `_visit`'s caller: it is not kept."""
+        self._done(FileOutcome(path, "skipped", reason=reason, detail=valid_text(detail)))
+        return False
 
     def _reusable_vectors(self, document_id: int) -> dict[str, bytes]:
         rows = self.db.conn.execute(
@@ -300,7 +352,7 @@ class Ingestor:
                     self.summary.chunks_removed += written.removed
                 except Exception as exc:
                     conn.execute("ROLLBACK TO file")
-                    log.exception("writing %s failed", pending.path)
+                    log.exception("writing %s failed", path_text(pending.path))
                     outcome = FileOutcome(pending.path, "failed", reason=f"not stored: {exc}")
                 conn.execute("RELEASE file")
                 outcomes.append(outcome)
@@ -312,6 +364,33 @@ class Ingestor:
         self.summary.record(outcome)
         if self.on_file:
             self.on_file(outcome)
+
+
+def _regular_stat(path: Path) -> os.stat_result | FileOutcome:
+    """`path`'s status if it is a regular file (through links), else an outcome saying
+    why it is not read. Nothing is opened."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        reason = f"cannot read: {exc.strerror or exc}"
+        if path.is_symlink() and exc.errno == errno.ELOOP:
+            reason = "cannot read: a symbolic link loop"
+        elif path.is_symlink() and exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            reason = f"cannot read: a broken symbolic link (to {_target(path)})"
+        return FileOutcome(path, "failed", reason=reason)
+    if not stat.S_ISREG(info.st_mode):
+        through = f", through a link to {_target(path)}" if path.is_symlink() else ""
+        return FileOutcome(
+            path, "skipped", reason=NOT_REGULAR, detail=file_kind(info.st_mode) + through
+        )
+    return info
+
+
+def _target(path: Path) -> str:
+    try:
+        return path_text(os.readlink(path))
+    except OSError:
+        return "?"
 
 
 def _unique(items: list[Item]) -> list[Item]:

@@ -9,6 +9,7 @@ from assistant.documents import now_iso
 from assistant.errors import IngestError
 from assistant.memory import Memory
 from connectors.registry import connector_named
+from connectors.surrogates import path_text
 from store.database import Database
 
 
@@ -21,10 +22,11 @@ def add_source(db: Database, path: Path, connector: str | None) -> int:
             connector_named(connector)
         except KeyError as exc:
             raise IngestError(str(exc.args[0])) from None
+    name = path_text(root)  # a folder name that is not UTF-8 is stored escaped
     with db.write() as conn:
-        row = conn.execute("SELECT id, listed FROM sources WHERE root = ?", (str(root),)).fetchone()
+        row = conn.execute("SELECT id, listed FROM sources WHERE root = ?", (name,)).fetchone()
         if row and row[1]:
-            raise IngestError(f"{root} is already source {row[0]}")
+            raise IngestError(f"{name} is already source {row[0]}")
         if row:  # read once by `me ingest`: now the user wants it kept in step
             conn.execute(
                 "UPDATE sources SET listed = 1, connector = ? WHERE id = ?", (connector, row[0])
@@ -32,7 +34,7 @@ def add_source(db: Database, path: Path, connector: str | None) -> int:
             return int(row[0])
         cur = conn.execute(
             "INSERT INTO sources(root, connector, added_at, listed) VALUES (?, ?, ?, 1)",
-            (str(root), connector, now_iso()),
+            (name, connector, now_iso()),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid

@@ -87,13 +87,17 @@ class Connector:
     extensions: ClassVar[tuple[str, ...]] = ()
     # Folder names a walk never enters for this connector (e.g. Obsidian's settings).
     ignored_dirs: ClassVar[frozenset[str]] = frozenset()
+    # File names (lower case) this format's exports always carry (`conversations.json`):
+    # detection looks past the first 4 KiB of such a file, for this connector only.
+    export_names: ClassVar[frozenset[str]] = frozenset()
     max_file_bytes: ClassVar[int] = 20 * 1024 * 1024
     # True for readers of big archives (a WhatsApp zip with its media): `parse` then
     # gets empty `data` and opens `path` itself, reading only the members it needs.
     reads_path: ClassVar[bool] = False
 
     def detect(self, path: Path, head: bytes) -> bool:
-        """Whether this connector reads `path`; `head` is its first 4 KiB."""
+        """Whether this connector reads `path`; `head` is its first 4 KiB (more, up to
+        16 MiB, for a file named as in `export_names`)."""
         return path.suffix.lower() in self.extensions
 
     def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:

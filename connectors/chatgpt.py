@@ -60,10 +60,11 @@ class ChatGPTConnector(Connector):
     priority: ClassVar[int] = 20
     extensions: ClassVar[tuple[str, ...]] = (".json",)
     max_file_bytes: ClassVar[int] = MAX_EXPORT_BYTES
+    export_names: ClassVar[frozenset[str]] = frozenset({"conversations.json"})
 
     def detect(self, path: Path, head: bytes) -> bool:
         """A JSON list whose first object has a `mapping`, whatever the file is called."""
-        return b'"mapping"' in head and "mapping" in first_object_keys(head)[0]
+        return "mapping" in first_object_keys(head)[0]
 
     def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:
         """One item per shown turn of each conversation's active branch; `[]` gives none."""

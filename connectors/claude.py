@@ -40,11 +40,10 @@ class ClaudeConnector(Connector):
     priority: ClassVar[int] = 20
     extensions: ClassVar[tuple[str, ...]] = (".json",)
     max_file_bytes: ClassVar[int] = MAX_EXPORT_BYTES
+    export_names: ClassVar[frozenset[str]] = frozenset({"conversations.json"})
 
     def detect(self, path: Path, head: bytes) -> bool:
         """A JSON list whose first object has `chat_messages`, whatever the file is called."""
-        if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-            return False
         keys, finished = first_object_keys(head)
         if "chat_messages" in keys:
             return True

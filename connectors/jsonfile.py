@@ -14,13 +14,14 @@ clearly why a file is not one, so the rules live here once:
 - Clear `ParseError`s: the message names what is wrong, the line and column where JSON
   breaks, and what the file was expected to be ("...: not a Telegram export").
 
-`first_object_keys` serves detection, which sees only a file's first 4 KiB and so cannot
-parse it; `json_type` names a value's JSON type in messages ("'mapping' is a list").
+`first_object_keys` serves detection, which sees only a file's head and so cannot parse
+it; `json_type` names a value's JSON type in messages ("'mapping' is a list").
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -30,6 +31,11 @@ __all__ = ["first_object_keys", "json_type", "load_json"]
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _TYPE_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+# A whole JSON string (the colon after it marks a key), a bracket, or a lone quote: the
+# start of a string the head cuts off. The string pattern is unrolled, so it is linear.
+_JSON_TOKEN = re.compile(
+    rb'(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")(?P<colon>[ \t\r\n]*:)?|[{}\[\]]|"', re.DOTALL
+)
 
 
 def load_json(data: bytes, what: str) -> Any:
@@ -81,41 +87,43 @@ def first_object_keys(head: bytes) -> tuple[list[str], bool]:
     """The keys of the first object of a top-level JSON list, as far as `head` shows it,
     and whether that object ends inside `head`.
 
-    Detection sees only the first 4 KiB, so it cannot parse the file; this scans just
-    enough to tell a ChatGPT export (`mapping`) from a Claude one (`chat_messages`) or any
-    other JSON list. Keys of nested objects are not counted, and a key only counts when a
-    `:` follows it, so the same word inside a message's text does not.
+    Detection cannot parse a whole file; this scans just enough to tell a ChatGPT export
+    (`mapping`) from a Claude one (`chat_messages`) or any other JSON list. Keys of nested
+    objects are not counted, and a key only counts when a `:` follows it, so the same word
+    inside a message's text does not. A regular expression steps from string to bracket,
+    so a deep sniff of many megabytes costs milliseconds; a UTF-16 file (a Windows
+    editor's re-save) is read through its byte-order mark.
     """
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
-    if not text.startswith("["):
+    text = _as_utf8(head).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text.startswith(b"["):
         return [], False
-    i = 1
-    while i < len(text) and text[i] in " \t\r\n":
-        i += 1
-    if i >= len(text) or text[i] != "{":
+    start = len(text) - len(text[1:].lstrip(b" \t\r\n"))
+    if not text.startswith(b"{", start):
         return [], False
     keys: list[str] = []
-    depth, i = 1, i + 1
-    while i < len(text):
-        char = text[i]
-        if char == '"':
-            end = i + 1
-            while end < len(text) and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            if end >= len(text):
-                break  # the head ends inside a string
-            if depth == 1 and text[end + 1 :].lstrip(" \t\r\n").startswith(":"):
-                keys.append(text[i + 1 : end])
-            i = end + 1
-            continue
-        if char in "{[":
+    depth = 1
+    for match in _JSON_TOKEN.finditer(text, start + 1):
+        token = match.group()
+        if token == b'"':
+            break  # a string that the head cuts off
+        if token.startswith(b'"'):
+            if depth == 1 and match.group("colon") is not None:
+                keys.append(match.group("string")[1:-1].decode("utf-8", errors="ignore"))
+        elif token in (b"{", b"["):
             depth += 1
-        elif char in "}]":
+        else:
             depth -= 1
             if depth == 0:
                 return keys, True
-        i += 1
     return keys, False
+
+
+def _as_utf8(head: bytes) -> bytes:
+    """`head` as UTF-8 bytes, re-encoded when a UTF-16 byte-order mark starts it."""
+    for bom, name in _BOMS[1:]:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(name, errors="ignore").encode("utf-8")
+    return head
 
 
 def conversation_items(

@@ -6,7 +6,8 @@ import logging
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from connectors.base import Connector
+from connectors.base import Connector, ConnectorError
+from connectors.reading import open_regular, sniff
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,10 @@ def connector_named(name: str) -> Connector:
 
 
 def connector_for(path: Path, connectors: list[Connector]) -> Connector | None:
-    """The first connector that claims `path` by its content or name, if any."""
+    """The first connector that claims `path` by its content or name, if any (None for
+    anything that is not a readable regular file; see `connectors.reading`)."""
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        head = b""
-    for connector in connectors:
-        if connector.detect(path, head):
-            return connector
-    return None
+        with open_regular(path) as stream:
+            return sniff(path, stream, connectors)
+    except (OSError, ConnectorError):
+        return None

@@ -16,11 +16,19 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from connectors.base import ConnectorError, Item, ParseError
+from connectors.base import Connector, ConnectorError, Item, ParseError
+from connectors.reading import (
+    ConnectorBugError,
+    LimitError,
+    NotRegularFileError,
+    Reading,
+    read_file,
+)
 from connectors.wire import item_from_dict, write_frame
 from connectors.worker import MEMORY_ENV
 
@@ -40,6 +48,12 @@ class ParseCrashError(ConnectorError):
 
 class ParseMemoryError(ConnectorError):
     """The parser needed more memory than the per-file limit."""
+
+
+# Errors the worker names in its reply, raised again here as the same class.
+_ERRORS: dict[str, type[ConnectorError]] = {
+    cls.__name__: cls for cls in (ParseError, NotRegularFileError, LimitError, ConnectorBugError)
+}
 
 
 def _worker_env(memory_mib: int) -> dict[str, str]:
@@ -70,19 +84,53 @@ class ParseSandbox:
             )
         return self._proc
 
+    def read(
+        self,
+        path: Path,
+        connectors: Sequence[Connector],
+        mtime: float,
+        *,
+        detect: bool = True,
+        max_chunks: int = 0,
+    ) -> Reading:
+        """Open, sniff and parse `path` in the worker (see `connectors.reading.read_file`);
+        a failure raises a ConnectorError subclass."""
+        request = {
+            "path": str(path),
+            "connectors": [c.name for c in connectors],
+            "mtime": mtime,
+            "detect": detect,
+            "max_chunks": max_chunks,
+        }
+        reply = self._exchange(request)
+        try:
+            items = [item_from_dict(d) for d in reply["items"]]
+            return Reading(reply["connector"], items, str(reply.get("detail") or ""))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ParseCrashError(f"the parser sent malformed items: {exc}") from exc
+
     def parse(self, connector: str, path: Path, mtime: float) -> list[Item]:
+        """`path` read by the connector named `connector`, without detection."""
+        request = {"path": str(path), "connectors": [connector], "mtime": mtime, "detect": False}
+        try:
+            return [item_from_dict(d) for d in self._exchange(request)["items"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ParseCrashError(f"the parser sent malformed items: {exc}") from exc
+
+    def _exchange(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and return its successful reply, under the time limit."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         deadline = time.monotonic() + self.timeout
         try:
-            write_frame(proc.stdin, {"path": str(path), "connector": connector, "mtime": mtime})
+            write_frame(proc.stdin, request)
             head = self._read(proc, 4, deadline)
             (size,) = struct.unpack(">I", head)
             reply: dict[str, Any] = json.loads(self._read(proc, size, deadline))
         except TimeoutError:
             self._kill()
             raise ParseTimeoutError(
-                f"parsing took longer than {self.timeout:.0f} s; skipped"
+                f"reading took longer than {self.timeout:.0f} s; skipped"
             ) from None
         except (EOFError, BrokenPipeError, ValueError) as exc:
             code = self._kill()
@@ -91,16 +139,11 @@ class ParseSandbox:
                 f"the file may be malformed or need more than {self.memory_mib} MiB"
             ) from exc
         if reply.get("ok"):
-            try:
-                return [item_from_dict(d) for d in reply["items"]]
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ParseCrashError(f"the parser sent malformed items: {exc}") from exc
+            return reply
         error, message = reply.get("error"), str(reply.get("message", "failed"))
         if error == "MemoryError":
             raise ParseMemoryError(f"{message} (limit {self.memory_mib} MiB per file)")
-        if error == "ParseError":
-            raise ParseError(message)
-        raise ConnectorError(message)
+        raise _ERRORS.get(str(error), ConnectorError)(message)
 
     @staticmethod
     def _read(proc: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
@@ -162,16 +205,23 @@ class ParseSandbox:
 class InProcessParser:
     """The sandbox's interface without the process: for tests and trusted plugins."""
 
-    def __init__(self, connectors: list[Any]) -> None:
+    def __init__(self, connectors: Sequence[Connector]) -> None:
         self._by_name = {c.name: c for c in connectors}
 
-    def parse(self, connector: str, path: Path, mtime: float) -> list[Item]:
-        from datetime import UTC, datetime
+    def read(
+        self,
+        path: Path,
+        connectors: Sequence[Connector],
+        mtime: float,
+        *,
+        detect: bool = True,
+        max_chunks: int = 0,
+    ) -> Reading:
+        return read_file(path, connectors, mtime, detect=detect, max_chunks=max_chunks)
 
-        moment = datetime.fromtimestamp(mtime, UTC).astimezone()
-        chosen = self._by_name[connector]
-        data = b"" if chosen.reads_path else path.read_bytes()
-        return list(chosen.parse(path, data, moment))
+    def parse(self, connector: str, path: Path, mtime: float) -> list[Item]:
+        chosen = [self._by_name[connector]]
+        return read_file(path, chosen, mtime, detect=False).items
 
     def close(self) -> None:
         """Nothing to release."""

@@ -88,6 +88,7 @@ class TelegramConnector(Connector):
     priority: ClassVar[int] = 20  # a .json that is a Telegram export, before generic readers
     extensions: ClassVar[tuple[str, ...]] = (".json",)
     max_file_bytes: ClassVar[int] = 100 * 1024 * 1024
+    export_names: ClassVar[frozenset[str]] = frozenset({"result.json"})
 
     def detect(self, path: Path, head: bytes) -> bool:
         """A JSON object whose head shows a Telegram chat or account export, any file name."""

@@ -55,6 +55,7 @@ __all__ = [
     "MAX_CHAT_BYTES",
     "WhatsAppConnector",
     "conversation_from_filename",
+    "media_only",
     "message_content",
     "read_bounded",
     "read_chat_from_zip",
@@ -160,6 +161,13 @@ def message_content(raw: str) -> tuple[str, list[dict[str, Any]], bool]:
     return f"{marker}{separator}{caption}", [attachment], edited
 
 
+def media_only(text: str, attachments: list[dict[str, Any]]) -> bool:
+    """Whether a message is an attachment and nothing else: a photo, voice note or
+    sticker without a caption ("[image]") says nothing to remember, and is not a memory.
+    A caption, or a named document ("[document: Menu.pdf]"), is kept."""
+    return len(attachments) == 1 and text == f"[{attachments[0]['type']}]"
+
+
 def _attachment(first: str) -> tuple[dict[str, Any], str, str] | None:
     """(meta entry, marker text, caption on the same line) for an attachment line."""
     if not first.startswith("<") and not first.endswith((")", ">", "omitted")):
@@ -239,7 +247,8 @@ class WhatsAppConnector(Connector):
         return False
 
     def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:
-        """One item per message (long ones split); system lines and deleted ones give none.
+        """One item per message (long ones split); system lines, deleted ones and media
+        without a caption give none.
 
         Reads `path`; `data` is ignored (see the class docstring).
         """
@@ -277,7 +286,7 @@ def _items(
         if header.kind == "placeholder":
             continue
         text, attachments, edited = message_content(message.text)
-        if not text:
+        if not text or media_only(text, attachments):
             continue
         moment = local_times.get(naive) or local_times.setdefault(naive, aware(naive))
         meta: dict[str, Any] = {

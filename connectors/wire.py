@@ -52,7 +52,9 @@ def item_from_dict(data: dict[str, Any]) -> Item:
 
 
 def write_frame(stream: IO[bytes], message: dict[str, Any]) -> None:
-    body = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    # A path that is not UTF-8 holds lone surrogates (PEP 383): they cross as such, and
+    # `read_frame` (json.loads of bytes decodes with surrogatepass) gets them back.
+    body = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
     stream.write(struct.pack(">I", len(body)) + body)
     stream.flush()
 

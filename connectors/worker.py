@@ -5,9 +5,16 @@ the database. Its address space is capped, so a file that makes a parser allocat
 without bound fails alone; the parent enforces a time limit per file.
 
 Protocol on stdin/stdout, one length-prefixed JSON frame each way per file:
-    request  {"path": str, "connector": str, "mtime": float}
-             (connector: a plugin name, or "module:Class" for one that is not installed)
-    reply    {"ok": true, "items": [...]} | {"ok": false, "error": str, "message": str}
+    request  {"path": str, "connectors": [str], "mtime": float, "detect": bool,
+              "max_chunks": int}
+             (connectors: the candidates in detection order, each a plugin name or
+             "module:Class" for one that is not installed; detect false: read with the
+             first, the one the user chose, without looking at the content)
+    reply    {"ok": true, "connector": str | null, "items": [...], "detail": str}
+             | {"ok": false, "error": str, "message": str}
+The worker opens, sniffs and reads the file itself (`connectors.reading`): a FIFO or a
+device is refused without blocking, and detection runs under the same time limit as
+parsing.
 """
 
 from __future__ import annotations
@@ -15,11 +22,11 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from connectors.base import ConnectorError
+from connectors.reading import read_file
 from connectors.wire import item_to_dict, read_frame, write_frame
 
 MEMORY_ENV = "SECONDSELF_WORKER_MEMORY_MIB"
@@ -46,22 +53,34 @@ def _by_import_path(spec: str) -> Any:
     return getattr(importlib.import_module(module), cls)()
 
 
-def handle(request: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any]:
-    path = Path(request["path"])
-    name = request["connector"]
+def _connector(name: str, connectors: dict[str, Any]) -> Any:
     if ":" in name and name not in connectors:
         try:
             connectors[name] = _by_import_path(name)
         except (ImportError, AttributeError) as exc:
-            return {"ok": False, "error": "ConnectorError", "message": f"cannot load {name}: {exc}"}
-    connector = connectors.get(name)
-    if connector is None:
-        return {"ok": False, "error": "ConnectorError", "message": "unknown connector"}
+            raise ConnectorError(f"cannot load {name}: {exc}") from exc
+    if name not in connectors:
+        raise ConnectorError(f"unknown connector {name!r}")
+    return connectors[name]
+
+
+def handle(request: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any]:
     try:
-        data = b"" if connector.reads_path else path.read_bytes()
-        mtime = datetime.fromtimestamp(float(request["mtime"]), UTC).astimezone()
-        items = connector.parse(path, data, mtime)
-        return {"ok": True, "items": [item_to_dict(i) for i in items]}
+        path = Path(request["path"])
+        candidates = [_connector(name, connectors) for name in request["connectors"]]
+        reading = read_file(
+            path,
+            candidates,
+            float(request["mtime"]),
+            detect=bool(request.get("detect", True)),
+            max_chunks=int(request.get("max_chunks", 0)),
+        )
+        return {
+            "ok": True,
+            "connector": reading.connector,
+            "items": [item_to_dict(i) for i in reading.items],
+            "detail": reading.detail,
+        }
     except ConnectorError as exc:
         return {"ok": False, "error": type(exc).__name__, "message": str(exc)}
     except MemoryError:
@@ -72,7 +91,8 @@ def handle(request: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any
         return {"ok": False, "error": "RecursionError", "message": "input nested too deeply"}
     except Exception as exc:  # a connector bug: report it, keep serving other files
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"ok": False, "error": "ConnectorBug", "message": f"{connector.name}: {detail}"}
+        names = ", ".join(request.get("connectors") or [])
+        return {"ok": False, "error": "ConnectorBug", "message": f"{names}: {detail}"}
 
 
 def main() -> None:

@@ -135,7 +135,7 @@ def test_android_portuguese_chat_items() -> None:
             "Bom dia! Lista para o fim de semana:\n- pão de Mafra\n- queijo da Serra 🧀\n\n"
             "- vinho verde 🍷",
         ),
-        ("2024-02-29T09:05:00/Ana Ribeiro/0", "Ana Ribeiro", "[media]"),
+        # "<Media omitted>" alone is no memory, yet keeps its place in the count.
         ("2024-02-29T09:05:00/Ana Ribeiro/1", "Ana Ribeiro", "Olha a vista daqui ☀️🌊"),
         ("2024-03-01T12:30:00/Rui Costa/0", "Rui Costa", "[image] A francesinha do Santiago 🤤"),
         (
@@ -163,12 +163,12 @@ def test_android_portuguese_chat_items() -> None:
         "date_order_source": "evidence",
         "participants": ["Ana Ribeiro", "Rui Costa"],
     }
-    assert items[5].meta["attachments"] == [{"type": "media", "omitted": True}]
-    assert items[7].meta["attachments"] == [
+    assert items[6].meta["attachments"] == [
         {"type": "image", "file": "IMG-20240301-WA0004.jpg", "omitted": False}
     ]
-    assert items[8].meta["edited"] is True
-    assert [i for i, item in enumerate(items) if "edited" in item.meta] == [8]
+    assert items[7].meta["edited"] is True
+    assert [i for i, item in enumerate(items) if "edited" in item.meta] == [7]
+    assert not any("[media]" in i.text for i in items)
     assert {i.document for i in items} == {"whatsapp:Ana Ribeiro"}
     assert {i.conversation for i in items} == {"Ana Ribeiro"}
 
@@ -185,7 +185,6 @@ def test_ios_group_chat_items() -> None:
             "Welcome everyone! Dates: May 3–6. Flights from Munich are cheapest on Friday ✈️",
         ),
         ("2024-03-12T09:47:02/Kenji Watanabe/0", "Kenji Watanabe", "楽しみ！I'm in 🙌"),
-        ("2024-03-12T09:50:15/Ana Ribeiro/0", "Ana Ribeiro", "[image]"),
         (
             "2024-03-12T09:51:40/Rui Costa/0",
             "Rui Costa",
@@ -197,7 +196,6 @@ def test_ios_group_chat_items() -> None:
             "+351 912 345 678",
             "This is Rui's work phone, use this one for the booking codes",
         ),
-        ("2024-03-14T13:08:00/Kenji Watanabe/0", "Kenji Watanabe", "[audio]"),
         ("2024-03-14T13:10:22/Ana Ribeiro/0", "Ana Ribeiro", "[document: Flights MUC-LIS.pdf]"),
         ("2024-03-14T13:11:30/Rui Costa/0", "Rui Costa", "Sorry, wrong group 🙈"),
         (
@@ -207,11 +205,10 @@ def test_ios_group_chat_items() -> None:
         ),
         ("2024-03-15T08:15:00/Ana Ribeiro/0", "Ana Ribeiro", "Bom dia! ☀️"),
         ("2024-03-15T08:15:00/Ana Ribeiro/1", "Ana Ribeiro", "Taxi or metro from the airport?"),
-        ("2024-03-15T08:16:12/Kenji Watanabe/0", "Kenji Watanabe", "[image]"),
-    ]
+    ]  # the photo at 09:50:15, the voice note at 13:08 and the photo at 08:16:12 give none
     assert items[0].time == local(2024, 3, 12, 9, 45, 27)
-    assert items[4].time == local(2024, 3, 14, 13, 5, 31)  # "1:05:31 PM"
-    assert items[9].time == local(2024, 3, 14, 23, 58, 9)
+    assert items[3].time == local(2024, 3, 14, 13, 5, 31)  # "1:05:31 PM"
+    assert items[7].time == local(2024, 3, 14, 23, 58, 9)
     assert {i.document for i in items} == {f"whatsapp:{GROUP}"}
     meta = dict(items[0].meta)
     assert meta == {
@@ -220,17 +217,11 @@ def test_ios_group_chat_items() -> None:
         "date_order_source": "evidence",
         "participants": ["Ana Ribeiro", "Kenji Watanabe", "Rui Costa", "+351 912 345 678"],
     }
-    assert items[4].meta["edited"] is True
-    assert items[2].meta["attachments"] == [
-        {"type": "image", "file": "00000012-PHOTO-2024-03-12-09-50-15.jpg", "omitted": False}
-    ]
-    assert items[6].meta["attachments"] == [
-        {"type": "audio", "file": "00000015-AUDIO-2024-03-14-13-08-00.opus", "omitted": False}
-    ]
-    assert items[7].meta["attachments"] == [
+    assert items[3].meta["edited"] is True
+    assert items[5].meta["attachments"] == [
         {"type": "document", "file": "00000016-Flights MUC-LIS.pdf", "omitted": False}
     ]
-    assert items[12].meta["attachments"] == [{"type": "image", "omitted": True}]
+    assert [i.meta.get("attachments") for i in items].count(None) == len(items) - 1
 
 
 def test_ios_system_lines_never_become_items() -> None:
@@ -621,6 +612,54 @@ def test_message_content(
     raw: str, text: str, attachments: list[dict[str, object]], edited: bool
 ) -> None:
     assert message_content(raw) == (text, attachments, edited)
+
+
+MEDIA_ONLY_ANDROID = [
+    "<Media omitted>",
+    "<Arquivo de mídia oculto>",
+    "<Multimedia omitido>",
+    "<Medien ausgeschlossen>",
+    "<Médias omis>",
+    "<View once voice message omitted>",
+    "PTT-20240312-WA0002.opus (file attached)",
+    "IMG-20240312-WA0007.jpg (file attached)",
+]
+
+
+def test_media_without_a_caption_is_no_memory(tmp_path: Path) -> None:
+    lines = [f"12/03/2024, 14:05 - Ana: {marker}" for marker in MEDIA_ONLY_ANDROID]
+    lines += [
+        "12/03/2024, 14:05 - Ana: <Media omitted>",
+        "The view from the castle",  # a caption on the next line: kept
+        "12/03/2024, 14:05 - Ana: Menu.pdf (file attached)",  # a named document: kept
+        "12/03/2024, 14:05 - Ana: See you at 8",
+    ]
+    chat = tmp_path / "WhatsApp Chat with Ana.txt"
+    chat.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = parse(chat)
+    n = len(MEDIA_ONLY_ANDROID)  # the media still count: later messages keep their refs
+    assert [(i.locator, i.text) for i in items] == [
+        (f"2024-03-12T14:05:00/Ana/{n}", "[media] The view from the castle"),
+        (f"2024-03-12T14:05:00/Ana/{n + 1}", "[document: Menu.pdf]"),
+        (f"2024-03-12T14:05:00/Ana/{n + 2}", "See you at 8"),
+    ]
+
+
+def test_ios_media_without_a_caption_is_no_memory(tmp_path: Path) -> None:
+    header = f"{LRM}[12/03/2024, 14:05:31] Ana: "
+    markers = [
+        f"{LRM}image omitted",
+        f"{LRM}video omitted",
+        f"{LRM}sticker omitted",
+        f"{LRM}audio omitted",
+        f"{LRM}<attached: 00000031-STICKER-2024-03-12.webp>",
+        f"{LRM}<attached: 00000012-PHOTO-2024-03-12-09-50-15.jpg>",
+    ]
+    lines = [header + marker for marker in markers]
+    lines.append(header + f"{LRM}<attached: 00000013-PHOTO-2024-03-12-09-51-00.jpg> Sunset")
+    chat = tmp_path / "_chat.txt"
+    chat.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert [i.text for i in parse(chat)] == ["[image] Sunset"]
 
 
 # --- identity ----------------------------------------------------------------------------

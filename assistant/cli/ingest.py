@@ -30,7 +30,7 @@ def file_progress() -> Iterator[Callable[[FileOutcome], None]]:
         yield on_file
 
 
-def report(summary: IngestSummary, as_json: bool, label: str = "") -> None:
+def report(summary: IngestSummary, as_json: bool, label: str = "", verbose: bool = False) -> None:
     if as_json:
         click.echo(
             json.dumps(
@@ -43,20 +43,34 @@ def report(summary: IngestSummary, as_json: bool, label: str = "") -> None:
     click.echo(
         f"{head}added {summary.added}, updated {summary.updated}, "
         f"unchanged {summary.unchanged}, removed {summary.removed}, "
-        f"failed {len(summary.failed)} ({summary.chunks_added} chunks stored, "
-        f"{summary.chunks_removed} removed)"
+        f"failed {len(summary.failed)}, skipped {len(summary.skipped)} "
+        f"({summary.chunks_added} chunks stored, {summary.chunks_removed} removed)"
     )
+    report_skipped(summary, verbose)
     for failure in summary.failed:
-        click.echo(f"  failed: {failure.path}: {failure.reason}", err=True)
+        click.echo(f"  failed: {failure.name}: {failure.reason}", err=True)
+
+
+def report_skipped(summary: IngestSummary, verbose: bool) -> None:
+    """One line counting the skipped entries per reason; with `verbose`, one per entry."""
+    if summary.skipped:
+        counts = ", ".join(f"{n} {reason}" for reason, n in summary.skipped_by_reason().items())
+        click.echo(f"  skipped: {counts}" + ("" if verbose else " (--verbose lists them)"))
+    if verbose:
+        for skipped in summary.skipped:
+            detail = f" ({skipped.detail})" if skipped.detail else ""
+            click.echo(f"  skipped: {skipped.name}: {skipped.reason}{detail}")
 
 
 @click.command(
     epilog="Example:\n\n\b\n  me ingest ~/notes ~/Documents/journal.txt\n"
-    "  me ingest ~/ObsidianVault --json   # summary as one JSON object"
+    "  me ingest ~/ObsidianVault --json   # summary as one JSON object\n"
+    "  me ingest ~/Downloads --verbose    # also list each skipped file and why"
 )
 @click.argument("roots", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def ingest(roots: tuple[Path, ...], as_json: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
+def ingest(roots: tuple[Path, ...], as_json: bool, verbose: bool) -> None:
     """Read notes, chats, mail and documents into the memory once (idempotent)."""
     from assistant.ingest import Ingestor
 
@@ -67,7 +81,7 @@ def ingest(roots: tuple[Path, ...], as_json: bool) -> None:
         Ingestor(memory, on_file) as ingestor,
     ):
         summary = ingestor.ingest(list(roots))
-    report(summary, as_json)
+    report(summary, as_json, verbose=verbose)
     if summary.failed:
         raise SystemExit(2)  # partial success: scripts can tell
 
@@ -77,7 +91,8 @@ def ingest(roots: tuple[Path, ...], as_json: bool) -> None:
 )
 @click.argument("source_ids", nargs=-1, type=int)
 @click.option("--json", "as_json", is_flag=True, help="One JSON summary per source.")
-def sync(source_ids: tuple[int, ...], as_json: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
+def sync(source_ids: tuple[int, ...], as_json: bool, verbose: bool) -> None:
     """Bring registered sources up to date (see `me sources`)."""
     from assistant.ingest import Ingestor
 
@@ -97,7 +112,7 @@ def sync(source_ids: tuple[int, ...], as_json: bool) -> None:
         for source_id, root in chosen:
             with file_progress() as on_file, Ingestor(memory, on_file) as ingestor:
                 summary = ingestor.sync(source_id)
-            report(summary, as_json, label=f"[{source_id}] {root}")
+            report(summary, as_json, label=f"[{source_id}] {root}", verbose=verbose)
             failed = failed or bool(summary.failed)
     if failed:
         raise SystemExit(2)
