@@ -469,3 +469,52 @@ def test_first_object_keys_reads_as_far_as_the_head_goes() -> None:
         "update_time",
         "mapping",
     ]
+
+
+def big_export(path: Path, size: int) -> tuple[Path, str, int]:
+    """A `size`-byte export whose first conversation only reaches `mapping` after 4 KiB:
+    its fields are reordered (`mapping` last, after the hundreds of `safe_urls` a web
+    browsing conversation cites) and its first message is a long pasted text. Returns the
+    path, that first message and the number of conversations."""
+    first_text = "Summarise this contract for me. " + "Clause text of the lease. " * 4000
+    first = one_message_export(first_text)[0]
+    mapping = first.pop("mapping")
+    first["safe_urls"] = [f"https://example.org/lease-law/article-{n}" for n in range(200)]
+    first["mapping"] = mapping
+    chunk = one_message_export("A follow-up about the deposit and the notice period. " * 40)[0]
+    body = json.dumps(chunk, ensure_ascii=False)
+    count = size // len(body)
+    parts = [json.dumps(first, ensure_ascii=False)]
+    for n in range(count):
+        parts.append(body.replace('"c-1"', f'"c-{n + 2}"').replace('"m-1"', f'"m-{n + 2}"'))
+    path.write_text("[" + ", ".join(parts) + "]", encoding="utf-8")
+    return path, first_text, count + 1
+
+
+def test_a_big_export_with_a_long_first_conversation_is_recognised(tmp_path: Path) -> None:
+    path, first_text, conversations = big_export(tmp_path / "conversations.json", 50_000_000)
+    assert path.stat().st_size > 48_000_000
+    assert not CONNECTOR.detect(path, head(path))  # the first 4 KiB alone do not tell
+    assert isinstance(connector_for(path, available_connectors()), ChatGPTConnector)
+    # Under another name nothing vouches for looking further: it is not read as an export.
+    renamed = path.rename(tmp_path / "data.json")
+    assert connector_for(renamed, available_connectors()) is None
+
+
+def test_a_big_export_is_read_by_the_worker_in_a_folder(tmp_path: Path) -> None:
+    from connectors.sandbox import ParseSandbox
+
+    path, first_text, conversations = big_export(tmp_path / "conversations.json", 50_000_000)
+    with ParseSandbox(timeout=120) as sandbox:
+        reading = sandbox.read(path, available_connectors(), MTIME.timestamp())
+    assert reading.connector == "chatgpt"
+    assert len({i.document for i in reading.items}) == conversations
+    first = [i for i in reading.items if i.document == "chatgpt:c-1"]
+    assert "".join(i.text for i in first).replace(" ", "") == first_text.replace(" ", "")
+
+
+def test_an_export_resaved_as_utf16_is_recognised(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.json"
+    path.write_bytes(EXPORT.read_text(encoding="utf-8").encode("utf-16"))  # with a BOM
+    assert isinstance(connector_for(path, available_connectors()), ChatGPTConnector)
+    assert len(CONNECTOR.parse(path, path.read_bytes(), MTIME)) == len(parse())

@@ -13,9 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.discovery import EMPTY, HIDDEN, LINKED_FOLDER, NOT_A_FORMAT, NOT_REGULAR
+from assistant.embedder import BATCH_CHARS, _batches
 from assistant.ingest import Ingestor, ingest
 from assistant.memory import Memory
 from assistant.sources import add_source
@@ -323,3 +325,25 @@ def test_a_stored_note_that_becomes_a_fifo_is_removed(memory: Memory, tmp_path: 
     result = ingest(memory, [folder])
     assert result.removed == 1 and _texts(memory) == []
     assert [(s.path.name, s.reason) for s in result.skipped] == [("a.md", NOT_REGULAR)]
+
+
+# --- memory while embedding -----------------------------------------------------------
+
+
+def test_embedding_batches_are_bounded_in_characters() -> None:
+    long, short = 1000, 40
+    lengths = [short] * 100 + [long] * 40
+    batches = list(_batches(lengths, 64))
+    assert [i for b in batches for i in b] == list(range(len(lengths)))
+    assert all(len(b) <= 64 for b in batches)
+    assert all(sum(lengths[i] for i in b) <= BATCH_CHARS or len(b) == 1 for b in batches)
+    assert list(_batches([BATCH_CHARS * 3], 64)) == [range(0, 1)]  # alone, never dropped
+
+
+def test_bounded_batches_give_the_model_s_own_vectors(memory: Memory) -> None:
+    texts = [("word " * n).strip() + f" {n}" for n in (300, 2, 150, 40, 220, 7) * 8]
+    model = memory.embedder._load()
+    direct = model.encode(texts, batch_size=64, normalize_embeddings=True)
+    batched = memory.embedder.encode(texts)
+    assert batched.shape == direct.shape
+    assert float(np.min(np.sum(batched * direct, axis=1))) > 0.9999
