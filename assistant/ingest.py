@@ -33,7 +33,7 @@ from assistant.errors import IngestError
 from assistant.identity import Identity
 from assistant.memory import Memory
 from connectors import Connector, ConnectorError, Item, available_connectors
-from connectors.reading import NotRegularFileError, Reading, file_kind
+from connectors.reading import NotRegularFileError, Reading, ReadOptions, file_kind
 from connectors.registry import connector_named
 from connectors.sandbox import InProcessParser, ParseSandbox
 from connectors.surrogates import path_from_text, path_text, valid_item, valid_text
@@ -296,9 +296,8 @@ class Ingestor:
         saying why it was not read."""
         candidates = [forced] if forced else self.connectors
         try:
-            reading = self.parser.read(
-                path, candidates, mtime, detect=not (forced and named), max_chunks=self.max_chunks
-            )
+            options = ReadOptions(detect=not (forced and named), max_chunks=self.max_chunks)
+            reading = self.parser.read(path, candidates, mtime, options)
         except NotRegularFileError as exc:  # it changed into one since it was looked at
             return FileOutcome(path, "skipped", reason=NOT_REGULAR, detail=str(exc))
         except ConnectorError as exc:

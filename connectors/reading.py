@@ -30,11 +30,13 @@ from typing import BinaryIO
 from connectors.base import Connector, ConnectorError, Item
 
 __all__ = [
+    "BY_CONTENT",
     "ConnectorBugError",
     "DEEP_SNIFF_BYTES",
     "HEAD_BYTES",
     "LimitError",
     "NotRegularFileError",
+    "ReadOptions",
     "Reading",
     "open_regular",
     "read_file",
@@ -122,18 +124,25 @@ def sniff(path: Path, stream: BinaryIO, connectors: Sequence[Connector]) -> Conn
     return next((c for c in named if c.detect(path, deep)), None)
 
 
-def read_file(
-    path: Path,
-    connectors: Sequence[Connector],
-    mtime: float,
-    *,
-    detect: bool = True,
-    max_chunks: int = 0,
-) -> Reading:
-    """Read `path` with the connector that claims it (or `connectors[0]` without
-    detection) and return its items. `max_chunks` (0: none) bounds what a note or
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one file. `detect` False: with the first connector, the one the user
+    chose, whatever the file looks like. `max_chunks` (0: none) bounds what a note or
     document may add; a history (chat, mail) is not bounded by it: it grows one message
     at a time and a long life fills it legitimately."""
+
+    detect: bool = True
+    max_chunks: int = 0
+
+
+BY_CONTENT = ReadOptions()  # the default: detect, no bound
+
+
+def read_file(
+    path: Path, connectors: Sequence[Connector], mtime: float, options: ReadOptions = BY_CONTENT
+) -> Reading:
+    """Read `path` with the connector that claims it and return its items."""
+    detect, max_chunks = options.detect, options.max_chunks
     with open_regular(path) as stream:
         connector = sniff(path, stream, connectors) if detect else connectors[0]
         if connector is None:

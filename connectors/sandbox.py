@@ -21,12 +21,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from connectors.base import Connector, ConnectorError, Item, ParseError
+from connectors.base import Connector, ConnectorError, ParseError
 from connectors.reading import (
+    BY_CONTENT,
     ConnectorBugError,
     LimitError,
     NotRegularFileError,
     Reading,
+    ReadOptions,
     read_file,
 )
 from connectors.wire import item_from_dict, write_frame
@@ -89,9 +91,7 @@ class ParseSandbox:
         path: Path,
         connectors: Sequence[Connector],
         mtime: float,
-        *,
-        detect: bool = True,
-        max_chunks: int = 0,
+        options: ReadOptions = BY_CONTENT,
     ) -> Reading:
         """Open, sniff and parse `path` in the worker (see `connectors.reading.read_file`);
         a failure raises a ConnectorError subclass."""
@@ -99,21 +99,13 @@ class ParseSandbox:
             "path": str(path),
             "connectors": [c.name for c in connectors],
             "mtime": mtime,
-            "detect": detect,
-            "max_chunks": max_chunks,
+            "detect": options.detect,
+            "max_chunks": options.max_chunks,
         }
         reply = self._exchange(request)
         try:
             items = [item_from_dict(d) for d in reply["items"]]
             return Reading(reply["connector"], items, str(reply.get("detail") or ""))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ParseCrashError(f"the parser sent malformed items: {exc}") from exc
-
-    def parse(self, connector: str, path: Path, mtime: float) -> list[Item]:
-        """`path` read by the connector named `connector`, without detection."""
-        request = {"path": str(path), "connectors": [connector], "mtime": mtime, "detect": False}
-        try:
-            return [item_from_dict(d) for d in self._exchange(request)["items"]]
         except (KeyError, TypeError, ValueError) as exc:
             raise ParseCrashError(f"the parser sent malformed items: {exc}") from exc
 
@@ -205,23 +197,7 @@ class ParseSandbox:
 class InProcessParser:
     """The sandbox's interface without the process: for tests and trusted plugins."""
 
-    def __init__(self, connectors: Sequence[Connector]) -> None:
-        self._by_name = {c.name: c for c in connectors}
-
-    def read(
-        self,
-        path: Path,
-        connectors: Sequence[Connector],
-        mtime: float,
-        *,
-        detect: bool = True,
-        max_chunks: int = 0,
-    ) -> Reading:
-        return read_file(path, connectors, mtime, detect=detect, max_chunks=max_chunks)
-
-    def parse(self, connector: str, path: Path, mtime: float) -> list[Item]:
-        chosen = [self._by_name[connector]]
-        return read_file(path, chosen, mtime, detect=False).items
+    read = staticmethod(read_file)
 
     def close(self) -> None:
         """Nothing to release."""

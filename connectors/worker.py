@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import ConnectorError
-from connectors.reading import read_file
+from connectors.reading import ReadOptions, read_file
 from connectors.wire import item_to_dict, read_frame, write_frame
 
 MEMORY_ENV = "SECONDSELF_WORKER_MEMORY_MIB"
@@ -68,13 +68,8 @@ def handle(request: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any
     try:
         path = Path(request["path"])
         candidates = [_connector(name, connectors) for name in request["connectors"]]
-        reading = read_file(
-            path,
-            candidates,
-            float(request["mtime"]),
-            detect=bool(request.get("detect", True)),
-            max_chunks=int(request.get("max_chunks", 0)),
-        )
+        options = ReadOptions(bool(request["detect"]), int(request["max_chunks"]))
+        reading = read_file(path, candidates, float(request["mtime"]), options)
         return {
             "ok": True,
             "connector": reading.connector,

@@ -206,7 +206,7 @@ def test_a_crashing_connector_fails_only_its_file(memory: Memory, folder: Path) 
     from connectors.sandbox import InProcessParser
 
     fragile = Fragile()
-    with Ingestor(memory, parser=InProcessParser([fragile]), connectors=[fragile]) as ingestor:
+    with Ingestor(memory, parser=InProcessParser(), connectors=[fragile]) as ingestor:
         result = ingestor.ingest([folder])
     assert [(f.path.name, "ZeroDivisionError" in f.reason) for f in result.failed] == [
         ("a.md", True)
