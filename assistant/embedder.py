@@ -115,13 +115,16 @@ class Embedder:
         self._load()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for `texts`, in order. Texts go to the model shortest first, in
-        batches of at most `batch_size` texts and `BATCH_CHARS` characters, so a file of
-        full-length chunks cannot make one forward pass hold a gigabyte."""
+        """Vectors for `texts`, in order. Texts go to the model in batches of at most
+        `batch_size` texts and `BATCH_CHARS` characters, so a file of full-length chunks
+        cannot make one forward pass hold a gigabyte."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         model = self._load()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # Longest first, as sentence-transformers orders one call: the biggest tensors are
+        # allocated first and later, smaller ones reuse their memory (shortest first
+        # fragmented it: 888 MiB peak against 688 for 1,000 full-length chunks).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         parts: list[np.ndarray] = []
         for batch in _batches([len(texts[i]) for i in order], self.settings.batch_size):
             chosen = [texts[order[i]] for i in batch]

@@ -25,7 +25,8 @@ def file_progress() -> Iterator[Callable[[FileOutcome], None]]:
         task = bar.add_task("Reading", total=None)
 
         def on_file(outcome: FileOutcome) -> None:
-            bar.update(task, advance=1, description=f"Reading {outcome.path.name[:40]}")
+            name = Path(outcome.name).name  # valid text, even for a name that is not UTF-8
+            bar.update(task, advance=1, description=f"Reading {name[:40]}")
 
         yield on_file
 
