@@ -47,7 +47,8 @@ class RecallSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
-    # Seconds one file may take to parse before it is skipped as hostile or broken.
+    # Seconds one file may take to open, detect and parse before it is given up on as
+    # hostile or broken.
     parse_timeout: float = 60.0
     # Address-space limit of the parse worker, per file, in MiB.
     parse_memory_mib: int = 1536

@@ -122,7 +122,7 @@ class ParseSandbox:
         except TimeoutError:
             self._kill()
             raise ParseTimeoutError(
-                f"reading took longer than {self.timeout:.0f} s; skipped"
+                f"reading took longer than {self.timeout:.0f} s (the parse_timeout); not stored"
             ) from None
         except (EOFError, BrokenPipeError, ValueError) as exc:
             code = self._kill()
