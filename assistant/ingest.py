@@ -1,7 +1,9 @@
 """Read files through connectors and store them: parse, dedupe, embed, write.
 
-Ingest is cheap and model-free apart from the embedding. Files are parsed in a
-sandboxed worker process. Each file is written in its own savepoint inside a batch
+Ingest is cheap and model-free apart from the embedding. Files are opened, detected
+and parsed in a sandboxed worker process; this process only looks at a file's status
+(never opening a FIFO or a device), and every file it does not read is reported as
+skipped, with why. Each file is written in its own savepoint inside a batch
 transaction, together with the per-file state (size, mtime, content hash) that
 says it is stored, so a crash can never mark a file as synced that is not, and one
 bad file never stops the batch. Re-running on unchanged files adds nothing.
@@ -9,7 +11,9 @@ bad file never stops the batch. Re-running on unchanged files adds nothing.
 Rules (also in the README): a changed note replaces its old chunks; a note that is
 gone from its folder takes its chunks with it; chat and mail exports only ever add
 messages, so a re-export adds just the new ones and nothing is forgotten because a
-later export lacks it.
+later export lacks it. A skipped file that was stored before goes like a deleted one;
+a file that fails keeps what was stored. File names are stored as valid text
+(`connectors.surrogates`), so a name that is not UTF-8 cannot stop the batch.
 """
 
 from __future__ import annotations

@@ -37,8 +37,9 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar
 
-from connectors.base import Connector, Item, ParseError
+from connectors.base import Connector, ConnectorError, Item, ParseError
 from connectors.chunking import MAX_CHARS, split_long
+from connectors.reading import open_regular
 from connectors.textfile import aware, decode_text
 from connectors.whatsapp_lines import (
     BIDI,
@@ -351,7 +352,7 @@ def read_chat_log(path: Path) -> tuple[str | None, bytes]:
     A zip (by name or by its first bytes) is read by `read_chat_from_zip`; any other file
     is the log itself, refused unread when it is larger than any export.
     """
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:  # never a FIFO swapped in since detection
         if stream.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC or path.suffix.lower() == ".zip":
             return read_chat_from_zip(stream)
         stream.seek(0)
@@ -501,10 +502,17 @@ def _looks_like_chat(head: bytes) -> bool:
 def _zip_has_chat(path: Path) -> bool:
     """Whether the zip at `path` lists a chat log; reads only its central directory."""
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             check_zip_directory(stream)
             with zipfile.ZipFile(stream) as archive:
                 names = archive.namelist()
-    except (ParseError, zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except (
+        ConnectorError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+    ):
         return False
     return len(names) <= MAX_ZIP_MEMBERS and any(_is_chat_member(n) for n in names)
