@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 import numpy as np
+import sqlcipher3
 
 from assistant.discovery import choose, walk
 from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
@@ -32,6 +33,7 @@ from assistant.memory import Memory
 from connectors import Connector, ConnectorError, Item, available_connectors
 from connectors.registry import connector_named
 from connectors.sandbox import InProcessParser, ParseSandbox
+from store import tombstones
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +230,10 @@ class Ingestor:
         if isinstance(parsed, FileOutcome):
             self._done(parsed)
             return
-        items = _unique(parsed)
+        items = _unforgotten(self.db.conn, _unique(parsed))
+        if not items and row is None and parsed:  # everything in it was forgotten
+            self._done(FileOutcome(path, "unchanged"))
+            return
         doc_hash = document_hash(items)
         if row and row[1] == doc_hash:
             with self.db.write() as conn:  # touched but identical: remember the new mtime
@@ -324,6 +329,16 @@ def _unique(items: list[Item]) -> list[Item]:
             seen.add(key)
             out.append(item)
     return out
+
+
+def _unforgotten(conn: sqlcipher3.Connection, items: list[Item]) -> list[Item]:
+    """Drop what the user forgot: a forgotten memory is never read again (tombstones)."""
+    keys = [
+        tombstones.episode_key(i.content_hash, i.sender, i.conversation, i.time.isoformat())
+        for i in items
+    ]
+    gone = tombstones.buried(conn, "episode", keys)
+    return [i for i, key in zip(items, keys, strict=True) if key not in gone] if gone else items
 
 
 def ingest(
