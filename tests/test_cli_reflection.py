@@ -97,7 +97,8 @@ def test_pin_and_forget_from_the_command_line(me: CliRunner) -> None:
     assert hidden[0]["status"] == "hidden"
     refused = me.invoke(cli, ["persona", "forget", peanuts["id"]])  # no terminal to confirm
     assert refused.exit_code == 2 and "--yes" in refused.output
-    assert "Forgotten: 1 persona facts" in run(me, "persona", "forget", "--yes", peanuts["id"]).stdout
+    forgotten = run(me, "persona", "forget", "--yes", peanuts["id"]).stdout
+    assert "Forgotten: 1 persona facts" in forgotten
     assert all(f["value"] != "peanuts" for f in lines(run(me, "persona", "--all", "--json")))
     assert "peanuts" not in run(me, "history", peanuts["id"]).stdout
     assert "not a persona fact" in fails(me, "persona", "pin", "t1")

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import cli
+from assistant.forget import Target, apply, plan
 from assistant.identity import add_identity
 from assistant.ingest import Ingestor
 from assistant.memory import Memory
-from assistant.forget import Target, apply, plan
 from assistant.sources import add_source, list_sources, remove_source
 from connectors import Connector, Item
 from connectors.markdown import MarkdownConnector
