@@ -44,7 +44,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from policies.injection_rules import AI_CONTEXT, RULES, WORD_GATES, Rule
+from policies import addressee_rules, injection_rules
+from policies.injection_rules import AI_CONTEXT, WORD_GATES, Rule
+
+RULES = (*injection_rules.RULES, *addressee_rules.RULES)
 
 # --- hidden characters ----------------------------------------------------------------
 
