@@ -3,13 +3,15 @@
 Run by hand from the repository root (it is not a test; the fixture thresholds are
 asserted in tests/test_injection.py):
 
-    .venv/bin/python bench/injection_quality.py                      # both fixture files
+    .venv/bin/python bench/injection_quality.py                      # the three fixture files
     .venv/bin/python bench/injection_quality.py --verbose            # list every miss
     .venv/bin/python bench/injection_quality.py other.jsonl --json   # one JSON object
 
-The fixture is two files: `labelled.jsonl`, read while writing the rules, and
+The fixture is three files: `labelled.jsonl`, read while writing the rules;
 `heldout.jsonl`, every third positive and every third negative of each later batch of
-examples, set aside before the rules for that batch were written and never tuned on.
+examples, set aside before the rules for that batch were written and never tuned on;
+`fresh.jsonl`, written after the rules and labelled before their first run
+(bench/README.md gives that first, blind run).
 Each line is {"text": ..., "quarantine": true|false, "note": ...}.
 A flagged line labelled true is a true positive, a flagged line labelled false a false
 positive, an unflagged line labelled true a false negative. Throughput runs
@@ -34,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from policies.injection import quarantine_reason  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/injection"
-DEFAULT_FILES = (FIXTURES / "labelled.jsonl", FIXTURES / "heldout.jsonl")
+DEFAULT_FILES = tuple(FIXTURES / f"{n}.jsonl" for n in ("labelled", "heldout", "fresh"))
 CHUNK_CHARS = 1000
 
 

@@ -3,13 +3,15 @@
 Run by hand from the repository root (it is not a test; the fixture thresholds are
 asserted in tests/test_secrets.py):
 
-    .venv/bin/python bench/secrets_quality.py                      # both fixture files
+    .venv/bin/python bench/secrets_quality.py                      # the three fixture files
     .venv/bin/python bench/secrets_quality.py other.jsonl --json   # one JSON object
 
-The fixture is two files: `labelled.jsonl`, read while writing the rules, and
+The fixture is three files: `labelled.jsonl`, read while writing the rules;
 `heldout.jsonl`, every third line with secrets and every third without of each later
 batch of examples, set aside before the rules for that batch were written and never
-tuned on. Each line is {"text": ..., "secrets": [{"kind": ..., "value": ...}]}.
+tuned on; `fresh.jsonl`, written after the rules and labelled before their first run
+(bench/README.md gives that first, blind run).
+Each line is {"text": ..., "secrets": [{"kind": ..., "value": ...}]}.
 A labelled value's span is its first occurrence in the text not already used by an
 earlier label of the line. "strict" counts a finding as correct when its kind matches and
 its span equals the labelled span; "overlap" when its kind matches and the spans share at
@@ -36,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from policies.secrets import KINDS, Finding, find_secrets, redact  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/secrets"
-DEFAULT_FILES = (FIXTURES / "labelled.jsonl", FIXTURES / "heldout.jsonl")
+DEFAULT_FILES = tuple(FIXTURES / f"{n}.jsonl" for n in ("labelled", "heldout", "fresh"))
 Span = tuple[str, int, int]
 
 

@@ -122,6 +122,8 @@ _PASSWORD_CUE = (
     r"|contraseña|contrasena|clave|mot\sde\spasse|mdp|wi-?fi\s(?:key|pass)|wpa2?\s(?:key|psk)"
     r"|network\skey|netzwerkschlüssel|wlan[-\s](?:schlüssel|key)|chave\s(?:d[oa]\s)?wi-?fi"
     r"|clé\s(?:wi-?fi|wpa|réseau)"
+    r"|pass(?=\s(?:for|to|of)\s(?:the\s|my\s|our\s)?(?:guest\s)?(?:wi-?fi|network|router|wlan"
+    r"|internet)\b)"
 )
 _PASSWORD = re.compile(
     rf"(?i)(?<![\w-])(?:{_PASSWORD_CUE})(?![\w-])(?P<mid>{_THING})(?P<sep>{_ASSIGN}|\s{{1,3}})"
@@ -130,10 +132,19 @@ _PASSWORD = re.compile(
 # Words that name a numeric code which opens something: a card, a phone, a door, an alarm.
 _PIN_CUE = (
     r"pin(?:[\s-]?(?:code|number|nummer|no\.?))?|pass\s?code|code\spin|codice\spin|código\spin"
-    r"|(?:door|gate|alarm|garage|safe|keypad|lock|entry|building)\s(?:code|pin)|digicode"
+    r"|(?:door|gate|alarm|garage|safe|keypad|lock|locker|entry|building)\s(?:code|pin)|digicode"
+    r"|code\s(?:for|to)\s(?:the\s|my\s|our\s)?(?:front\s)?(?:gate|door|alarm|safe|garage"
+    r"|building|lock|locker|house|flat|apartment)|puk(?:[\s-]?code)?"
     r"|t(?:ü|ue)r-?code|tor-?code|alarm-?code|codice\s(?:della\sporta|del\scancello)"
     r"|código\s(?:da\sporta|do\sport[ãa]o|do\salarme|do\scofre|da\sgaragem|de\sla\spuerta"
-    r"|de\sla\salarma|del\sportal)|code\s(?:de\sla\sporte|de\sl['’]alarme|d['’]entrée)"
+    r"|de\sla\salarma|del\sportal|de\s(?:acesso|entrada)\s(?:ao|à|a|do|da)\s(?:prédio|predio"
+    r"|edifício|edificio|casa|garagem|porta|portão|portao))"
+    r"|code\s(?:de\sla\sporte|de\sl['’]alarme|d['’]entrée)"
+)
+# A lock's combination: two-digit numbers in a row ("combination 2-14-33").
+_COMBINATION = re.compile(
+    r"(?i)(?<![\w-])(?:combination|combo|kombination|combinação|combinación|combinaison)"
+    r"(?:\s(?:is|é|es|est|ist))?\s{0,3}:?\s{0,3}(?P<val>\d{1,2}(?:[-–/ ]\d{1,2}){2,4})(?![\w-]|/\d)"
 )
 _PIN = re.compile(
     rf"(?i)(?<![\w-])(?:{_PIN_CUE})(?![\w-])(?:{_THING})(?:{_ASSIGN}|\s{{1,3}})"
@@ -149,10 +160,16 @@ _PAIR_PASS_CUE = rf"(?:{_PASSWORD_CUE}|pass|key|chave|clé|schlüssel)"
 _CREDENTIALS = re.compile(
     rf"(?i)(?<![\w-])(?P<cue>{_ACCOUNT_CUE})(?![\w-]){_THING}"
     r"(?:\s{0,3}[:=]\s{0,3}|\s{1,3}(?:is|é|es|est|ist)\s{1,3}|\s{1,3})"
-    r"(?P<name>[^\s/,;:\"'<>]{1,64})"
+    r"(?:(?:name|ssid|network|rede|nome)\s{1,3})?(?P<name>[^\s/,;:\"'<>]{1,64})"
     rf"(?:\s{{0,3}}/\s{{0,3}}(?:(?P<slashcue>{_PAIR_PASS_CUE})(?![\w-])(?:\s{{0,3}}[:=]\s{{0,3}}"
     rf"|\s{{1,3}}))?|[,;]?\s{{1,3}}(?P<cue2>{_PAIR_PASS_CUE})(?![\w-])(?P<sep>\s{{0,3}}[:=]"
     rf"\s{{0,3}}|\s{{1,3}}(?:is\s{{1,3}})?))" + _VALUE
+)
+# A well-known account name or an e-mail address, a slash, a password-shaped value:
+# "Router: admin / P@ssw0rd!", "Spotify: ana@example.com / Musica2024!".
+_ACCOUNT_PAIR = re.compile(
+    r"(?i)(?<![\w.@+-])(?:admin(?:istrator)?|root|guest|ubnt|[\w.+-]{1,64}@[\w-]{1,63}"
+    r"(?:\.[\w-]{1,63})+)\s{0,3}/\s{0,3}" + _VALUE
 )
 _MEASURE = re.compile(r"\d{1,4}(?:[.,]\d{1,3})?[a-zA-Z]{1,4}")  # 2.4GHz, 100Mbps, 512GB
 _NETWORK_CUES = frozenset(("wifi", "wi-fi", "wlan", "network", "rede", "ssid"))
@@ -225,7 +242,8 @@ _NOT_A_PASSWORD_WORDS = """the a an my your his her our their its this that same
     also just still only now too long short same-as-before forgotten forgot lost
     obrigatória alterada errada inválida falsch geändert vergessen incorrecta olvidada
     oublié incorrect ***** ****** ******** redacted [redacted] <redacted> xxx xxxx
-    ver see check ask no sim yes ja sí oui siehe voir véase"""
+    ver see check ask no sim yes ja sí oui siehe voir véase pending tbd tba unchanged
+    default usual"""
 _NOT_A_PASSWORD = frozenset(_NOT_A_PASSWORD_WORDS.split())
 
 
@@ -330,8 +348,9 @@ def _passwords(text: str) -> Iterator[Finding]:
 
 
 def _pins(text: str) -> Iterator[Finding]:
-    for m in _PIN.finditer(text):
-        yield Finding("pin", m.start("val"), m.end("val"))
+    for pattern in (_PIN, _COMBINATION):
+        for m in pattern.finditer(text):
+            yield Finding("pin", m.start("val"), m.end("val"))
 
 
 def _credentials(text: str) -> Iterator[Finding]:
@@ -346,6 +365,10 @@ def _credentials(text: str) -> Iterator[Finding]:
         else:
             sep = ""  # "wifi: 5GHz / 2.4GHz" needs a password's shape
         span = _password_value(m, text, sep)
+        if span is not None:
+            yield Finding("password", *span)
+    for m in _ACCOUNT_PAIR.finditer(text):
+        span = _password_value(m, text, "")  # no password word: a password's shape only
         if span is not None:
             yield Finding("password", *span)
 

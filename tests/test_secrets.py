@@ -28,6 +28,7 @@ from policies.secrets import KINDS, PLACEHOLDERS, Finding, find_secrets, redact,
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = Path(__file__).resolve().parent / "fixtures" / "secrets" / "labelled.jsonl"
 HELDOUT = LABELLED.with_name("heldout.jsonl")
+FRESH = LABELLED.with_name("fresh.jsonl")  # written after the rules, labelled before a run
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -246,6 +247,16 @@ CREDENTIALS = [
     ("digicode : 2468", "pin", "2468"),
     ("Türcode ist 2580", "pin", "2580"),
     ("codice PIN 6061", "pin", "6061"),
+    ("SIM PUK 12345678", "pin", "12345678"),
+    ("the code for the gate is 8813", "pin", "8813"),
+    ("código de acesso ao prédio: 4590", "pin", "4590"),
+    ("O seu código de acesso é 2205", "otp", "2205"),  # a one-time code, not a door's
+    ("Gym locker combination 2-14-33", "pin", "2-14-33"),
+    # a well-known account name or an e-mail address, a slash, a password's shape
+    ("Router: admin / P@ssw0rd!", "password", "P@ssw0rd!"),
+    ("Spotify: ana@example.com / Musica2024!", "password", "Musica2024!"),
+    ("wifi name CasaAzul, key K8s!2mq0", "password", "K8s!2mq0"),
+    ("Pass for the guest network: Welcome-Home-7", "password", "Welcome-Home-7"),
 ]
 
 
@@ -285,6 +296,11 @@ CREDENTIAL_NEGATIVES = [
     "Der Türcode funktioniert nicht",
     "bus pass: 40 euros a month",
     "pass 2 adults, 1 child",
+    "admin / guest accounts are disabled",
+    "ana@example.com / work",  # no password's shape
+    "login: Monday, password: pending",
+    "user/password combo rejected again",
+    "the winning combination of skills",
 ]
 
 
@@ -344,7 +360,7 @@ def test_sensitivity() -> None:
 
 def test_no_labelled_secret_survives_redaction() -> None:
     leaks = []
-    for row in rows() + rows(HELDOUT):
+    for row in rows() + rows(HELDOUT) + rows(FRESH):
         redacted = redact(row["text"])
         leaks += [s["value"] for s in row["secrets"] if s["value"] in redacted]
     assert leaks == []
@@ -360,13 +376,13 @@ def test_fixture_shape() -> None:
         "password",
         "pin",
     }
-    assert not {r["text"] for r in held} & {r["text"] for r in data}
+    assert not {r["text"] for r in held + rows(FRESH)} & {r["text"] for r in data}
 
 
 @pytest.mark.parametrize(
     ("path", "floor"),
-    [(LABELLED, 0.95), (HELDOUT, 0.85)],  # held-out: set aside before its rules, never tuned on
-    ids=["labelled", "heldout"],
+    [(LABELLED, 0.95), (HELDOUT, 0.85), (FRESH, 0.85)],  # held-out: never tuned on
+    ids=["labelled", "heldout", "fresh"],
 )
 def test_fixture_precision_and_recall(path: Path, floor: float) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
