@@ -347,10 +347,15 @@ def _passwords(text: str) -> Iterator[Finding]:
             yield Finding("password", *span)
 
 
-def _pins(text: str) -> Iterator[Finding]:
-    for pattern in (_PIN, _COMBINATION):
+def _cued_values(kind: str, patterns: tuple[re.Pattern[str], ...], text: str) -> Iterator[Finding]:
+    """The `val` group of every match: the cue words around it stay."""
+    for pattern in patterns:
         for m in pattern.finditer(text):
-            yield Finding("pin", m.start("val"), m.end("val"))
+            yield Finding(kind, m.start("val"), m.end("val"))
+
+
+def _pins(text: str) -> Iterator[Finding]:
+    return _cued_values("pin", (_PIN, _COMBINATION), text)
 
 
 def _credentials(text: str) -> Iterator[Finding]:
@@ -374,9 +379,7 @@ def _credentials(text: str) -> Iterator[Finding]:
 
 
 def _otps(text: str) -> Iterator[Finding]:
-    for pattern in (_OTP, _OTP_BEFORE):
-        for m in pattern.finditer(text):
-            yield Finding("otp", m.start("val"), m.end("val"))
+    return _cued_values("otp", (_OTP, _OTP_BEFORE), text)
 
 
 def _api_keys(text: str) -> Iterator[Finding]:
