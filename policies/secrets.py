@@ -355,7 +355,9 @@ def _cued_values(kind: str, patterns: tuple[re.Pattern[str], ...], text: str) ->
 
 
 def _pins(text: str) -> Iterator[Finding]:
-    return _cued_values("pin", (_PIN, _COMBINATION), text)
+    # Each pattern scans the whole text; a combination's cue is rare, so look for it first.
+    combination = (_COMBINATION,) if "omb" in text.lower() else ()
+    return _cued_values("pin", (_PIN, *combination), text)
 
 
 def _credentials(text: str) -> Iterator[Finding]:
@@ -372,7 +374,7 @@ def _credentials(text: str) -> Iterator[Finding]:
         span = _password_value(m, text, sep)
         if span is not None:
             yield Finding("password", *span)
-    for m in _ACCOUNT_PAIR.finditer(text):
+    for m in _ACCOUNT_PAIR.finditer(text) if "/" in text else ():
         span = _password_value(m, text, "")  # no password word: a password's shape only
         if span is not None:
             yield Finding("password", *span)
