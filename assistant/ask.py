@@ -5,6 +5,9 @@ before need not be drawn again. The engine answers from that evidence only (olla
 a grounded answer citing ids; builtin: the best supporting sentences with their
 dates and sources). The answer is then stored as a thought derived from the episodes
 it rests on, so the next time the same question finds it ready.
+
+Quarantined episodes (instruction-like text) are never evidence: they reach no model and
+never become a thought. A stored conclusion has its secrets replaced by placeholders.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from assistant.recall import (
 from assistant.reflection import persona, thoughts
 from assistant.reflection.attributes import ATTRIBUTES
 from assistant.reflection.engine import Answer, Engine, Evidence, ThoughtCandidate
+from policies.secrets import redact
+from store.database import chunked, marks
 
 # Words in a question that point at a persona attribute.
 ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
@@ -169,7 +174,7 @@ def gather(
         text = f"{who} {fact.attribute.replace('_', ' ')} ({about}): {fact.value}"
         evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
     fused, _, _ = ranked(memory, question, n, within, vector)
-    hits = load_hits(memory, fused[:k])
+    hits = load_hits(memory, _clean(memory, fused)[:k])
     for hit in hits:
         evidence.append(
             Evidence(
@@ -177,6 +182,22 @@ def gather(
             )
         )
     return evidence, [h.id for h in hits]
+
+
+def _clean(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The ranked episodes that are not quarantined, in the given order."""
+    if not scored:
+        return []
+    ids = [i for i, _ in scored]
+    flagged = {
+        r[0]
+        for part in chunked(ids)
+        for r in memory.db.conn.execute(
+            f"SELECT id FROM episodes WHERE id IN ({marks(part)}) AND quarantine IS NOT NULL",
+            part,
+        )
+    }
+    return [pair for pair in scored if pair[0] not in flagged]
 
 
 def _episodes_behind(memory: Memory, refs: Sequence[str]) -> list[int]:
@@ -204,7 +225,7 @@ def ask(
     thought, op = None, None
     behind = _episodes_behind(memory, answer.citations)
     if post_think and behind:
-        text = CITATION.sub("", answer.text).strip()
+        text = redact(CITATION.sub("", answer.text).strip())
         dates = sorted(e.date for e in evidence if e.ref in answer.citations and e.date)
         cand = ThoughtCandidate(
             text=" ".join(text.split()),
@@ -220,7 +241,8 @@ def ask(
             )
             cited_thoughts = [int(r[1:]) for r in answer.citations if r.startswith("t")]
             thoughts.strengthen(conn, cited_thoughts)
-        thought = thoughts.get(memory.db.conn, thought_id)
+        if thought_id is not None:
+            thought = thoughts.get(memory.db.conn, thought_id)
     return AskResult(question, answer, evidence, thought, op)
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 import numpy as np
+import sqlcipher3
 
 from assistant.discovery import EMPTY, NOT_A_FORMAT, NOT_REGULAR, walk
 from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
@@ -41,6 +42,7 @@ from connectors.reading import NotRegularFileError, Reading, ReadOptions, file_k
 from connectors.registry import connector_named
 from connectors.sandbox import InProcessParser, ParseSandbox
 from connectors.surrogates import path_from_text, path_text, valid_item, valid_text
+from store import tombstones
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +271,11 @@ class Ingestor:
             reason = f"no connector reads {path_text(path.name)}"
             self._done(FileOutcome(path, "failed", reason=reason))
             return True
-        items = _unique([valid_item(i) for i in reading.items])
+        parsed = _unique([valid_item(i) for i in reading.items])
+        items = _unforgotten(self.db.conn, parsed)
+        if not items and row is None and parsed:  # everything in it was forgotten
+            self._done(FileOutcome(path, "unchanged"))
+            return True
         doc_hash = document_hash(items)
         if row and row[1] == doc_hash:
             with self.db.write() as conn:  # touched but identical: remember the new mtime
@@ -406,6 +412,16 @@ def _unique(items: list[Item]) -> list[Item]:
             seen.add(key)
             out.append(item)
     return out
+
+
+def _unforgotten(conn: sqlcipher3.Connection, items: list[Item]) -> list[Item]:
+    """Drop what the user forgot: a forgotten memory is never read again (tombstones)."""
+    keys = [
+        tombstones.episode_key(i.content_hash, i.sender, i.conversation, i.time.isoformat())
+        for i in items
+    ]
+    gone = tombstones.buried(conn, "episode", keys)
+    return [i for i, key in zip(items, keys, strict=True) if key not in gone] if gone else items
 
 
 def ingest(

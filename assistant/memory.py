@@ -24,6 +24,7 @@ from assistant.paths import Paths, ensure_private
 from assistant.vault import Secrets, unlock
 from store.database import Database, open_database
 from store.errors import DatabaseBusyError
+from store.purge import resume_pending
 from store.vectors import OpenReport, Progress, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Memory:
                 ensure_private(paths.runtime)
                 index = VectorIndex(db, paths.vector_dir, paths.snapshot, keys.snapshot)
                 report = index.open(progress)
+                resume_pending(db, index, progress)  # a forget cut short by a crash
             except BaseException:
                 db.conn.close()
                 raise

@@ -7,7 +7,6 @@ from typing import Any
 
 from assistant.documents import now_iso
 from assistant.errors import IngestError
-from assistant.memory import Memory
 from connectors.registry import connector_named
 from connectors.surrogates import path_text
 from store.database import Database
@@ -55,25 +54,13 @@ def list_sources(db: Database) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def remove_source(memory: Memory, source_id: int, forget: bool) -> int:
-    """Unregister a source; with `forget`, delete its documents and their memories."""
-    db = memory.db
+def remove_source(db: Database, source_id: int) -> None:
+    """Unregister a source; its memories stay (`assistant.forget` removes them)."""
     row = db.conn.execute(
         "SELECT id FROM sources WHERE id = ? AND listed = 1", (source_id,)
     ).fetchone()
     if row is None:
         raise IngestError(f"no source with id {source_id}; see `me sources list`")
     with db.write() as conn:
-        removed = conn.execute(
-            "SELECT count(*) FROM episodes e JOIN documents d ON d.id = e.document_id "
-            "WHERE d.source_id = ?",
-            (source_id,),
-        ).fetchone()[0]
-        if forget:
-            conn.execute("DELETE FROM documents WHERE source_id = ?", (source_id,))
-        else:
-            conn.execute("UPDATE documents SET source_id = NULL WHERE source_id = ?", (source_id,))
+        conn.execute("UPDATE documents SET source_id = NULL WHERE source_id = ?", (source_id,))
         conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
-    if forget:
-        memory.index.replay()
-    return int(removed) if forget else 0

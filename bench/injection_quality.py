@@ -3,11 +3,16 @@
 Run by hand from the repository root (it is not a test; the fixture thresholds are
 asserted in tests/test_injection.py):
 
-    .venv/bin/python bench/injection_quality.py                      # the labelled fixture
+    .venv/bin/python bench/injection_quality.py                      # the three fixture files
     .venv/bin/python bench/injection_quality.py --verbose            # list every miss
     .venv/bin/python bench/injection_quality.py other.jsonl --json   # one JSON object
 
-Each line of the labelled file is {"text": ..., "quarantine": true|false, "note": ...}.
+The fixture is three files: `labelled.jsonl`, read while writing the rules;
+`heldout.jsonl`, every third positive and every third negative of each later batch of
+examples, set aside before the rules for that batch were written and never tuned on;
+`fresh.jsonl`, written after the rules and labelled before their first run
+(bench/README.md gives that first, blind run).
+Each line is {"text": ..., "quarantine": true|false, "note": ...}.
 A flagged line labelled true is a true positive, a flagged line labelled false a false
 positive, an unflagged line labelled true a false negative. Throughput runs
 `quarantine_reason` over chunks of generated text, `--mb` megabytes each, the way ingest
@@ -30,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from policies.injection import quarantine_reason  # noqa: E402
 
-DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/injection/labelled.jsonl"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/injection"
+DEFAULT_FILES = tuple(FIXTURES / f"{n}.jsonl" for n in ("labelled", "heldout", "fresh"))
 CHUNK_CHARS = 1000
 
 
@@ -139,21 +145,25 @@ def throughput(megabytes: float, sentences: tuple[str, ...]) -> tuple[float, int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_FIXTURE)
+    parser.add_argument("paths", nargs="*", type=Path, default=list(DEFAULT_FILES))
     parser.add_argument("--mb", type=float, default=10.0, help="size of the throughput text")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--verbose", action="store_true", help="list every fp and fn")
     args = parser.parse_args(argv)
 
-    report = evaluate(args.path)
+    reports = {path: evaluate(path) for path in args.paths}
     speeds = {
         "everyday": throughput(args.mb, EVERYDAY),
         "dense_hard_negatives": throughput(args.mb, HARD_NEGATIVES),
     }
     result = {
-        "fixture": str(args.path),
-        **report.scores(),
-        "counts": {k: getattr(report, k) for k in ("tp", "fp", "fn", "tn")},
+        "fixtures": {
+            path.name: {
+                **r.scores(),
+                "counts": {k: getattr(r, k) for k in ("tp", "fp", "fn", "tn")},
+            }
+            for path, r in reports.items()
+        },
         "throughput_text_mb": args.mb,
         "throughput": {
             name: {"mb_s": mb_s, "chunks": chunks, "flagged": flagged}
@@ -163,19 +173,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    scores = report.scores()
-    print(f"{'tp':>4} {'fp':>4} {'fn':>4} {'tn':>4}  {'P':>6} {'R':>6} {'F1':>6}")
-    print(
-        f"{report.tp:>4} {report.fp:>4} {report.fn:>4} {report.tn:>4}  "
-        f"{scores['precision']:>6.3f} {scores['recall']:>6.3f} {scores['f1']:>6.3f}"
-    )
+    width = max(len(path.name) for path in reports)
+    print(f"{'file':<{width}} {'tp':>4} {'fp':>4} {'fn':>4} {'tn':>4}  {'P':>6} {'R':>6} {'F1':>6}")
+    for path, report in reports.items():
+        scores = report.scores()
+        print(
+            f"{path.name:<{width}} {report.tp:>4} {report.fp:>4} {report.fn:>4} {report.tn:>4}  "
+            f"{scores['precision']:>6.3f} {scores['recall']:>6.3f} {scores['f1']:>6.3f}"
+        )
     for name, (mb_s, chunks, flagged) in speeds.items():
         print(
             f"throughput, {name.replace('_', ' ')}: {mb_s:.1f} MB/s on {args.mb:g} MB "
             f"({chunks} chunks of ~{CHUNK_CHARS} characters, {flagged} flagged)"
         )
     if args.verbose:
-        print("\n".join(report.errors))
+        for path, report in reports.items():
+            print("\n".join(f"{path.name} {error}" for error in report.errors))
     return 0
 
 

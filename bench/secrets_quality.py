@@ -3,15 +3,23 @@
 Run by hand from the repository root (it is not a test; the fixture thresholds are
 asserted in tests/test_secrets.py):
 
-    .venv/bin/python bench/secrets_quality.py                      # the labelled fixture
+    .venv/bin/python bench/secrets_quality.py                      # the three fixture files
     .venv/bin/python bench/secrets_quality.py other.jsonl --json   # one JSON object
 
-Each line of the labelled file is {"text": ..., "secrets": [{"kind": ..., "value": ...}]}.
+The fixture is three files: `labelled.jsonl`, read while writing the rules;
+`heldout.jsonl`, every third line with secrets and every third without of each later
+batch of examples, set aside before the rules for that batch were written and never
+tuned on; `fresh.jsonl`, written after the rules and labelled before their first run
+(bench/README.md gives that first, blind run).
+Each line is {"text": ..., "secrets": [{"kind": ..., "value": ...}]}.
 A labelled value's span is its first occurrence in the text not already used by an
 earlier label of the line. "strict" counts a finding as correct when its kind matches and
 its span equals the labelled span; "overlap" when its kind matches and the spans share at
-least one character. Throughput runs `find_secrets` on a generated text of `--mb`
-megabytes (fixed seed; memory-like prose with a secret every few kilobytes).
+least one character. Two counts ignore the kind: "leaks", labelled values still present
+after `redact()` (what a model would see), and "false lines", lines labelled with no
+secret where something was found (ordinary text redacted for nothing). Throughput runs
+`find_secrets` on a generated text of `--mb` megabytes (fixed seed; memory-like prose
+with a secret every few kilobytes).
 """
 
 from __future__ import annotations
@@ -27,9 +35,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policies.secrets import KINDS, Finding, find_secrets  # noqa: E402
+from policies.secrets import KINDS, Finding, find_secrets, redact  # noqa: E402
 
-DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/secrets/labelled.jsonl"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/secrets"
+DEFAULT_FILES = tuple(FIXTURES / f"{n}.jsonl" for n in ("labelled", "heldout", "fresh"))
 Span = tuple[str, int, int]
 
 
@@ -50,6 +59,10 @@ class Tally:
 class Report:
     strict: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
     overlap: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
+    lines: int = 0
+    leaks: int = 0  # labelled values that redact() left in the text
+    secret_free: int = 0  # lines labelled with no secret
+    false_lines: int = 0  # ... of which something was found
     errors: list[str] = field(default_factory=list)  # "fp"/"fn" lines, for reading
 
 
@@ -93,6 +106,11 @@ def evaluate(path: Path) -> Report:
         text = row["text"]
         truth = labelled_spans(text, row["secrets"])
         found = [(f.kind, f.start, f.end) for f in find_secrets(text)]
+        redacted = redact(text)
+        report.lines += 1
+        report.leaks += sum(1 for s in row["secrets"] if s["value"] in redacted)
+        report.secret_free += not truth
+        report.false_lines += bool(found) and not truth
         _count(report.strict, truth, found, "strict")
         _count(report.overlap, truth, found, "overlap")
         for kind, s, e in sorted(set(found) - set(truth)):
@@ -141,21 +159,16 @@ def throughput(megabytes: float) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_FIXTURE)
+    parser.add_argument("paths", nargs="*", type=Path, default=list(DEFAULT_FILES))
     parser.add_argument("--mb", type=float, default=10.0, help="size of the throughput text")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--errors", action="store_true", help="list every fp and fn")
     args = parser.parse_args(argv)
 
-    report = evaluate(args.path)
+    reports = {path: evaluate(path) for path in args.paths}
     mb_per_s, found = throughput(args.mb)
     result = {
-        "fixture": str(args.path),
-        "strict": {k: report.strict[k].scores() for k in KINDS}
-        | {"overall": total(report.strict).scores()},
-        "overlap": {k: report.overlap[k].scores() for k in KINDS}
-        | {"overall": total(report.overlap).scores()},
-        "counts": {k: vars(report.strict[k]) for k in KINDS},
+        "fixtures": {path.name: summary(report) for path, report in reports.items()},
         "throughput_mb_s": mb_per_s,
         "throughput_text_mb": args.mb,
         "throughput_findings": found,
@@ -163,19 +176,44 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
+    for path, report in reports.items():
+        print_table(path.name, report)
+    print(f"throughput: {mb_per_s:.1f} MB/s on {args.mb:g} MB ({found} findings)")
+    if args.errors:
+        for path, report in reports.items():
+            print("\n".join(f"{path.name} {error}" for error in report.errors))
+    return 0
+
+
+def summary(report: Report) -> dict[str, object]:
+    return {
+        "strict": {k: report.strict[k].scores() for k in KINDS}
+        | {"overall": total(report.strict).scores()},
+        "overlap": {k: report.overlap[k].scores() for k in KINDS}
+        | {"overall": total(report.overlap).scores()},
+        "counts": {k: vars(report.strict[k]) for k in KINDS},
+        "lines": report.lines,
+        "leaks": report.leaks,
+        "secret_free_lines": report.secret_free,
+        "false_lines": report.false_lines,
+    }
+
+
+def print_table(name: str, report: Report) -> None:
+    print(f"{name}: {report.lines} lines")
     print(f"{'kind':<12} {'tp':>4} {'fp':>4} {'fn':>4}  {'P':>6} {'R':>6} {'F1':>6}   overlap F1")
     for kind in (*KINDS, "overall"):
         tally = total(report.strict) if kind == "overall" else report.strict[kind]
-        strict = result["strict"][kind]
-        loose = result["overlap"][kind]
+        strict = tally.scores()
+        loose = (total(report.overlap) if kind == "overall" else report.overlap[kind]).scores()
         print(
             f"{kind:<12} {tally.tp:>4} {tally.fp:>4} {tally.fn:>4}  {strict['precision']:>6.3f}"
             f" {strict['recall']:>6.3f} {strict['f1']:>6.3f}   {loose['f1']:>6.3f}"
         )
-    print(f"throughput: {mb_per_s:.1f} MB/s on {args.mb:g} MB ({found} findings)")
-    if args.errors:
-        print("\n".join(report.errors))
-    return 0
+    print(
+        f"leaks after redact(): {report.leaks}; false lines: {report.false_lines} of "
+        f"{report.secret_free} with no secret\n"
+    )
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 # Words that only name a model (not "assistant", "agent", "model", "bot": people and
 # products are called that too, and not "Claude" or "Gemini": people and signs are).
+# "Second Self" is this program's own name.
 _AI = (
     r"(?:ai|a\.i\.|llms?|(?:large\s+)?language\s+models?|chat\s?bots?|chatgpt|gpt-?\d[\w.]*"
-    r"|ai\s+(?:assistant|agent|model|system|bot|tool)s?|ais)"
+    r"|ai\s+(?:assistant|agent|model|system|bot|tool)s?|ais|second\s?self)"
 )
 _LOOSE = r"(?:assistants?|agents?|bots?|models?)"
 _READING = r"(?:reading|processing|summari[sz]ing|parsing|analy[sz]ing|scanning|handling|managing)"
@@ -83,9 +84,13 @@ def _rule(label: str, pattern: str, *gates: str, needs_ai: bool = False) -> Rule
     return Rule(label, compiled, groups, needs_ai, word_start)
 
 
-# Gate anchors too short to test as substrings ("ai" is in "said" and "email"). Each
-# regex opens with the literal, so the engine still finds candidates by fast search.
-WORD_GATES = {"ai": re.compile(r"ai(?![a-z])(?<![a-z]ai)")}
+# Gate anchors too short to test as substrings ("ai" is in "said" and "email", "ia" in
+# "media", "ki" in "kids"), and one of two words. Each regex opens with a literal, so the
+# engine still finds candidates by fast search.
+WORD_GATES = {
+    **{word: re.compile(rf"{word}(?![a-z])(?<![a-z]{word})") for word in ("ai", "ia", "ki")},
+    "secondself": re.compile(r"second\s?self"),
+}
 
 _ASSISTANT = "instruction to the assistant"
 _MARKER = "chat role marker"
@@ -98,7 +103,7 @@ _G_RULES = (
     "instruction prompt direction directive rules guideline guardrail context command order "
     "programming restriction constraint safeguard polic training filter setting"
 )
-_G_AI = "ai a.i. llm language chat gpt"  # "ai" as a word: see WORD_GATES
+_G_AI = "ai ais a.i. llm language chat gpt secondself"  # see WORD_GATES
 _G_AI_LOOSE = f"{_G_AI} assistant agent bot model"
 _G_MODAL = "must should shall need has have required instructed supposed expected"
 
@@ -191,7 +196,7 @@ def _role_rules() -> list[Rule]:
             r"|(?:developer|god|jailbreak|dan|evil|sudo|unrestricted)\s+mode)",
             "now",
             "you",
-            "dan ai llm language chat gpt jailbr unrestrict unfilter uncensor unchain unbound mode",
+            f"dan {_G_AI} jailbr unrestrict unfilter uncensor unchain unbound mode",
         ),
         _rule(
             _ASSISTANT,
@@ -467,7 +472,7 @@ def _marker_rules() -> list[Rule]:
             r"models?|chat\s?bots?)\s*[:,]\s*(?:please\s+)?(?:ignore|disregard|forget|from\s+now"
             r"|when|do\s+not|don['’]t|never|always|you\s+(?:must|should|will|are)|instead|stop)",
             "llm language chat agent assistant model system bot",
-            ":",
+            ": ,",  # the label ends in either
         ),
         # "Assistant: when summarizing ...", not "AI: Bruno to follow up" (an action item)
         _rule(

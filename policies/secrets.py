@@ -14,12 +14,23 @@ Covered (finding kind: what is found; the span is the secret value, never the cu
   of the ISO 13616 registry), two check digits and the BBAN, compact or with single
   spaces, the country's exact length, mod-97 == 1. Upper case only.
 - ``password``: the value after a cue (password, passwd, pwd, pw, passphrase, senha,
-  palavra-passe, Passwort, Kennwort, contraseña, clave, mot de passe, mdp, wifi key),
-  optionally "for <thing>", then ``:``/``=`` or "is"/"é"/"ist"/"es"/"est". PIN and
-  passcode values (4-8 digits) also count, and may follow the cue after a space.
-  A natural-language "is" needs a value that looks like a password or ends the clause,
-  so "my password is written on the fridge" is not a finding. Quoted values are found
-  without their quotes. "forgot my password", "password reset" have no value: no finding.
+  palavra-passe, Passwort, Kennwort, contraseña, clave, mot de passe, mdp; for networks
+  wifi key/pass, WPA key, WPA2 PSK, network key, WLAN-Schlüssel, chave wifi, clé wifi),
+  optionally "for <thing>", then ``:``/``=`` or "is"/"é"/"ist"/"es"/"est". After a bare
+  space ("pw hunter2") only a password-shaped value counts: six or more characters with
+  letters and digits (not a measure such as "2.4GHz"), or letters, symbols and a capital,
+  or eight digits. A natural-language "is" needs a value that looks like a password or
+  ends the clause, so "my password is written on the fridge" is not a finding. Quoted
+  values are found without their quotes. "forgot my password", "password reset" have no
+  value: no finding. Account and network lines give their password too, and keep the
+  name: "router login: admin / Tr0ub4dor&3", "user admin pw hunter2", "username: x
+  password: y", "the wifi: Home-5G / pass Gr33nTea!", "utilizador: admin / senha: ...".
+  After a network cue with no password cue ("wifi: A / B"), B needs a password's shape;
+  "login: email / password" names a form's fields and is not a finding.
+- ``pin``: 4-8 digits after a PIN cue (PIN, PIN code/number, passcode, door/gate/alarm/
+  garage/safe/keypad/lock/entry code, digicode, Türcode, código da porta, código de la
+  puerta, code de la porte, code PIN, codice PIN...), optionally "for <thing>", then
+  ``:``/``=``, "is"/"é"/"ist" or a space.
 - ``otp``: 4-8 digits (or 3+3 split by a dash/space) after a qualified code cue
   (verification/security/login/one-time/2FA/MFA/SMS code, OTP, "your code", código de
   verificação, Bestätigungscode, code de vérification...), or before "is your ... code".
@@ -38,7 +49,9 @@ Covered (finding kind: what is found; the span is the secret value, never the cu
   prefix letters, A-D suffix); passport numbers (6-9 upper-case letters/digits with a
   digit) after passport/passaporte/pasaporte/passeport/Reisepass.
 
-Not covered: un-cued passwords, codes, SSNs and passports; secrets split across lines;
+Not covered: un-cued passwords, codes, SSNs and passports (an e-mail address and a
+password with no account or password word, "ana@example.com / Pipoca2023");
+alphanumeric door codes ("24B7"); secrets split across lines;
 lower-case IBANs; generic high-entropy strings with no key-like prefix or cue; other
 countries' ID numbers (DNI, Steuer-ID, Aadhaar...); cloud keys of other vendors; card
 numbers grouped in unusual shapes (e.g. 4-4-4-4 with mixed separators).
@@ -62,12 +75,14 @@ from policies.checksums import (
     ssn_ok,
 )
 
-KINDS = ("card", "iban", "password", "otp", "api_key", "private_key", "gov_id")
+KINDS = ("card", "iban", "password", "pin", "otp", "api_key", "private_key", "gov_id")
 PLACEHOLDERS = {kind: f"[{kind.upper()}]" for kind in KINDS}
 # When two findings overlap, the longer wins; on equal length, the earlier kind here.
 _PRIORITY = {
     k: i
-    for i, k in enumerate(("private_key", "api_key", "iban", "card", "gov_id", "password", "otp"))
+    for i, k in enumerate(
+        ("private_key", "api_key", "iban", "card", "gov_id", "password", "pin", "otp")
+    )
 }
 
 
@@ -98,13 +113,72 @@ _THING = (
     r"(?:the\s|my\s|o\s|a\s|mein\s|la\s|le\s)?[\w.@'-]{1,30}"
     rf"(?:\s(?!{_VERB}\s)[\w.@'-]{{1,20}})?)?"
 )
-_PASSWORD = re.compile(
-    r"(?i)(?<![\w-])(?:(?P<pin>pin(?:[\s-]?code)?|passcode|pin-nummer|código\spin)"
-    r"|(?P<pw>pass(?:word|wort|wd|phrase)|pwd|pw|senha|palavra-passe|kennwort|contraseña"
-    r"|contrasena|clave|mot\sde\spasse|mdp|wi-?fi\skey|wpa\skey))(?![\w-])"
-    rf"(?P<mid>{_THING})(?P<sep>{_ASSIGN}|\s{{1,3}})"
+_VALUE = (
     r"(?P<val>\"[^\"\n]{1,80}\"|'[^'\n]{1,80}'|“[^”\n]{1,80}”|«[^»\n]{1,80}»|[^\s\"'“”«»<>]{1,80})"
 )
+# Words that name a password (a wifi key is the password of a network).
+_PASSWORD_CUE = (
+    r"(?:(?:wi-?fi|wlan)-)?pass(?:word|wort|wd|phrase)|pwd|pw|senha|palavra-passe|kennwort"
+    r"|contraseña|contrasena|clave|mot\sde\spasse|mdp|wi-?fi\s(?:key|pass)|wpa2?\s(?:key|psk)"
+    r"|network\skey|netzwerkschlüssel|wlan[-\s](?:schlüssel|key)|chave\s(?:d[oa]\s)?wi-?fi"
+    r"|clé\s(?:wi-?fi|wpa|réseau)"
+    r"|pass(?=\s(?:for|to|of)\s(?:the\s|my\s|our\s)?(?:guest\s)?(?:wi-?fi|network|router|wlan"
+    r"|internet)\b)"
+)
+_PASSWORD = re.compile(
+    rf"(?i)(?<![\w-])(?:{_PASSWORD_CUE})(?![\w-])(?P<mid>{_THING})(?P<sep>{_ASSIGN}|\s{{1,3}})"
+    + _VALUE
+)
+# Words that name a numeric code which opens something: a card, a phone, a door, an alarm.
+_PIN_CUE = (
+    r"pin(?:[\s-]?(?:code|number|nummer|no\.?))?|pass\s?code|code\spin|codice\spin|código\spin"
+    r"|(?:door|gate|alarm|garage|safe|keypad|lock|locker|entry|building)\s(?:code|pin)|digicode"
+    r"|code\s(?:for|to)\s(?:the\s|my\s|our\s)?(?:front\s)?(?:gate|door|alarm|safe|garage"
+    r"|building|lock|locker|house|flat|apartment)|puk(?:[\s-]?code)?"
+    r"|t(?:ü|ue)r-?code|tor-?code|alarm-?code|codice\s(?:della\sporta|del\scancello)"
+    r"|código\s(?:da\sporta|do\sport[ãa]o|do\salarme|do\scofre|da\sgaragem|de\sla\spuerta"
+    r"|de\sla\salarma|del\sportal|de\s(?:acesso|entrada)\s(?:ao|à|a|do|da)\s(?:prédio|predio"
+    r"|edifício|edificio|casa|garagem|porta|portão|portao))"
+    r"|code\s(?:de\sla\sporte|de\sl['’]alarme|d['’]entrée)"
+)
+# A lock's combination: two-digit numbers in a row ("combination 2-14-33").
+_COMBINATION = re.compile(
+    r"(?i)(?<![\w-])(?:combination|combo|kombination|combinação|combinación|combinaison)"
+    r"(?:\s(?:is|é|es|est|ist))?\s{0,3}:?\s{0,3}(?P<val>\d{1,2}(?:[-–/ ]\d{1,2}){2,4})(?![\w-]|/\d)"
+)
+_PIN = re.compile(
+    rf"(?i)(?<![\w-])(?:{_PIN_CUE})(?![\w-])(?:{_THING})(?:{_ASSIGN}|\s{{1,3}})"
+    rf"(?P<val>\d{{4,8}}){_E}"
+)
+# An account or a network, a name, then its password: "router login: admin / Tr0ub4dor&3",
+# "user admin pw hunter2", "the wifi: Home-5G / pass Gr33nTea!". The name stays.
+_ACCOUNT_CUE = (
+    r"log-?in|sign-?in|user(?:\s?name)?|utilizador|usu[aá]rio|benutzer(?:name)?|identifiant"
+    r"|account|conta|cuenta|creds|credentials|credenciais|wi-?fi|wlan|network|rede|ssid"
+)
+_PAIR_PASS_CUE = rf"(?:{_PASSWORD_CUE}|pass|key|chave|clé|schlüssel)"
+_CREDENTIALS = re.compile(
+    rf"(?i)(?<![\w-])(?P<cue>{_ACCOUNT_CUE})(?![\w-]){_THING}"
+    r"(?:\s{0,3}[:=]\s{0,3}|\s{1,3}(?:is|é|es|est|ist)\s{1,3}|\s{1,3})"
+    r"(?:(?:name|ssid|network|rede|nome)\s{1,3})?(?P<name>[^\s/,;:\"'<>]{1,64})"
+    rf"(?:\s{{0,3}}/\s{{0,3}}(?:(?P<slashcue>{_PAIR_PASS_CUE})(?![\w-])(?:\s{{0,3}}[:=]\s{{0,3}}"
+    rf"|\s{{1,3}}))?|[,;]?\s{{1,3}}(?P<cue2>{_PAIR_PASS_CUE})(?![\w-])(?P<sep>\s{{0,3}}[:=]"
+    rf"\s{{0,3}}|\s{{1,3}}(?:is\s{{1,3}})?))" + _VALUE
+)
+# A well-known account name or an e-mail address, a slash, a password-shaped value:
+# "Router: admin / P@ssw0rd!", "Spotify: ana@example.com / Musica2024!".
+_ACCOUNT_PAIR = re.compile(
+    r"(?i)(?<![\w.@+-])(?:admin(?:istrator)?|root|guest|ubnt|[\w.+-]{1,64}@[\w-]{1,63}"
+    r"(?:\.[\w-]{1,63})+)\s{0,3}/\s{0,3}" + _VALUE
+)
+_MEASURE = re.compile(r"\d{1,4}(?:[.,]\d{1,3})?[a-zA-Z]{1,4}")  # 2.4GHz, 100Mbps, 512GB
+_NETWORK_CUES = frozenset(("wifi", "wi-fi", "wlan", "network", "rede", "ssid"))
+# A name in a credentials line that is the label of a form field, not an account:
+# "login: email / password" describes a form.
+_FIELD_LABELS = frozenset((
+    "email", "e-mail", "mail", "user", "username", "name", "login", "password", "pass", "pw",
+    "pwd", "id", "number", "phone",
+))  # fmt: skip
 _OTP_CUE = (
     r"(?:verification|security|login|log-in|sign-in|signin|one-time|one\stime|confirmation"
     r"|authentication|auth|access|2fa|mfa|sms|otp|backup|your|the)\s(?:code|pin)"
@@ -168,7 +242,8 @@ _NOT_A_PASSWORD_WORDS = """the a an my your his her our their its this that same
     also just still only now too long short same-as-before forgotten forgot lost
     obrigatória alterada errada inválida falsch geändert vergessen incorrecta olvidada
     oublié incorrect ***** ****** ******** redacted [redacted] <redacted> xxx xxxx
-    ver see check ask no sim yes ja sí oui siehe voir véase"""
+    ver see check ask no sim yes ja sí oui siehe voir véase pending tbd tba unchanged
+    default usual"""
 _NOT_A_PASSWORD = frozenset(_NOT_A_PASSWORD_WORDS.split())
 
 
@@ -221,30 +296,92 @@ def _looks_like_password(value: str, text: str, end: int) -> bool:
     return rest == "" or rest[0] in ".!?;,\n" or rest in (" (", " -")
 
 
+def _password_shaped(value: str) -> bool:
+    """A value that reads as a password with no ":" or "is" before it ("pw hunter2"):
+    letters and digits, or letters and symbols, or eight digits (a wifi key); not a word."""
+    if len(value) < 6 or not value[0].isalnum() or _MEASURE.fullmatch(value):
+        return False
+    letters = any(c.isalpha() for c in value)
+    digits = any(c.isdigit() for c in value)
+    symbols = any(c in "!#$%&*@^~_+=?" for c in value)
+    upper_inside = any(c.isupper() for c in value[1:])
+    return (letters and (digits or (symbols and upper_inside))) or (
+        value.isdigit() and len(value) >= 8
+    )
+
+
+def _not_a_value(value: str) -> bool:
+    """Words about a password ("reset", "manager"), placeholders, and masks ("****")."""
+    return value.lower() in _NOT_A_PASSWORD or _is_placeholder(value) or set(value) <= set("*•x.")
+
+
+def _password_value(m: re.Match[str], text: str, sep: str) -> tuple[int, int] | None:
+    """The span of the password a cue introduces, or None when the words after it are not one.
+
+    `sep` is what stands between the cue and the value, stripped: ":" or "=", a verb
+    ("is", "é"...), "still"/"now", or "" (a space: only a password-shaped value counts).
+    """
+    start, end = _trim_value(text, m.start("val"), m.end("val"))
+    value = text[start:end]
+    quoted = start != m.start("val")
+    if quoted:
+        return (start, end) if not _not_a_value(value) else None
+    if len(value) < 3 or _not_a_value(value) or m.group("val").endswith(":"):
+        return None  # "login: 09:00 / logout: 17:30": a label, not a value
+    if not sep:
+        return (start, end) if _password_shaped(value) else None
+    if sep in ("still", "now") and value.isalpha() and value.islower():
+        return None  # "the password still works" has no verb to assign with: shape only
+    if sep not in (":", "=") and not _looks_like_password(value, text, end):
+        return None
+    return start, end
+
+
 def _passwords(text: str) -> Iterator[Finding]:
     for m in _PASSWORD.finditer(text):
-        start, end = _trim_value(text, m.start("val"), m.end("val"))
-        value = text[start:end]
-        quoted = start != m.start("val")
-        sep = m.group("sep").strip()
-        if m.group("pin") is not None:
-            if not (value.isdigit() and 4 <= len(value) <= 8):
-                continue
-        elif not sep or (len(value) < 3 and not quoted):
+        sep = m.group("sep")
+        if not sep.strip() and (m.group("mid") or "\n" in sep):
+            continue  # a bare space joins a cue to its value only on one line, with no "for X"
+        span = _password_value(m, text, sep.strip())
+        if span is not None:
+            yield Finding("password", *span)
+
+
+def _cued_values(kind: str, patterns: tuple[re.Pattern[str], ...], text: str) -> Iterator[Finding]:
+    """The `val` group of every match: the cue words around it stay."""
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            yield Finding(kind, m.start("val"), m.end("val"))
+
+
+def _pins(text: str) -> Iterator[Finding]:
+    # Each pattern scans the whole text; a combination's cue is rare, so look for it first.
+    combination = (_COMBINATION,) if "omb" in text.lower() else ()
+    return _cued_values("pin", (_PIN, *combination), text)
+
+
+def _credentials(text: str) -> Iterator[Finding]:
+    """The password of an account or network line; its name stays (it is not a secret)."""
+    for m in _CREDENTIALS.finditer(text):
+        if m.group("name").lower() in _FIELD_LABELS:
             continue
-        if value.lower() in _NOT_A_PASSWORD or _is_placeholder(value) or set(value) <= set("*•x."):
-            continue
-        if sep in ("still", "now") and value.isalpha() and value.islower():
-            continue  # "the password still works" has no verb to assign with: shape only
-        if sep not in (":", "=") and not quoted and not _looks_like_password(value, text, end):
-            continue
-        yield Finding("password", start, end)
+        if m.group("cue2") is not None:
+            sep = m.group("sep").strip()
+        elif m.group("slashcue") is not None or m.group("cue").lower() not in _NETWORK_CUES:
+            sep = ":"  # "login: admin / pass": the slash assigns
+        else:
+            sep = ""  # "wifi: 5GHz / 2.4GHz" needs a password's shape
+        span = _password_value(m, text, sep)
+        if span is not None:
+            yield Finding("password", *span)
+    for m in _ACCOUNT_PAIR.finditer(text) if "/" in text else ():
+        span = _password_value(m, text, "")  # no password word: a password's shape only
+        if span is not None:
+            yield Finding("password", *span)
 
 
 def _otps(text: str) -> Iterator[Finding]:
-    for pattern in (_OTP, _OTP_BEFORE):
-        for m in pattern.finditer(text):
-            yield Finding("otp", m.start("val"), m.end("val"))
+    return _cued_values("otp", (_OTP, _OTP_BEFORE), text)
 
 
 def _api_keys(text: str) -> Iterator[Finding]:
@@ -313,6 +450,8 @@ _DETECTORS: tuple[Callable[[str], Iterator[Finding]], ...] = (
     _cards,
     _gov_ids,
     _passwords,
+    _pins,
+    _credentials,
     _otps,
 )
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence, Sized
 from pathlib import Path
+from typing import TypeVar
 
 import sqlcipher3
 import sqlite_utils
@@ -22,6 +23,7 @@ from store.schema import MIGRATIONS
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 SQLCIPHER_PAGE_SIZE = 4096  # SQLCipher 4 default; files are whole pages
 
 
@@ -140,17 +142,31 @@ def _migrate(conn: sqlcipher3.Connection, path: Path) -> None:
             f"{path.name} has schema version {version}, newer than this Second Self "
             f"knows ({len(MIGRATIONS)}); upgrade Second Self."
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        log.info("migrated %s to schema version %d", path.name, number)
+    if version == len(MIGRATIONS):
+        return
+    # A migration may rebuild a table (SQLite's way to change a constraint); foreign
+    # keys must be off for that, and are checked before each migration commits.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(script):
+                    conn.execute(statement)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise SchemaError(
+                        f"migrating {path.name} to version {number} would break "
+                        f"{len(broken)} reference(s); nothing was changed"
+                    )
+                conn.execute(f"PRAGMA user_version = {number}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            log.info("migrated %s to schema version %d", path.name, number)
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def _statements(script: str) -> list[str]:
@@ -195,3 +211,14 @@ def open_database(path: Path, key: bytes) -> Database:
         conn.close()
         raise
     return Database(conn, path)
+
+
+def chunked(ids: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """`ids` in slices small enough for one `IN (...)` list of SQL parameters."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def marks(values: Sized) -> str:
+    """The `?, ?, ...` placeholders for an `IN (...)` list of `values`."""
+    return ",".join("?" * len(values))

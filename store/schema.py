@@ -246,4 +246,100 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX change_rows_row ON change_rows(kind, row_id);
     """,
+    # 6: forget that reaches every copy, and labels on derived memory.
+    # - `hidden` replaces the old soft "forgotten" status of thoughts and facts (what
+    #   `persona hide` / `thoughts hide` do); a real forget deletes the rows.
+    # - derived rows carry the highest sensitivity and lowest trust of their evidence.
+    # - `tombstones`: keyed fingerprints of what was forgotten, so that it is never read
+    #   or learned again; a fingerprint cannot be turned back into the text.
+    # Tables are rebuilt to change their CHECK constraints (the runner turns foreign keys
+    # off around migrations and checks them before committing).
+    """
+    CREATE TABLE thoughts_v6 (
+        id          INTEGER PRIMARY KEY,
+        text        TEXT NOT NULL,
+        subject     TEXT,
+        time        TEXT,
+        time_unix   REAL,
+        origin      TEXT NOT NULL CHECK (origin IN ('reflection', 'answer', 'user')),
+        engine      TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'active'
+                    CHECK (status IN ('active', 'merged', 'archived', 'hidden')),
+        merged_into INTEGER REFERENCES thoughts(id),
+        strength    REAL NOT NULL DEFAULT 1.0,
+        last_access REAL,
+        pinned      INTEGER NOT NULL DEFAULT 0,
+        vector      BLOB,
+        sensitivity TEXT NOT NULL DEFAULT 'normal',
+        trust       TEXT NOT NULL DEFAULT 'user_file',
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    INSERT INTO thoughts_v6 (id, text, subject, time, time_unix, origin, engine, status,
+        merged_into, strength, last_access, pinned, vector, created_at, updated_at)
+    SELECT id, text, subject, time, time_unix, origin, engine,
+        CASE status WHEN 'forgotten' THEN 'hidden' ELSE status END,
+        merged_into, strength, last_access, pinned, vector, created_at, updated_at
+    FROM thoughts;
+    DROP TABLE thoughts;
+    ALTER TABLE thoughts_v6 RENAME TO thoughts;
+    CREATE INDEX thoughts_status ON thoughts(status);
+    CREATE TRIGGER thoughts_fts_insert AFTER INSERT ON thoughts BEGIN
+        INSERT INTO thoughts_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text);
+    END;
+    CREATE TRIGGER thoughts_fts_delete AFTER DELETE ON thoughts BEGIN
+        INSERT INTO thoughts_fts(thoughts_fts, rowid, subject, text)
+        VALUES ('delete', old.id, old.subject, old.text);
+    END;
+    CREATE TRIGGER thoughts_fts_update AFTER UPDATE OF subject, text ON thoughts BEGIN
+        INSERT INTO thoughts_fts(thoughts_fts, rowid, subject, text)
+        VALUES ('delete', old.id, old.subject, old.text);
+        INSERT INTO thoughts_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text);
+    END;
+
+    CREATE TABLE facts_v6 (
+        id            INTEGER PRIMARY KEY,
+        person        TEXT NOT NULL,
+        person_key    TEXT NOT NULL,
+        attribute     TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        value_key     TEXT NOT NULL,
+        valid_from    TEXT,
+        valid_to      TEXT,
+        superseded_by INTEGER REFERENCES facts(id),
+        confidence    REAL NOT NULL,
+        origin        TEXT NOT NULL CHECK (origin IN ('extracted', 'user')),
+        engine        TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'active'
+                      CHECK (status IN ('active', 'conflict', 'shadowed', 'hidden')),
+        pinned        INTEGER NOT NULL DEFAULT 0,
+        sensitivity   TEXT NOT NULL DEFAULT 'normal',
+        trust         TEXT NOT NULL DEFAULT 'user_file',
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    INSERT INTO facts_v6 (id, person, person_key, attribute, value, value_key, valid_from,
+        valid_to, superseded_by, confidence, origin, engine, status, pinned, trust,
+        created_at, updated_at)
+    SELECT id, person, person_key, attribute, value, value_key, valid_from, valid_to,
+        superseded_by, confidence, origin, engine,
+        CASE status WHEN 'forgotten' THEN 'hidden' ELSE status END, pinned,
+        CASE origin WHEN 'user' THEN 'user' ELSE 'user_file' END, created_at, updated_at
+    FROM facts;
+    DROP TABLE facts;
+    ALTER TABLE facts_v6 RENAME TO facts;
+    CREATE INDEX facts_slot ON facts(person_key, attribute);
+
+    -- The old soft forget is now called hide, in the history too.
+    UPDATE changes SET op = 'hide' WHERE op = 'forget';
+    UPDATE changes SET reason = replace(reason, 'chose to forget', 'chose to hide')
+    WHERE op = 'hide';
+
+    CREATE TABLE tombstones (
+        digest TEXT PRIMARY KEY,               -- HMAC-SHA256 under meta.tombstone_salt
+        kind   TEXT NOT NULL CHECK (kind IN ('episode', 'fact', 'thought')),
+        at     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('tombstone_salt', lower(hex(randomblob(32))));
+    """,
 ]

@@ -110,6 +110,17 @@ class VectorIndex:
             if self.dir.exists():
                 shutil.rmtree(self.dir)
 
+    def rebuild(self, progress: Progress | None = None) -> None:
+        """Start the runtime index afresh from the database and seal it. After a forget
+        the old copy must go whole: chroma keeps deleted embeddings in its queue and in
+        its HNSW files, and a seal would carry them on."""
+        self._stop_client()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(mode=0o700, parents=True)
+        self._start_client()
+        self._rebuild(progress)
+        self.seal()
+
     def _start_client(self) -> None:
         chromadb, settings = _chroma()
         self._client = chromadb.PersistentClient(

@@ -1,5 +1,5 @@
 """The reflection commands as a user types them: reflect, persona (show, --person,
---all, history, set, pin, forget), history, undo, why for thoughts and facts, ask."""
+--all, history, set, pin, hide, forget), history, undo, why for thoughts and facts, ask."""
 
 from __future__ import annotations
 
@@ -91,10 +91,16 @@ def test_pin_and_forget_from_the_command_line(me: CliRunner) -> None:
     peanuts = next(f for f in lines(run(me, "persona", "--json")) if f["value"] == "peanuts")
     assert "pin done" in run(me, "persona", "pin", peanuts["id"]).stdout
     assert lines(run(me, "why", peanuts["id"], "--json"))[0]["pinned"] is True
-    run(me, "persona", "forget", peanuts["id"])
+    run(me, "persona", "hide", peanuts["id"])
     assert all(f["value"] != "peanuts" for f in lines(run(me, "persona", "--json")))
-    forgotten = [f for f in lines(run(me, "persona", "--all", "--json")) if f["value"] == "peanuts"]
-    assert forgotten[0]["status"] == "forgotten"
+    hidden = [f for f in lines(run(me, "persona", "--all", "--json")) if f["value"] == "peanuts"]
+    assert hidden[0]["status"] == "hidden"
+    refused = me.invoke(cli, ["persona", "forget", peanuts["id"]])  # no terminal to confirm
+    assert refused.exit_code == 2 and "--yes" in refused.output
+    forgotten = run(me, "persona", "forget", "--yes", peanuts["id"]).stdout
+    assert "Forgotten: 1 persona facts" in forgotten
+    assert all(f["value"] != "peanuts" for f in lines(run(me, "persona", "--all", "--json")))
+    assert "peanuts" not in run(me, "history", peanuts["id"]).stdout
     assert "not a persona fact" in fails(me, "persona", "pin", "t1")
 
 
@@ -129,13 +135,18 @@ def test_thoughts_list_pin_and_forget(me: CliRunner) -> None:
     listed = lines(run(me, "thoughts", "--json"))
     miso = next(t for t in listed if "Miso" in t["text"])
     assert miso["derived_from"] and miso["status"] == "active"
-    run(me, "thoughts", "pin", miso["id"])
+    pinned = run(me, "thoughts", "pin", miso["id"]).stdout
     assert lines(run(me, "why", miso["id"], "--json"))[0]["retention"] == 1.0  # pins never fade
-    out = run(me, "thoughts", "forget", miso["id"]).stdout
+    out = run(me, "thoughts", "hide", miso["id"]).stdout
     assert all(t["id"] != miso["id"] for t in lines(run(me, "thoughts", "--json")))
     kept = [t for t in lines(run(me, "thoughts", "--all", "--json")) if t["id"] == miso["id"]]
-    assert kept[0]["status"] == "forgotten"  # never deleted
+    assert kept[0]["status"] == "hidden"  # hiding keeps the row
     change = out.split("change ")[1].split(";")[0]
     run(me, "undo", change)
     assert any(t["id"] == miso["id"] for t in lines(run(me, "thoughts", "--json")))
+    run(me, "thoughts", "forget", "--yes", miso["id"])
+    assert all("Miso" not in t["text"] for t in lines(run(me, "thoughts", "--all", "--json")))
+    assert "Miso" not in run(me, "history", miso["id"]).stdout
+    pin_change = pinned.split("change ")[1].split(";")[0]
+    assert "cannot be undone" in fails(me, "undo", pin_change)  # its thought was forgotten
     assert "not a thought" in fails(me, "thoughts", "pin", "f1")

@@ -166,9 +166,10 @@ def test_write_rolls_back_on_exception(db: Database) -> None:
     db.conn.set_trace_callback(None)
     assert [s.strip().upper() for s in statements][-1] == "ROLLBACK"
     assert not db.conn.in_transaction
-    for table in ("documents", "episodes", "meta"):
+    for table in ("documents", "episodes"):
         count = db.conn.execute(f"SELECT count(*) FROM {table} WHERE 1").fetchone()[0]
         assert count == 0, table
+    assert db.get_meta("partial") is None
     assert fts(db, "half") == []
     # The connection is usable afterwards.
     with db.write():
@@ -420,8 +421,65 @@ def test_concurrent_writers_never_see_locked(db: Database, db_path: Path) -> Non
 
     reopened = open_database(db_path, KEY)
     try:
-        keys = {r[0] for r in reopened.conn.execute("SELECT key FROM meta")}
+        keys = {r[0] for r in reopened.conn.execute("SELECT key FROM meta WHERE key LIKE 'w%'")}
         expected = {f"w{w}-{i}" for w in range(WORKERS) for i in range(TRANSACTIONS)}
         assert keys == expected
     finally:
         reopened.close()
+
+
+def test_schema_6_keeps_derived_memory_and_renames_soft_forget_to_hide(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vault written before forget existed migrates with every row and reference kept;
+    the old soft "forgotten" status becomes "hidden", in the rows and the history."""
+    with monkeypatch.context() as patch:
+        patch.setattr("store.database.MIGRATIONS", MIGRATIONS[:5])
+        old = create_database(db_path, KEY)
+    with old.write() as conn:
+        doc = add_document(conn)
+        ep = add_episode(conn, doc, "Ana lives in Berlin")
+        conn.execute(
+            "INSERT INTO facts (id, person, person_key, attribute, value, value_key, "
+            "confidence, origin, engine, status, created_at, updated_at) VALUES "
+            "(1, 'Ana', 'ana', 'city', 'Berlin', 'berlin', 0.8, 'extracted', 'builtin', "
+            "'forgotten', 'x', 'x'), (2, 'Ana', 'ana', 'city', 'Porto', 'porto', 0.8, "
+            "'extracted', 'builtin', 'active', 'x', 'x')"
+        )
+        conn.execute("UPDATE facts SET superseded_by = 2 WHERE id = 1")
+        conn.execute("INSERT INTO fact_evidence VALUES (1, ?)", (ep,))
+        conn.execute(
+            "INSERT INTO thoughts (id, text, origin, engine, status, created_at, updated_at) "
+            "VALUES (1, 'Ana lives in Berlin.', 'reflection', 'builtin', 'forgotten', 'x', 'x')"
+        )
+        conn.execute("INSERT INTO thought_evidence VALUES (1, ?)", (ep,))
+        conn.execute(
+            "INSERT INTO changes (id, op, reason, engine, at) VALUES "
+            "(1, 'forget', 'the user chose to forget t1', 'user', 'x')"
+        )
+    old.close()
+    new = open_database(db_path, KEY)
+    try:
+        conn = new.conn
+        assert pragma(new, "user_version") == len(MIGRATIONS)
+        assert conn.execute(
+            "SELECT id, status, superseded_by FROM facts ORDER BY id"
+        ).fetchall() == [
+            (1, "hidden", 2),
+            (2, "active", None),
+        ]
+        assert conn.execute("SELECT status FROM thoughts").fetchone()[0] == "hidden"
+        assert conn.execute("SELECT count(*) FROM fact_evidence").fetchone()[0] == 1
+        assert conn.execute("SELECT op, reason FROM changes").fetchone() == (
+            "hide",
+            "the user chose to hide t1",
+        )
+        # The thought's keyword index still follows the table (its triggers came back).
+        with new.write():
+            conn.execute("UPDATE thoughts SET text = 'Ana lives in Porto.' WHERE id = 1")
+        hits = conn.execute("SELECT rowid FROM thoughts_fts WHERE thoughts_fts MATCH 'porto'")
+        assert hits.fetchall() == [(1,)]
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert new.get_meta("tombstone_salt")
+    finally:
+        new.close()

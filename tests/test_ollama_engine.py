@@ -37,6 +37,9 @@ MODEL = "qwen2.5:3b-instruct"
 CARD = "4111 1111 1111 1111"  # a Visa test number: passes Luhn
 IBAN = "PT50000201231234567890154"
 PASSWORD = "hunter2-Xy!"
+ROUTER = "Tr0ub4dor&3"  # issue 8: "router login: admin / Tr0ub4dor&3" reached the model
+WIFI_KEY = "Gr33nTea-5G!"
+PIN = "730419"
 
 
 class RecordingEngine:
@@ -402,6 +405,9 @@ def test_secrets_never_reach_the_server(engine: OllamaEngine, fake: FakeOllama) 
     episodes = [
         episode(1, f"New card {CARD}, pay the rent to {IBAN}."),
         episode(2, f"The wifi password: {PASSWORD} (Ana knows).", author="other", sender="Rui"),
+        episode(3, f"router login: admin / {ROUTER}"),
+        episode(4, f"the wifi: Home-5G / WPA key {WIFI_KEY}", author="other", sender="Rui"),
+        episode(5, f"New bank card came, PIN {PIN}, and the door code is the same"),
     ]
     evidence = [Evidence("e1", "2023-03-01", "notes/money.md", f"Card {CARD}, IBAN {IBAN}")]
     fake.script('{"facts": ', {"facts": [], "thoughts": []})  # a repair round trip too
@@ -409,9 +415,9 @@ def test_secrets_never_reach_the_server(engine: OllamaEngine, fake: FakeOllama) 
     engine.answer(f"whose account is {IBAN}?", evidence)
 
     everything = sent(fake)
-    for secret in (CARD, CARD.replace(" ", ""), IBAN, PASSWORD):
+    for secret in (CARD, CARD.replace(" ", ""), IBAN, PASSWORD, ROUTER, WIFI_KEY, PIN):
         assert secret not in everything
-    for placeholder in ("[CARD]", "[IBAN]", "[PASSWORD]"):
+    for placeholder in ("[CARD]", "[IBAN]", "[PASSWORD]", "[PIN]"):
         assert placeholder in everything
     assert len(fake.chats()) == 3
 

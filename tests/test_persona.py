@@ -143,11 +143,11 @@ def test_a_pinned_fact_is_not_superseded(days: tuple[Memory, dict[str, int]]) ->
     assert current(memory, "employer") == ["Initech"]
 
 
-def test_a_forgotten_value_is_not_learned_again(days: tuple[Memory, dict[str, int]]) -> None:
+def test_a_hidden_value_is_not_learned_again(days: tuple[Memory, dict[str, int]]) -> None:
     memory, ids = days
     out = add(memory, ids, "likes", "olives", "2021-03-01")
     with memory.db.write() as conn:
-        changes.user_flag(conn, "fact", out.fact_id or 0, "forget")
+        changes.user_flag(conn, "fact", out.fact_id or 0, "hide")
     assert current(memory, "likes") == []
     assert add(memory, ids, "likes", "Olives", "2024-01-15").op == "skip"
 
@@ -181,11 +181,11 @@ def test_undo_refuses_to_skip_over_a_later_change(days: tuple[Memory, dict[str, 
     assert current(memory, "city") == ["Porto"]  # the refusal changed nothing
 
 
-def test_undo_of_a_user_forget_brings_the_fact_back(days: tuple[Memory, dict[str, int]]) -> None:
+def test_undo_of_a_user_hide_brings_the_fact_back(days: tuple[Memory, dict[str, int]]) -> None:
     memory, ids = days
     out = add(memory, ids, "pet", "Miso (dog)", "2021-03-01")
     with memory.db.write() as conn:
-        change_id = changes.user_flag(conn, "fact", out.fact_id or 0, "forget")
+        change_id = changes.user_flag(conn, "fact", out.fact_id or 0, "hide")
     assert current(memory, "pet") == []
     with memory.db.write() as conn:
         changes.undo(conn, change_id)

@@ -27,14 +27,16 @@ from policies.secrets import KINDS, PLACEHOLDERS, Finding, find_secrets, redact,
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = Path(__file__).resolve().parent / "fixtures" / "secrets" / "labelled.jsonl"
+HELDOUT = LABELLED.with_name("heldout.jsonl")
+FRESH = LABELLED.with_name("fresh.jsonl")  # written after the rules, labelled before a run
 
 
 def found(text: str) -> list[tuple[str, str]]:
     return [(f.kind, text[f.start : f.end]) for f in find_secrets(text)]
 
 
-def rows() -> list[dict]:
-    return [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+def rows(path: Path = LABELLED) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 # --- check digits on known vectors ------------------------------------------------------
@@ -127,8 +129,8 @@ POSITIVES = [
     ("the wifi password is BlueFish77", "password", "BlueFish77"),
     ("is my password still hunter2-Xy", "password", "hunter2-Xy"),
     ('the password is "correct horse battery"', "password", "correct horse battery"),
-    ("pin: 1234", "password", "1234"),
-    ("passcode 0000", "password", "0000"),
+    ("pin: 1234", "pin", "1234"),
+    ("passcode 0000", "pin", "0000"),
     ("your code is 482913", "otp", "482913"),
     ("verification code: 123-456", "otp", "123-456"),
     ("OTP 5512", "otp", "5512"),
@@ -197,6 +199,133 @@ def test_negative(text: str) -> None:
     assert found(text) == []
 
 
+# --- credentials: account and network lines, PINs and door codes (issue 8) --------------
+
+CREDENTIALS = [
+    # an account, its name, then its password: the name stays
+    ("router login: admin / Tr0ub4dor&3", "password", "Tr0ub4dor&3"),
+    ("login: admin / pass", "password", "pass"),
+    ("creds for the printer: admin/admin123", "password", "admin123"),
+    ("Netflix login: ana@example.com / Pipoca2023", "password", "Pipoca2023"),
+    ("user admin pw hunter2", "password", "hunter2"),
+    ("login admin, password hunter2", "password", "hunter2"),
+    ("user name bob, password Bob!2024", "password", "Bob!2024"),
+    ("NAS user: backup, pwd Xk9#mm2q", "password", "Xk9#mm2q"),
+    ("login: rui.costa@example.com pass: m1nha-senha", "password", "m1nha-senha"),
+    ("user: guest / pass: welcome1", "password", "welcome1"),
+    ("utilizador: admin / senha: Casa2020!", "password", "Casa2020!"),
+    ("identifiant : admin / mot de passe : Chat2023!", "password", "Chat2023!"),
+    # a bare space after "pw"/"pwd"/"password" when the value has a password's shape
+    ("ssh root@10.0.0.2 pw toor2024", "password", "toor2024"),
+    ("pw: hunter2", "password", "hunter2"),
+    # wifi keys
+    ("the wifi: Home-5G / pass Gr33nTea!", "password", "Gr33nTea!"),
+    ("Guest wifi: CasaHospedes / 12345678abc", "password", "12345678abc"),
+    ("Wi-Fi: CasaAzul, password Lisboa#77", "password", "Lisboa#77"),
+    ("wifi pass: Oliveira1960", "password", "Oliveira1960"),
+    ("WPA key: 7h3-Qu1ck-F0x", "password", "7h3-Qu1ck-F0x"),
+    ("WPA2 PSK: 7h3-Qu1ck-F0x", "password", "7h3-Qu1ck-F0x"),
+    ("network key 84720193", "password", "84720193"),
+    ("WLAN-Schlüssel: 8432-1195-7760", "password", "8432-1195-7760"),
+    ("WLAN-Passwort: Sonne_123", "password", "Sonne_123"),
+    ("chave wifi: abcd1234ef", "password", "abcd1234ef"),
+    ("clé wifi : Soleil-2024", "password", "Soleil-2024"),
+    ("wifi da casa: rede CasaNova, senha Benfica1904", "password", "Benfica1904"),
+    # PINs, passcodes, door and alarm codes
+    ("door code 4821", "pin", "4821"),
+    ("the garage door code is 0612", "pin", "0612"),
+    ("gate code: 2580", "pin", "2580"),
+    ("alarm code 9031, disarm it first", "pin", "9031"),
+    ("the pin for the bike lock is 0720", "pin", "0720"),
+    ("PIN number: 5531", "pin", "5531"),
+    ("iPhone passcode 190284", "pin", "190284"),
+    ("keypad code 3141", "pin", "3141"),
+    ("o PIN do cartão é 5512", "pin", "5512"),
+    ("código da porta: 4821", "pin", "4821"),
+    ("código de la puerta: 5521", "pin", "5521"),
+    ("code de la porte : 4590", "pin", "4590"),
+    ("digicode : 2468", "pin", "2468"),
+    ("Türcode ist 2580", "pin", "2580"),
+    ("codice PIN 6061", "pin", "6061"),
+    ("SIM PUK 12345678", "pin", "12345678"),
+    ("the code for the gate is 8813", "pin", "8813"),
+    ("código de acesso ao prédio: 4590", "pin", "4590"),
+    ("O seu código de acesso é 2205", "otp", "2205"),  # a one-time code, not a door's
+    ("Gym locker combination 2-14-33", "pin", "2-14-33"),
+    # a well-known account name or an e-mail address, a slash, a password's shape
+    ("Router: admin / P@ssw0rd!", "password", "P@ssw0rd!"),
+    ("Spotify: ana@example.com / Musica2024!", "password", "Musica2024!"),
+    ("wifi name CasaAzul, key K8s!2mq0", "password", "K8s!2mq0"),
+    ("Pass for the guest network: Welcome-Home-7", "password", "Welcome-Home-7"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), CREDENTIALS)
+def test_credential(text: str, kind: str, value: str) -> None:
+    assert found(text) == [(kind, value)]
+
+
+CREDENTIAL_NEGATIVES = [
+    "I forgot my password again",
+    "the PIN pad was broken",
+    "router login page is 192.168.1.1",
+    "my login is slow today",
+    "the login / logout buttons are broken",
+    "shift log, login: 09:00 / logout: 17:30",
+    "login: email / password",  # a form's fields
+    "user / pass fields are case-sensitive",
+    "user ana logged in from Porto",
+    "login at 9, password rotation at noon",
+    "the wifi: 5GHz / 2.4GHz",  # no password's shape, no password cue
+    "wifi password is on the fridge",
+    "the wifi password changed, ask Rui for the new one",
+    "network key mismatch error again",
+    "WPA key length must be 8 characters",
+    "the network key is printed under the router",
+    "I changed the wifi key to something longer",
+    "pw reset tomorrow",
+    "the user pw field must be hashed",
+    "I typed the password 3 times and got locked out",
+    "password at the 2023-04-12 booking 9fceb02d",  # "for/at X" then a space: no value
+    "password\nAna2024 is coming",  # a bare space does not cross a line
+    "door code: ask the concierge",
+    "the door code is 4 digits long",
+    "gate code 3 needs a permit",
+    "alarm code red at the hospital",
+    "zip code 1000",
+    "Der Türcode funktioniert nicht",
+    "bus pass: 40 euros a month",
+    "pass 2 adults, 1 child",
+    "admin / guest accounts are disabled",
+    "ana@example.com / work",  # no password's shape
+    "login: Monday, password: pending",
+    "user/password combo rejected again",
+    "the winning combination of skills",
+]
+
+
+@pytest.mark.parametrize("text", CREDENTIAL_NEGATIVES)
+def test_credential_negative(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("router login: admin / Tr0ub4dor&3", "router login: admin / [PASSWORD]"),
+        ("user admin pw hunter2", "user admin pw [PASSWORD]"),
+        ("the wifi: Home-5G / pass Gr33nTea!", "the wifi: Home-5G / pass [PASSWORD]"),
+        (
+            "the garage door code is 0612 and the wifi password is OliveTree-22",
+            "the garage door code is [PIN] and the wifi password is [PASSWORD]",
+        ),
+        ("ATM PIN 4827, card 4111 1111 1111 1111", "ATM PIN [PIN], card [CARD]"),
+    ],
+)
+def test_redact_removes_the_credential_and_keeps_the_words(text: str, redacted: str) -> None:
+    assert redact(text) == redacted
+
+
 def test_private_key_block_whole() -> None:
     block = (
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----"
@@ -212,7 +341,7 @@ def test_truncated_private_key_covers_its_body() -> None:
 
 def test_findings_are_sorted_and_disjoint_on_mixed_text() -> None:
     text = "card 4111111111111111, IBAN DE89370400440532013000, pin: 2468, OTP 5512"
-    assert [k for k, _ in found(text)] == ["card", "iban", "password", "otp"]
+    assert [k for k, _ in found(text)] == ["card", "iban", "pin", "otp"]
 
 
 # --- redaction --------------------------------------------------------------------------
@@ -231,7 +360,7 @@ def test_sensitivity() -> None:
 
 def test_no_labelled_secret_survives_redaction() -> None:
     leaks = []
-    for row in rows():
+    for row in rows() + rows(HELDOUT) + rows(FRESH):
         redacted = redact(row["text"])
         leaks += [s["value"] for s in row["secrets"] if s["value"] in redacted]
     assert leaks == []
@@ -240,20 +369,32 @@ def test_no_labelled_secret_survives_redaction() -> None:
 def test_fixture_shape() -> None:
     data = rows()
     with_secrets = [r for r in data if r["secrets"]]
-    assert len(data) >= 250 and len(with_secrets) >= 120 and len(data) - len(with_secrets) >= 120
+    assert len(data) >= 380 and len(with_secrets) >= 190 and len(data) - len(with_secrets) >= 190
     assert {s["kind"] for r in with_secrets for s in r["secrets"]} == set(KINDS)
+    held = rows(HELDOUT)
+    assert len(held) >= 35 and {s["kind"] for r in held for s in r["secrets"]} >= {
+        "password",
+        "pin",
+    }
+    assert not {r["text"] for r in held + rows(FRESH)} & {r["text"] for r in data}
 
 
-def test_fixture_precision_and_recall() -> None:
+@pytest.mark.parametrize(
+    ("path", "floor"),
+    [(LABELLED, 0.95), (HELDOUT, 0.85), (FRESH, 0.85)],  # held-out: never tuned on
+    ids=["labelled", "heldout", "fresh"],
+)
+def test_fixture_precision_and_recall(path: Path, floor: float) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import secrets_quality
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    report = secrets_quality.evaluate(LABELLED)
+    report = secrets_quality.evaluate(path)
     scores = secrets_quality.total(report.strict).scores()
-    assert scores["precision"] >= 0.95, report.errors
-    assert scores["recall"] >= 0.95, report.errors
+    assert scores["precision"] >= floor, report.errors
+    assert scores["recall"] >= floor, report.errors
+    assert report.leaks == 0, report.errors
 
 
 # --- robustness -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import cli
+from assistant.forget import Target, apply, plan
 from assistant.identity import add_identity
 from assistant.ingest import Ingestor
 from assistant.memory import Memory
@@ -144,7 +145,10 @@ def test_removing_a_source_keeps_or_forgets(memory: Memory, tmp_path: Path, forg
     (tmp_path / "n.md").write_text("Remember me.\n")
     source = add_source(memory.db, tmp_path, None)
     run(memory, source=source)
-    remove_source(memory, source, forget=forget)
+    if forget:
+        apply(memory, plan(memory, Target(source=source)))
+    else:
+        remove_source(memory.db, source)
     assert list_sources(memory.db) == []
     assert texts(memory) == ([] if forget else ["Remember me."])
     assert memory.index.count() == (0 if forget else 1)
@@ -189,8 +193,8 @@ def test_sources_and_identity_commands(tmp_path: Path, monkeypatch: pytest.Monke
         for line in runner.invoke(cli, ["sources", "list", "--json"]).stdout.splitlines()
     ]
     assert rows[0]["episodes"] == 1
-    removed = runner.invoke(cli, ["sources", "remove", "1", "--forget"])
-    assert "1 memories deleted" in removed.output
+    removed = runner.invoke(cli, ["sources", "remove", "1", "--forget", "--yes"])
+    assert "Forgotten: 1 memories" in removed.output
     assert runner.invoke(cli, ["sync", "9"]).exit_code != 0
 
 

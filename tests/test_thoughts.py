@@ -74,12 +74,12 @@ def test_faded_thoughts_are_archived_or_merged_never_deleted(
     assert memory.db.conn.execute("SELECT count(*) FROM thoughts").fetchone()[0] == 3
 
 
-def test_user_forget_and_pin_are_changes(three: tuple[Memory, list[int]]) -> None:
+def test_user_hide_and_pin_are_changes(three: tuple[Memory, list[int]]) -> None:
     memory, ids = three
     _, t = put(memory, "Ana lives in Berlin.", ids[0])
     with memory.db.write() as conn:
-        change = changes.user_flag(conn, "thought", t, "forget")
-    assert thoughts.get(memory.db.conn, t).status == "forgotten"
+        change = changes.user_flag(conn, "thought", t, "hide")
+    assert thoughts.get(memory.db.conn, t).status == "hidden"
     with memory.db.write() as conn:
         changes.undo(conn, change)
     assert thoughts.get(memory.db.conn, t).status == "active"

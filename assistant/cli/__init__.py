@@ -17,6 +17,7 @@ from assistant import __version__
 from assistant.cli.ask import ask
 from assistant.cli.common import fail
 from assistant.cli.demo import demo
+from assistant.cli.forget import forget
 from assistant.cli.history import history, undo
 from assistant.cli.info import paths, status
 from assistant.cli.ingest import ingest, sync
@@ -44,7 +45,7 @@ def cli(verbose: int) -> None:
 
 for command in (
     init, unlock, ingest, sync, sources, identity, recall, ask, reflect, persona, thoughts,
-    history, undo, why, status, paths, demo,
+    history, undo, why, forget, status, paths, demo,
 ):  # fmt: skip
     cli.add_command(command)
 

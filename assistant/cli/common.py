@@ -86,27 +86,36 @@ def open_memory(
 KIND_NAMES = {"fact": "persona fact", "thought": "thought"}
 
 
+def ref_of(kind: str, memory_ref: str) -> str:
+    """`memory_ref` as a ref of `kind` ("7" -> "f7"), refused if it names another kind."""
+    from assistant import refs
+    from assistant.errors import MemoryRefError
+
+    letter = refs.PREFIX[kind]
+    given = memory_ref if memory_ref.strip()[:1].isalpha() else letter + memory_ref.strip()
+    found, row_id = refs.parse(given)
+    if found != kind:
+        raise MemoryRefError(
+            f"{memory_ref} is not a {KIND_NAMES[kind]} (those look like {letter}7)"
+        )
+    return f"{letter}{row_id}"
+
+
 def flag_command(kind: str, op: str, doc: str) -> click.Command:
-    """`pin`, `unpin` or `forget` for a thought or a persona fact, as a subcommand."""
+    """`pin`, `unpin` or `hide` for a thought or a persona fact, as a subcommand."""
 
     @click.argument("memory_ref")
     def command(memory_ref: str) -> None:
         from assistant import refs
-        from assistant.errors import MemoryRefError
         from assistant.reflection.changes import user_flag
 
-        letter = refs.PREFIX[kind]
-        given = memory_ref if memory_ref[:1].isalpha() else letter + memory_ref
-        found, row_id = refs.parse(given)
-        if found != kind:
-            raise MemoryRefError(
-                f"{memory_ref} is not a {KIND_NAMES[kind]} (those look like {letter}7)"
-            )
+        _, row_id = refs.parse(ref_of(kind, memory_ref))
         paths = current_paths()
         with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
             change_id = user_flag(conn, kind, row_id, op)
         click.echo(
-            f"{letter}{row_id}: {op} done (change {change_id}; `me undo {change_id}` reverts)"
+            f"{refs.ref(kind, row_id)}: {op} done (change {change_id}; "
+            f"`me undo {change_id}` reverts)"
         )
 
     command.__doc__ = doc

@@ -15,6 +15,8 @@ SHOWN = ("text", "person", "attribute", "value", "valid_from", "valid_to", "supe
 
 
 def _diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+    if any(picture and picture.get("forgotten") for picture in (old, new)):
+        return "forgotten (what it said is not kept)"
     if old is None:
         fields = {k: v for k, v in (new or {}).items() if k in SHOWN and v not in (None, "", [])}
         return "created: " + ", ".join(f"{k}={v!r}" for k, v in fields.items())

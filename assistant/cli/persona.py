@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from assistant.cli.common import current_config, current_paths, flag_command, open_memory
+from assistant.cli.forget import scoped_forget
 
 if TYPE_CHECKING:
     from assistant.reflection.persona import Fact
@@ -26,7 +27,7 @@ def _line(fact: Fact) -> str:
             ("CONFLICT: settle with `me persona set`", fact.status == "conflict"),
             ("pinned", fact.pinned),
             ("set by you", fact.origin == "user"),
-            (fact.status, fact.status in ("shadowed", "forgotten")),
+            (fact.status, fact.status in ("shadowed", "hidden")),
             (f"superseded by f{fact.superseded_by}", fact.superseded_by is not None),
         )
         if on
@@ -60,9 +61,7 @@ def _show(facts: list[Fact], as_json: bool) -> None:
     "  me persona history city\n  me persona set city Porto\n  me persona pin f12",
 )
 @click.option("--person", help="Only this person ('me' for yourself).")
-@click.option(
-    "--all", "show_all", is_flag=True, help="Include closed, shadowed and forgotten facts."
-)
+@click.option("--all", "show_all", is_flag=True, help="Include closed, shadowed and hidden facts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fact.")
 @click.pass_context
 def persona(ctx: click.Context, person: str | None, show_all: bool, as_json: bool) -> None:
@@ -113,6 +112,13 @@ persona.add_command(
 )
 persona.add_command(
     flag_command(
-        "fact", "forget", "Forget fact MEMORY_REF: hidden from the profile, never re-learned."
+        "fact", "hide", "Hide fact MEMORY_REF: out of the profile, never re-learned; undoable."
+    )
+)
+persona.add_command(
+    scoped_forget(
+        "fact",
+        "Forget fact MEMORY_REF for good: deleted with its values in the history, never "
+        "learned again. The memories it came from stay (`me forget` removes those).",
     )
 )

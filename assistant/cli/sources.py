@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.forget import forget_options, run_forget
 
 
 @click.group(
@@ -58,20 +59,26 @@ def sources_list(as_json: bool) -> None:
 
 @sources.command(
     "remove",
-    epilog="Example:\n\n\b\n  me sources remove 2            # keep its memories\n"
-    "  me sources remove 2 --forget   # and delete them",
+    epilog="Example:\n\n\b\n  me sources remove 2                   # keep its memories\n"
+    "  me sources remove 2 --forget          # and forget them for good (asks first)\n"
+    "  me sources remove 2 --forget --yes    # without asking",
 )
 @click.argument("source_id", type=int)
-@click.option("--forget", is_flag=True, help="Also delete every memory read from it.")
-def sources_remove(source_id: int, forget: bool) -> None:
-    """Stop syncing a source; with --forget, delete what came from it."""
+@click.option("--forget", is_flag=True, help="Also forget everything read from it (`me forget`).")
+@forget_options
+def sources_remove(source_id: int, forget: bool, yes: bool, dry_run: bool, as_json: bool) -> None:
+    """Stop syncing a source; with --forget, forget for good what came from it."""
+    if forget:
+        from assistant.forget import Target
+
+        run_forget(Target(source=source_id), yes, dry_run, as_json)
+        return
     from assistant.sources import remove_source
 
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:
-        removed = remove_source(memory, source_id, forget)
-    tail = f"; {removed} memories deleted" if forget else "; its memories are kept"
-    click.echo(f"Removed source {source_id}{tail}.")
+        remove_source(memory.db, source_id)
+    click.echo(f"Removed source {source_id}; its memories are kept.")
 
 
 @click.group(

@@ -8,13 +8,14 @@ import json
 import click
 
 from assistant.cli.common import current_config, current_paths, flag_command, open_memory
+from assistant.cli.forget import scoped_forget
 
 
 @click.group(
     invoke_without_command=True,
     epilog="Example:\n\n\b\n  me thoughts\n  me thoughts --all --json\n  me thoughts pin t3",
 )
-@click.option("--all", "show_all", is_flag=True, help="Include merged, archived, forgotten.")
+@click.option("--all", "show_all", is_flag=True, help="Include merged, archived, hidden.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per thought.")
 @click.pass_context
 def thoughts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
@@ -48,7 +49,12 @@ def thoughts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 thoughts.add_command(flag_command("thought", "pin", "Pin MEMORY_REF (e.g. t3): it never fades."))
 thoughts.add_command(flag_command("thought", "unpin", "Unpin MEMORY_REF: it fades like the rest."))
 thoughts.add_command(
-    flag_command(
-        "thought", "forget", "Forget MEMORY_REF: it is no longer used; `me undo` brings it back."
+    flag_command("thought", "hide", "Hide MEMORY_REF: no longer used; `me undo` brings it back.")
+)
+thoughts.add_command(
+    scoped_forget(
+        "thought",
+        "Forget MEMORY_REF for good: deleted with its words in the history, never concluded "
+        "again. The memories it came from stay (`me forget` removes those).",
     )
 )

@@ -1,15 +1,20 @@
 """The change history: every change to a thought, fact or link, and its undo.
 
-A change is one operation (insert, merge, supersede, set, forget, undo...) that may
-touch several rows. For each row it keeps a JSON picture before and after, evidence
+A change is one operation (insert, merge, supersede, set, hide, forget, undo...) that
+may touch several rows. For each row it keeps a JSON picture before and after, evidence
 ids included, so `me history` can show it and `me undo` can put the "before" back.
 A change is written inside the caller's transaction, with the rows it describes.
+
+A forget erases the pictures of the rows it removed (they become `FORGOTTEN`) and the
+reasons that could name them: the history keeps that something was forgotten, never
+what. Changes that touched forgotten rows, and forgets themselves, cannot be undone.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,9 +23,14 @@ import sqlcipher3
 
 from assistant.errors import MemoryRefError
 from assistant.refs import ref
+from store.database import chunked, marks
 
 TABLES = {"thought": "thoughts", "fact": "facts", "link": "links"}
 EVIDENCE = {"thought": ("thought_evidence", "thought_id"), "fact": ("fact_evidence", "fact_id")}
+FORGOTTEN = '{"forgotten": true}'  # the picture of a row after a forget erased it
+WITHHELD = "details withheld: this change concerned memories that were later forgotten"
+# Columns that point at another row of the same table (restored rows must not dangle).
+REFERENCES = {"fact": "superseded_by", "thought": "merged_into"}
 
 
 def inserted_id(cursor: sqlcipher3.Cursor) -> int:
@@ -91,7 +101,8 @@ def _restore(
 
 class Change:
     """One change being made. Call `before` on a row before modifying it, `created`
-    after inserting one, and `finish` once every row is in its new state."""
+    after inserting one, `forgotten` for a row a forget deletes (no picture of it is
+    kept), and `finish` once every row is in its new state."""
 
     def __init__(self, conn: sqlcipher3.Connection, op: str, reason: str, engine: str) -> None:
         self.conn = conn
@@ -102,6 +113,7 @@ class Change:
             )
         )
         self._old: dict[tuple[str, int], dict[str, Any] | None] = {}
+        self._gone: list[tuple[str, int]] = []
 
     def before(self, kind: str, row_id: int) -> None:
         self._old.setdefault((kind, row_id), snapshot(self.conn, kind, row_id))
@@ -109,8 +121,13 @@ class Change:
     def created(self, kind: str, row_id: int) -> None:
         self._old.setdefault((kind, row_id), None)
 
+    def forgotten(self, kind: str, row_ids: Sequence[int]) -> None:
+        self._gone.extend((kind, i) for i in row_ids)
+
     def finish(self) -> int:
-        rows = []
+        rows: list[tuple[int, str, int, str | None, str | None]] = [
+            (self.id, kind, row_id, FORGOTTEN, None) for kind, row_id in self._gone
+        ]
         for (kind, row_id), old in self._old.items():
             new = snapshot(self.conn, kind, row_id)
             rows.append((self.id, kind, row_id, _dump(old), _dump(new)))
@@ -121,24 +138,47 @@ class Change:
         return self.id
 
 
-USER_FLAGS = ("pin", "unpin", "forget")
+USER_FLAGS = ("pin", "unpin", "hide")
 
 
 def user_flag(conn: sqlcipher3.Connection, kind: str, row_id: int, op: str) -> int:
-    """The user pins, unpins or forgets a thought or fact; returns the change id.
-    Forgetting keeps the row (marked forgotten) so the change can be undone."""
+    """The user pins, unpins or hides a thought or fact; returns the change id.
+    Hiding keeps the row (status 'hidden': never shown as current, never re-learned) so
+    the change can be undone; `assistant.forget` is the forget that deletes."""
     if op not in USER_FLAGS:
         raise ValueError(f"unknown flag operation {op!r}")
     if snapshot(conn, kind, row_id) is None:
         raise MemoryRefError(f"there is no {kind} {ref(kind, row_id)}")
     change = Change(conn, op, f"the user chose to {op} {ref(kind, row_id)}", "user")
     change.before(kind, row_id)
-    column, value = ("status", "forgotten") if op == "forget" else ("pinned", int(op == "pin"))
+    column, value = ("status", "hidden") if op == "hide" else ("pinned", int(op == "pin"))
     conn.execute(
         f"UPDATE {TABLES[kind]} SET {column} = ?, updated_at = ? WHERE id = ?",
         (value, now_iso(), row_id),
     )
     return change.finish()
+
+
+def erase(conn: sqlcipher3.Connection, rows: dict[str, list[int]]) -> int:
+    """Erase the pictures of forgotten rows from the history, and the reasons of every
+    change that touched them; returns how many pictures were erased."""
+    erased = 0
+    for kind, ids in rows.items():
+        for part in chunked(ids):
+            where = f"kind = ? AND row_id IN ({marks(part)})"
+            conn.execute(
+                f"UPDATE changes SET reason = ? WHERE id IN "
+                f"(SELECT change_id FROM change_rows WHERE {where})",
+                [WITHHELD, kind, *part],
+            )
+            cur = conn.execute(
+                "UPDATE change_rows SET "
+                "old = CASE WHEN old IS NULL THEN NULL ELSE ? END, "
+                f"new = CASE WHEN new IS NULL THEN NULL ELSE ? END WHERE {where}",
+                [FORGOTTEN, FORGOTTEN, kind, *part],
+            )
+            erased += cur.rowcount
+    return erased
 
 
 def _dump(data: dict[str, Any] | None) -> str | None:
@@ -147,6 +187,10 @@ def _dump(data: dict[str, Any] | None) -> str | None:
 
 def _load(text: str | None) -> dict[str, Any] | None:
     return None if text is None else json.loads(text)
+
+
+def _is_forgotten(data: dict[str, Any] | None) -> bool:
+    return data is not None and data.get("forgotten") is True
 
 
 @dataclass(frozen=True)
@@ -230,6 +274,12 @@ def undo(conn: sqlcipher3.Connection, change_id: int) -> int:
         raise MemoryRefError(f"change {change_id} is itself an undo; it cannot be undone")
     if record.undone_by is not None:
         raise MemoryRefError(f"change {change_id} was already undone by change {record.undone_by}")
+    if record.op == "forget" or any(
+        _is_forgotten(r.old) or _is_forgotten(r.new) for r in record.rows
+    ):
+        raise MemoryRefError(
+            f"change {change_id} concerns memories that were forgotten; a forget cannot be undone"
+        )
     for row in record.rows:
         later = conn.execute(
             "SELECT r.change_id FROM change_rows r JOIN changes c ON c.id = r.change_id "
@@ -242,6 +292,9 @@ def undo(conn: sqlcipher3.Connection, change_id: int) -> int:
                 f"change {later[0]} changed {row.ref} after change {change_id}; "
                 f"undo change {later[0]} first"
             )
+    # References are checked once every row is back (`_check_references`), not row by
+    # row; this setting lasts until the transaction ends.
+    conn.execute("PRAGMA defer_foreign_keys = ON")
     change = Change(conn, "undo", f"undo of change {change_id} ({record.op})", "user")
     for row in record.rows:
         change.before(row.kind, row.row_id)
@@ -249,6 +302,30 @@ def undo(conn: sqlcipher3.Connection, change_id: int) -> int:
     # so references between rows (superseded_by, merged_into) stay valid.
     for row in sorted(record.rows, key=lambda r: (r.kind == "link", r.old is None)):
         _restore(conn, row.kind, row.row_id, row.old)
+    _check_references(conn, record)
     undo_id = change.finish()
     conn.execute("UPDATE changes SET undone_by = ? WHERE id = ?", (undo_id, change_id))
     return undo_id
+
+
+def _check_references(conn: sqlcipher3.Connection, record: ChangeRecord) -> None:
+    """Refuse an undo that would leave a row pointing at one it removed or at one that
+    no longer exists (a fact superseded by a fact the undo deletes), naming what to undo
+    first; without this the database itself refuses with a bare foreign-key error."""
+    for kind, column in REFERENCES.items():
+        table = TABLES[kind]
+        dangling = conn.execute(
+            f"SELECT a.id, a.{column} FROM {table} a LEFT JOIN {table} b ON b.id = a.{column} "
+            f"WHERE a.{column} IS NOT NULL AND b.id IS NULL"
+        ).fetchall()
+        for row_id, target in dangling:
+            made = conn.execute(
+                "SELECT max(r.change_id) FROM change_rows r JOIN changes c ON c.id = r.change_id "
+                "WHERE r.kind = ? AND r.row_id = ? AND c.undone_by IS NULL AND c.op != 'undo'",
+                (kind, row_id),
+            ).fetchone()[0]
+            hint = f"; undo change {made} first" if made and made != record.id else ""
+            raise MemoryRefError(
+                f"undoing change {record.id} would remove {ref(kind, target)}, which "
+                f"{ref(kind, row_id)} still points at ({column}){hint}"
+            )

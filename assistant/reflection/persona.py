@@ -5,7 +5,8 @@ value closes the fact that held until then (`valid_to`, `superseded_by`), so the
 history answers "where did I live in 2022?". Two different values dated within
 `conflict_days` of each other are both kept and flagged as a conflict for the user.
 A value the user set or pinned wins: reflection keeps what it extracts against it
-as "shadowed" evidence and never changes it. A forgotten value is not re-learned.
+as "shadowed" evidence and never changes it. A hidden value, or one the user forgot
+(a tombstone remains), is not re-learned.
 
 Every change goes through `changes.Change`, so it shows in `me history` and can be
 undone. All functions run inside the caller's write transaction.
@@ -23,11 +24,14 @@ from assistant.errors import MemoryRefError
 from assistant.reflection.attributes import ATTRIBUTES, is_single, person_key, value_key
 from assistant.reflection.changes import Change, inserted_id, now_iso
 from assistant.reflection.engine import FactCandidate
+from assistant.reflection.evidence import relabel
+from store import tombstones
+from store.database import chunked, marks
 
 CURRENT = "status IN ('active', 'conflict') AND valid_to IS NULL"
 FACT_COLUMNS = (
     "id, person, attribute, value, valid_from, valid_to, superseded_by, confidence, "
-    "origin, engine, status, pinned"
+    "origin, engine, status, pinned, sensitivity, trust"
 )
 
 
@@ -45,6 +49,8 @@ class Fact:
     engine: str
     status: str
     pinned: bool
+    sensitivity: str = "normal"
+    trust: str = "user_file"
     evidence: tuple[int, ...] = ()
 
     @property
@@ -64,6 +70,8 @@ class Fact:
             "origin": self.origin,
             "status": self.status,
             "pinned": self.pinned,
+            "sensitivity": self.sensitivity,
+            "trust": self.trust,
             "evidence": [f"e{e}" for e in self.evidence],
         }
 
@@ -76,10 +84,10 @@ def _fact(conn: sqlcipher3.Connection, row: tuple[Any, ...]) -> Fact:
         )
     )
     (fact_id, person, attribute, value, valid_from, valid_to, superseded_by, confidence,
-     origin, engine, status, pinned) = row  # fmt: skip
+     origin, engine, status, pinned, level, trust) = row  # fmt: skip
     return Fact(
         fact_id, person, attribute, value, valid_from, valid_to, superseded_by, confidence,
-        origin, engine, status, bool(pinned), evidence,
+        origin, engine, status, bool(pinned), level, trust, evidence,
     )  # fmt: skip
 
 
@@ -120,7 +128,7 @@ def resolve_person(person: str) -> str:
 def _slot(conn: sqlcipher3.Connection, pkey: str, attribute: str) -> list[Fact]:
     rows = conn.execute(
         f"SELECT {FACT_COLUMNS} FROM facts WHERE person_key = ? AND attribute = ? "
-        "AND status != 'forgotten' ORDER BY valid_from, id",
+        "AND status != 'hidden' ORDER BY valid_from, id",
         (pkey, attribute),
     ).fetchall()
     return [_fact(conn, r) for r in rows]
@@ -166,6 +174,7 @@ def _insert(
             "INSERT OR IGNORE INTO fact_evidence (fact_id, episode_id) VALUES (?, ?)",
             (fact_id, evidence),
         )
+    relabel(conn, "fact", fact_id)
     return fact_id
 
 
@@ -202,12 +211,12 @@ def add_extracted(
     """Fold one extracted fact into the persona (see the module docstring)."""
     person = resolve_person(cand.person)
     pkey, vkey = person_key(person), value_key(cand.value)
-    forgotten = conn.execute(
+    hidden = conn.execute(
         "SELECT 1 FROM facts WHERE person_key = ? AND attribute = ? AND value_key = ? "
-        "AND status = 'forgotten'",
+        "AND status = 'hidden'",
         (pkey, cand.attribute, vkey),
     ).fetchone()
-    if forgotten:
+    if hidden or tombstones.buried(conn, "fact", [tombstones.fact_key(pkey, cand.attribute, vkey)]):
         return Outcome("skip", None)
     moment = cand.valid_from or ""
     slot = _slot(conn, pkey, cand.attribute)
@@ -282,6 +291,7 @@ def _reinforce(
         "INSERT OR IGNORE INTO fact_evidence (fact_id, episode_id) VALUES (?, ?)",
         (fact.id, cand.evidence),
     )
+    relabel(conn, "fact", fact.id)
     change.finish()
     return Outcome("reinforce", fact.id)
 
@@ -344,3 +354,49 @@ def set_value(conn: sqlcipher3.Connection, person: str, attribute: str, value: s
                 _close(conn, fact.id, today, fact_id)
     change.finish()
     return fact_id
+
+
+def remove(conn: sqlcipher3.Connection, change: Change, fact_ids: set[int]) -> None:
+    """Delete facts for a forget, and re-derive their slots without them: a fact one of
+    them closed holds again until whatever closed the forgotten one (or stays current),
+    and a conflict with no partner left is settled."""
+    if not fact_ids:
+        return
+    info: dict[int, tuple[int | None, str | None, str, str]] = {}
+    for part in chunked(sorted(fact_ids)):
+        for row in conn.execute(
+            "SELECT id, superseded_by, valid_to, person_key, attribute FROM facts "
+            f"WHERE id IN ({marks(part)})",
+            part,
+        ):
+            info[row[0]] = (row[1], row[2], row[3], row[4])
+    closed_by_gone = [
+        (row_id, by)
+        for part in chunked(sorted(info))
+        for row_id, by in conn.execute(
+            f"SELECT id, superseded_by FROM facts WHERE superseded_by IN ({marks(part)})", part
+        ).fetchall()
+        if row_id not in info
+    ]
+    for row_id, by in closed_by_gone:
+        successor: int | None = by
+        until: str | None = None
+        while successor is not None and successor in info:
+            successor, until = info[successor][:2]
+        change.before("fact", row_id)
+        conn.execute(
+            "UPDATE facts SET superseded_by = ?, valid_to = ?, updated_at = ? WHERE id = ?",
+            (successor, until, now_iso(), row_id),
+        )
+    for part in chunked(sorted(info)):
+        conn.execute(f"DELETE FROM facts WHERE id IN ({marks(part)})", part)
+    change.forgotten("fact", sorted(info))
+    for pkey, attribute in {(v[2], v[3]) for v in info.values()}:
+        left = conn.execute(
+            f"SELECT id FROM facts WHERE person_key = ? AND attribute = ? AND {CURRENT} "
+            "AND status = 'conflict'",
+            (pkey, attribute),
+        ).fetchall()
+        if len(left) == 1:  # its rival was forgotten: nothing left to settle
+            change.before("fact", left[0][0])
+            conn.execute("UPDATE facts SET status = 'active' WHERE id = ?", (left[0][0],))

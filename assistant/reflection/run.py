@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import sqlcipher3
 
@@ -26,6 +27,7 @@ from assistant.reflection.attributes import is_known
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.engine import Engine, EpisodeView, Reflection
 from policies.injection import quarantine_reason
+from policies.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -113,22 +115,36 @@ def reflect(
     return report
 
 
+VIEW_COLUMNS = "id, time, author, sender, text, title, conversation, kind, meta, quarantine"
+
+
+def _view(row: tuple[Any, ...]) -> EpisodeView:
+    return EpisodeView(
+        id=row[0], time=_aware(row[1]), author=row[2], sender=row[3], text=row[4],
+        title=row[5], conversation=row[6], kind=row[7], meta=json.loads(row[8]),
+    )  # fmt: skip
+
+
 def _next_batch(conn: sqlcipher3.Connection, size: int) -> list[tuple[EpisodeView, str | None]]:
     rows = conn.execute(
-        "SELECT id, time, author, sender, text, title, conversation, kind, quarantine, meta "
-        "FROM episodes WHERE reflected_at IS NULL ORDER BY time_unix, id LIMIT ?",
+        f"SELECT {VIEW_COLUMNS} FROM episodes WHERE reflected_at IS NULL "
+        "ORDER BY time_unix, id LIMIT ?",
         (size,),
     ).fetchall()
-    return [
-        (
-            EpisodeView(
-                id=r[0], time=_aware(r[1]), author=r[2], sender=r[3], text=r[4], title=r[5],
-                conversation=r[6], kind=r[7], meta=json.loads(r[9]),
-            ),
-            r[8],
-        )
-        for r in rows
-    ]  # fmt: skip
+    return [(_view(r), r[9]) for r in rows]
+
+
+def clean_views(conn: sqlcipher3.Connection, episode_ids: Sequence[int]) -> list[EpisodeView]:
+    """What an engine may see of these episodes: the ones not quarantined, in time order."""
+    if not episode_ids:
+        return []
+    marks = ",".join("?" * len(episode_ids))
+    rows = conn.execute(
+        f"SELECT {VIEW_COLUMNS} FROM episodes WHERE id IN ({marks}) AND quarantine IS NULL "
+        "ORDER BY time_unix, id",
+        list(episode_ids),
+    ).fetchall()
+    return [_view(r) for r in rows]
 
 
 def _aware(iso: str) -> datetime:
@@ -193,12 +209,13 @@ def _reflect_batch(
 
 
 def _trusted(result: Reflection, allowed: set[int]) -> Reflection:
-    """Only results resting on this batch's clean episodes, with known attributes: a
+    """Only results resting on this batch's clean episodes, with known attributes, and
+    thoughts with their secrets replaced by placeholders (before they are embedded): a
     model's reply is checked again here, whatever the engine promised."""
     return Reflection(
         facts=[f for f in result.facts if f.evidence in allowed and is_known(f.attribute)],
         thoughts=[
-            t
+            replace(t, text=redact(t.text))
             for t in result.thoughts
             if t.text.strip() and t.derived_from and set(t.derived_from) <= allowed
         ],

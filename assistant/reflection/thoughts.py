@@ -1,11 +1,17 @@
 """Thoughts: short conclusions drawn from episodes, maintained by insert / merge /
-archive (Think-in-Memory's operations; "forget" is the user's: `changes.user_flag`).
+archive (Think-in-Memory's operations; hiding is the user's `changes.user_flag`, and a
+real forget is `assistant.forget`).
 
 A new thought that says what an active one already says (cosine similarity at or
 above `merge_similarity`) is merged into it: the old one gains the evidence and is
 reinforced (S += 1, clock reset), as repeating a memory strengthens it. Thoughts fade
 on the forgetting curve; a faded one is merged into a close, stronger neighbour or
 archived, never deleted. Pinned thoughts do not fade.
+
+A thought's text never holds a secret: card numbers, passwords and the like become typed
+placeholders ("[CARD]") before it is stored, and the thought is labelled with the
+highest sensitivity and lowest trust of its evidence. A thought the user forgot is not
+concluded again.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ import sqlcipher3
 from assistant.errors import MemoryRefError
 from assistant.reflection.changes import Change, inserted_id, now_iso
 from assistant.reflection.engine import ThoughtCandidate
+from assistant.reflection.evidence import relabel
 from assistant.retention import retention_at
+from policies.secrets import redact
+from store import tombstones
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class Thought:
     last_access: float | None
     pinned: bool
     created_at: str
+    sensitivity: str = "normal"
+    trust: str = "user_file"
     evidence: tuple[int, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
@@ -49,12 +60,15 @@ class Thought:
             "status": self.status,
             "strength": self.strength,
             "pinned": self.pinned,
+            "sensitivity": self.sensitivity,
+            "trust": self.trust,
             "derived_from": [f"e{e}" for e in self.evidence],
         }
 
 
 THOUGHT_COLUMNS = (
-    "id, text, subject, time, origin, engine, status, strength, last_access, pinned, created_at"
+    "id, text, subject, time, origin, engine, status, strength, last_access, pinned, created_at, "
+    "sensitivity, trust"
 )
 
 
@@ -72,10 +86,10 @@ def get(conn: sqlcipher3.Connection, thought_id: int) -> Thought:
         )
     )
     (row_id, text, subject, when, origin, engine, status, strength, last_access, pinned,
-     created_at) = row  # fmt: skip
+     created_at, level, trust) = row  # fmt: skip
     return Thought(
         row_id, text, subject, when, origin, engine, status, strength, last_access,
-        bool(pinned), created_at, evidence,
+        bool(pinned), created_at, level, trust, evidence,
     )  # fmt: skip
 
 
@@ -120,9 +134,13 @@ def add(
     engine: str,
     merge_similarity: float,
     origin: str = "reflection",
-) -> tuple[str, int]:
+) -> tuple[str, int | None]:
     """Insert a thought, or merge it into an active one that says the same.
-    Returns ('insert' | 'merge', the thought id that holds it)."""
+    Returns ('insert' | 'merge', the thought id that holds it), or ('skip', None) for
+    a thought the user forgot."""
+    text = redact(cand.text)
+    if tombstones.buried(conn, "thought", [tombstones.thought_key(text)]):
+        return "skip", None
     near = index.nearest(vector)
     if near is not None and near[1] >= merge_similarity:
         target, score = near
@@ -144,7 +162,7 @@ def add(
             "INSERT INTO thoughts (text, subject, time, time_unix, origin, engine, vector, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                cand.text, cand.subject, cand.time, time_unix, origin, engine,
+                text, cand.subject, cand.time, time_unix, origin, engine,
                 vector.astype("<f4").tobytes(), stamp, stamp,
             ),
         )
@@ -162,6 +180,7 @@ def _add_evidence(conn: sqlcipher3.Connection, thought_id: int, episodes: Sequen
         "SELECT ?, id FROM episodes WHERE id = ?",
         [(thought_id, e) for e in episodes],
     )
+    relabel(conn, "thought", thought_id)
 
 
 def _refs(ids: Sequence[int]) -> str:
@@ -217,6 +236,7 @@ def archive_faded(
                 "SELECT ?, episode_id FROM thought_evidence WHERE thought_id = ?",
                 (target, thought_id),
             )
+            relabel(conn, "thought", target)
             counts["merge"] += 1
         else:
             change = Change(conn, "archive", change_reason, "builtin")

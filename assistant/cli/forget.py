@@ -1,0 +1,173 @@
+"""`me forget`: delete memories for good, with everything derived from them and every
+copy, after showing what goes and asking."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+import click
+
+from assistant.cli.common import (
+    current_config,
+    current_paths,
+    err_console,
+    open_memory,
+    ref_of,
+)
+from assistant.cli.recall import _parse_day
+
+if TYPE_CHECKING:  # the forget machinery loads only when a command runs
+    from assistant.forget import ForgetPlan, ForgetReport, Target
+
+LABELS = {
+    "episodes": "memories",
+    "facts": "persona facts",
+    "thoughts": "thoughts",
+    "links": "links",
+    "history_values": "values in the change history",
+}
+
+
+def _show_plan(plan: ForgetPlan) -> None:
+    counts = plan.counts()
+    listed = ", ".join(f"{counts[k]} {label}" for k, label in LABELS.items() if counts[k])
+    click.echo(f"This forgets, for good: {listed}.")
+    if counts["documents"]:
+        click.echo(f"  {counts['documents']} file(s) will have nothing left in the memory.")
+    if counts["facts_keeping_other_evidence"]:
+        click.echo(
+            f"  {counts['facts_keeping_other_evidence']} persona fact(s) stay: other memories "
+            "say them too."
+        )
+    if counts["thoughts_concluded_again"]:
+        click.echo(
+            f"  {counts['thoughts_concluded_again']} thought(s) rest on other memories too: "
+            "each is concluded again from those alone, or goes."
+        )
+    for row in plan.sample:
+        text = " ".join(row.text.split())
+        click.echo(
+            f"  {row.ref:<7} {row.date[:10]:<10}  {text[:90]}{'…' if len(text) > 90 else ''}"
+        )
+    shown = len(plan.sample)
+    total = counts["episodes"] + counts["facts"] + counts["thoughts"]
+    if total > shown:
+        click.echo(f"  … and {total - shown} more")
+
+
+def _show_report(report: ForgetReport) -> None:
+    counts = report.counts
+    listed = ", ".join(f"{counts[k]} {label}" for k, label in LABELS.items() if counts[k])
+    click.echo(f"Forgotten: {listed} (change {report.change}).")
+    if report.concluded_again:
+        click.echo(f"  {report.concluded_again} thought(s) concluded again from what remains.")
+    click.echo(
+        "  The keyword index was rebuilt, the vector index resealed and the database "
+        "compacted: no copy is left."
+    )
+
+
+def run_forget(target: Target, yes: bool, dry_run: bool, as_json: bool) -> None:
+    """Plan, show, confirm, apply: shared by `me forget` and the scoped forgets."""
+    from rich.progress import Progress
+
+    from assistant.forget import apply, plan
+
+    paths = current_paths()
+    with open_memory(paths, current_config(paths)) as memory:
+        planned = plan(memory, target)
+        if planned.empty:
+            click.echo("Nothing matches: nothing was forgotten.")
+            return
+        if as_json:
+            click.echo(json.dumps({"plan": planned.as_json()}, ensure_ascii=False))
+        else:
+            _show_plan(planned)
+        if dry_run:
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise click.UsageError(
+                    "forgetting cannot be undone: confirm with --yes when there is no terminal"
+                )
+            if not click.confirm("Forget these for good? This cannot be undone", err=True):
+                click.echo("Nothing was forgotten.")
+                return
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("Purging every copy", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = apply(memory, planned, progress)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        _show_report(report)
+
+
+def scoped_forget(kind: str, doc: str) -> click.Command:
+    """`persona forget f7` / `thoughts forget t3`: `me forget` for one item."""
+
+    @click.argument("memory_ref")
+    @forget_options
+    def command(memory_ref: str, yes: bool, dry_run: bool, as_json: bool) -> None:
+        from assistant.forget import Target
+
+        run_forget(Target(refs=(ref_of(kind, memory_ref),)), yes, dry_run, as_json)
+
+    command.__doc__ = doc
+    return click.command(name="forget")(command)
+
+
+def forget_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The confirmation options every forget shares."""
+    for option in reversed(
+        [
+            click.option("--yes", is_flag=True, help="Do not ask before forgetting."),
+            click.option("--dry-run", is_flag=True, help="Only show what would be forgotten."),
+            click.option("--json", "as_json", is_flag=True, help="Plan and result as JSON."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@click.command(
+    epilog="Example:\n\n\b\n  me forget e12 t3                      # these memories\n"
+    "  me forget --source 2                  # all that came from a source\n"
+    "  me forget --person Tiago              # a person: their messages, facts, thoughts\n"
+    '  me forget --matching "old password"   # anything that says this\n'
+    "  me forget --before 2019-01-01 --dry-run"
+)
+@click.argument("memory_refs", nargs=-1)
+@click.option("--source", "source_id", type=int, help="Everything read from this source.")
+@click.option("--person", help="Everything about this person.")
+@click.option("--matching", help="Every memory, fact and thought containing this text.")
+@click.option("--before", callback=_parse_day, help="Every memory dated before this day.")
+@forget_options
+def forget(
+    memory_refs: tuple[str, ...],
+    source_id: int | None,
+    person: str | None,
+    matching: str | None,
+    before: date | None,
+    yes: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Forget memories for good: the memories, what was derived from them (facts,
+    thoughts, links), their values in the history, and every copy (keyword index,
+    vector index, free pages). Shows what goes and asks first."""
+    from assistant.forget import Target
+
+    target = Target(tuple(memory_refs), source_id, person, matching, before)
+    if target.empty:
+        raise click.UsageError(
+            "say what to forget: ids (e12 t3 f7), --source, --person, --matching or --before"
+        )
+    run_forget(target, yes, dry_run, as_json)
