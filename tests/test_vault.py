@@ -586,6 +586,11 @@ def test_moved_wrapper_does_not_unlock_another_vault(vault: Paths, tmp_path: Pat
     theirs = json.loads(other.key_file.read_text())
     theirs["wrappers"]["passphrase"] = ours["wrappers"]["passphrase"]
     other.key_file.write_text(json.dumps(theirs))
+    with pytest.raises(KeyFileError, match="damaged"):  # its checksum notices the change
+        unlock(other, secrets_with(PASSPHRASE))
+    # Without that checksum, the vault id in the wrapper's associated data still refuses it.
+    del theirs["checksums"]["passphrase"]
+    other.key_file.write_text(json.dumps(theirs))
     with pytest.raises(WrongSecretError):
         unlock(other, secrets_with(PASSPHRASE))
 
