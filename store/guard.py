@@ -100,7 +100,7 @@ class IntegrityGuard:
         self.max_age_days = max_age_days
         self.progress = progress
         self._due = None if stamp is None else "there is no record of an earlier check"
-        self._settled = False  # a check passed in this process, or none was due
+        self._passed = False  # a full check passed in this process
         self._checked_at = 0.0
         self._damage: str | None = None
 
@@ -122,17 +122,16 @@ class IntegrityGuard:
     @property
     def due(self) -> str | None:
         """Why a check must run before the next write, or None."""
-        return None if self._settled else self._due
+        return None if self._passed else self._due
 
     def ensure(self, conn: sqlcipher3.Connection, path: Path, reason: str | None = None) -> None:
         """Return once writing is safe; raise DatabaseDamagedError when it is not."""
         if self._damage is not None:
             raise DatabaseDamagedError(self._damage)
-        if self._settled:
+        if self._passed:
             return
         why = reason or self._due
         if why is None:
-            self._settled = True
             return
         log.info("full integrity check of %s: %s", path.name, why)
         result = self.run(conn, path)
@@ -143,7 +142,7 @@ class IntegrityGuard:
         """The full check, now, remembered for this process and the next."""
         result = check_database(conn, path, self.progress)
         if result.ok:
-            self._settled = True
+            self._passed = True
             self._checked_at = time.time()
         else:
             self.mark_damaged(f"{result.describe()}. {RESTORE_HINT}.")
@@ -152,7 +151,7 @@ class IntegrityGuard:
     def mark_damaged(self, message: str) -> None:
         """Refuse every later write of this process; the next one checks again."""
         self._damage = message
-        self._settled = False
+        self._passed = False
 
     @property
     def damaged(self) -> bool:
