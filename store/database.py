@@ -29,9 +29,9 @@ from store.guard import IntegrityGuard
 from store.integrity import (
     RESTORE_HINT,
     damage_message,
+    failing_pages,
     is_damage,
     page_list,
-    unauthenticated_pages,
 )
 from store.schema import MIGRATIONS
 
@@ -138,10 +138,7 @@ def _connect(path: Path, key: bytes, create: bool) -> sqlcipher3.Connection:
 
 def _key_failure(conn: sqlcipher3.Connection, path: Path, exc: Exception) -> StoreError:
     """Page 1 does not authenticate: a damaged file if other pages do, else a wrong key."""
-    try:
-        bad, _ = unauthenticated_pages(conn)
-    except (sqlcipher3.Error, MemoryError):
-        bad = ()
+    bad = failing_pages(conn)
     total = path.stat().st_size // SQLCIPHER_PAGE_SIZE
     if bad and len(bad) < total:
         return DatabaseDamagedError(

@@ -164,12 +164,17 @@ def is_damage(exc: BaseException, conn: sqlcipher3.Connection | None) -> bool:
     return False
 
 
+def failing_pages(conn: sqlcipher3.Connection) -> tuple[int, ...]:
+    """The pages failing their HMAC, or none when even that cannot be read."""
+    try:
+        return unauthenticated_pages(conn)[0]
+    except (sqlcipher3.Error, MemoryError):
+        return ()
+
+
 def damage_message(conn: sqlcipher3.Connection, path: Path, exc: BaseException) -> str:
     """The user's message for damage met while reading or writing."""
-    try:
-        bad, _ = unauthenticated_pages(conn)
-    except (sqlcipher3.Error, MemoryError):
-        bad = ()
+    bad = failing_pages(conn)
     what = f"{page_list(bad)} fail authentication" if bad else f"{exc or 'a page is unreadable'}"
     return f"{path.name} is damaged ({what}). Nothing more was written. {RESTORE_HINT}."
 

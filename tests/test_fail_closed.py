@@ -32,9 +32,9 @@ from store.errors import DatabaseDamagedError, DiskFullError
 from store.guard import IntegrityGuard
 from store.layout import restore_dir, snapshot_tmp
 from tests.conftest import PASSPHRASE, ROOT, run_me
+from tests.test_database import PAGE, filled, flip_page
 from tests.test_vectors import add_rows, unit_vectors
 
-PAGE = 4096
 FILLER_ROWS = 120  # one 3000-byte row per page: pages that no command reads
 ENV = {"SECONDSELF_PASSPHRASE": PASSPHRASE}
 
@@ -49,23 +49,12 @@ def build(paths: Paths, secrets: Secrets, vectors: int = 200) -> None:
     with open_memory(paths, secrets) as memory:
         add_rows(memory, unit_vectors(vectors, 7))
         memory.index.replay()
-        with memory.db.write() as conn:
-            conn.execute("CREATE TABLE filler (x BLOB)")
-            for _ in range(FILLER_ROWS):
-                conn.execute("INSERT INTO filler VALUES (randomblob(3000))")
+        filled(memory.db, FILLER_ROWS)
 
 
 def filler_page(paths: Paths) -> int:
     """A page (1-based) in the middle of the filler rows, which were written last."""
     return paths.database.stat().st_size // PAGE - FILLER_ROWS // 2
-
-
-def flip(path: Path, page: int, at: int = 100) -> None:
-    with path.open("r+b") as fh:
-        fh.seek((page - 1) * PAGE + at)
-        byte = fh.read(1)
-        fh.seek((page - 1) * PAGE + at)
-        fh.write(bytes([byte[0] ^ 0x01]))
 
 
 def vault_bytes(paths: Paths) -> dict[str, bytes]:
@@ -126,7 +115,7 @@ def test_byte_flipped_between_commands_stops_the_next_write(vault: Paths, secret
     build(vault, secrets)
     run_me("persona", "set", "employer", "Acme", env=ENV)  # a write; the file is sound
     page = filler_page(vault)
-    flip(vault.database, page)
+    flip_page(vault.database, page)
     before = vault_bytes(vault)
 
     proc = run_me("persona", "set", "employer", "Maré Energy", env=ENV, check=False)
@@ -168,7 +157,7 @@ def test_damage_met_while_reading_is_named_and_forgotten_by_the_stamp(
     build(vault, secrets)
     memory = open_memory(vault, secrets)
     assert vault.integrity_stamp.exists()  # written by the close in build()
-    flip(vault.database, filler_page(vault))
+    flip_page(vault.database, filler_page(vault))
     before = vault_bytes(vault)
     with pytest.raises(DatabaseDamagedError, match="memory.db is damaged") as raised, memory:
         memory.db.conn.execute("SELECT sum(length(x)) FROM filler").fetchone()
@@ -180,7 +169,7 @@ def test_damage_met_while_reading_is_named_and_forgotten_by_the_stamp(
 
 def test_no_write_gets_through_once_the_check_failed(vault: Paths, secrets: Secrets) -> None:
     build(vault, secrets)
-    flip(vault.database, filler_page(vault))
+    flip_page(vault.database, filler_page(vault))
     before = vault.database.read_bytes()
     guard = IntegrityGuard(vault.integrity_stamp, 365.0)
     db = open_database(vault.database, unlock(vault, secrets).database, guard)
@@ -201,7 +190,7 @@ def test_no_write_gets_through_once_the_check_failed(vault: Paths, secrets: Secr
 # -- the vector snapshot -----------------------------------------------------------------
 def test_damaged_snapshot_is_rebuilt_and_said_so(vault: Paths, secrets: Secrets) -> None:
     build(vault, secrets)
-    flip(vault.snapshot, 3, at=50)
+    flip_page(vault.snapshot, 3, at=50)
     keys_before = vault.key_file.read_bytes()
     proc = run_me("status", env=ENV)
     assert "Note: vectors.sealed could not be used" in proc.stderr

@@ -110,6 +110,19 @@ def assert_cli_error(proc: subprocess.CompletedProcess[str], *needles: str) -> N
         assert needle.lower() in proc.stderr.lower(), proc.stderr
 
 
+def recover_cli(phrase: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`me unlock --recovery` with the phrase on stdin, choosing NEW_PASSPHRASE."""
+    return run_me(
+        "unlock",
+        "--recovery",
+        "--mode",
+        "passphrase",
+        input=phrase + "\n",
+        env={"SECONDSELF_PASSPHRASE": NEW_PASSPHRASE},
+        check=check,
+    )
+
+
 def other_vault(tmp_path: Path) -> Paths:
     other = paths_mod.resolve(tmp_path / "other-home")
     create_vault(other, secrets_with(PASSPHRASE), mode="passphrase")
@@ -417,15 +430,7 @@ def test_wrong_recovery_phrase_changes_nothing(
 def test_cli_wrong_recovery_phrase(vault: Paths, isolated_home: Path, case: str) -> None:
     phrase, message = WRONG_PHRASES[case]
     before = state(isolated_home)
-    proc = run_me(
-        "unlock",
-        "--recovery",
-        "--mode",
-        "passphrase",
-        input=phrase + "\n",
-        env={"SECONDSELF_PASSPHRASE": NEW_PASSPHRASE},
-        check=False,
-    )
+    proc = recover_cli(phrase, check=False)
     assert_cli_error(proc, message)
     assert state(isolated_home) == before
 
@@ -795,14 +800,7 @@ def test_damaged_passphrase_wrapper_is_mended_with_the_recovery_phrase(
     paths.key_file.write_text(json.dumps(data))
     proc = run_me("unlock", env={"SECONDSELF_PASSPHRASE": PASSPHRASE}, check=False, input="")
     assert_cli_error(proc, "is damaged", "me unlock --recovery")
-    proc = run_me(
-        "unlock",
-        "--recovery",
-        "--mode",
-        "passphrase",
-        input=phrase + "\n",
-        env={"SECONDSELF_PASSPHRASE": NEW_PASSPHRASE},
-    )
+    proc = recover_cli(phrase)
     assert "Recovered" in proc.stdout and "Vault opens" in proc.stdout
     assert unlock(paths, secrets_with(NEW_PASSPHRASE)).vault_id == data["vault_id"]
     assert "All is well." in run_me("check", env={"SECONDSELF_PASSPHRASE": NEW_PASSPHRASE}).stdout

@@ -30,6 +30,7 @@ from store.database import open_database
 from store.errors import DatabaseDamagedError
 from store.guard import Fingerprint, Stamp, write_stamp
 from store.sealing import SEGMENT, read_header
+from tests.test_database import filled, flip_page
 from tests.test_sealing import header_end
 
 DIM = 384
@@ -659,17 +660,10 @@ def test_no_rebuild_from_a_damaged_database(
     """Damage that changed no timestamp (a failing disk) is still caught before a rebuild."""
     sealed(vault, keys, open_memory, n=30)
     db = open_database(vault.database, keys.database)
-    with db.write() as conn:
-        conn.execute("CREATE TABLE filler (x BLOB)")
-        for _ in range(40):
-            conn.execute("INSERT INTO filler VALUES (randomblob(3000))")
+    filled(db, 40)
     db.close()
     page = vault.database.stat().st_size // 4096 - 20
-    with vault.database.open("r+b") as fh:
-        fh.seek((page - 1) * 4096 + 100)
-        byte = fh.read(1)
-        fh.seek((page - 1) * 4096 + 100)
-        fh.write(bytes([byte[0] ^ 1]))
+    flip_page(vault.database, page)
     # The stamp vouches for the file as it is now, as if the damage went unnoticed.
     write_stamp(vault.integrity_stamp, Stamp(time.time(), Fingerprint.of(vault.database)))
     vault.snapshot.write_bytes(vault.snapshot.read_bytes()[:-7])  # so the index is rebuilt
