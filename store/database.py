@@ -69,6 +69,7 @@ class Database:
                 raise
             self.conn.execute("COMMIT")
         except (sqlcipher3.Error, MemoryError) as exc:
+            self._rollback()  # a failed COMMIT (a full disk) can leave the transaction open
             explained = self.explain(exc)
             if explained is None:
                 raise

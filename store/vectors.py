@@ -159,9 +159,10 @@ class VectorIndex:
     def _runtime_full(self, needed: int | None = None) -> str:
         size = f" (the index needs about {needed / 2**20:.0f} MiB)" if needed else ""
         return (
-            f"the runtime folder {self.dir.parent} is full{size}: the vector index cannot be "
-            "unpacked there. Nothing was changed and nothing was left behind. Free space "
-            "there, or point XDG_RUNTIME_DIR at a larger tmpfs, and run the command again."
+            f"the runtime folder {self.dir.parent} is full{size}: the vector index does not "
+            "fit there. Nothing stored was lost and no copy of the index was left behind. "
+            "Free space there, or point XDG_RUNTIME_DIR at a larger tmpfs, and run the "
+            "command again."
         )
 
     def close(self) -> None:
@@ -223,9 +224,9 @@ class VectorIndex:
             if _no_space(exc):
                 raise DiskFullError(
                     f"the disk holding {self.snapshot.parent} is full: the vector index could "
-                    f"not be sealed. {self.snapshot.name} and memory.db are unchanged and "
-                    "nothing was lost: the index catches up from the database next time. "
-                    "Free some space there and run any command."
+                    f"not be sealed. The old {self.snapshot.name} is kept and nothing was "
+                    "lost: the index catches up from memory.db next time. Free some space "
+                    "there and run any command."
                 ) from exc
             raise
         with self.db.write() as conn:
