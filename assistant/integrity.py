@@ -65,10 +65,10 @@ def _key_findings(paths: Paths) -> list[Finding]:
 def _snapshot_finding(
     paths: Paths, keys: VaultKeys, db: Database, progress: CheckProgress | None
 ) -> Finding:
-    vectors = int(db.conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
+    vectors = db.conn.execute("SELECT EXISTS (SELECT 1 FROM vectors)").fetchone()[0]
     found = check_snapshot(paths.snapshot, keys.snapshot, db.get_meta("snapshot_id"), progress)
     if found.missing:
-        if vectors == 0:
+        if not vectors:
             return Finding(found.file, "not written yet (no vectors)")
         return Finding(found.file, "", "it is missing", SNAPSHOT_REMEDY)
     if not found.ok:

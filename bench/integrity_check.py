@@ -15,7 +15,9 @@ ingest would leave it, without loading the embedding model. Then it measures:
   every command pays;
 - cipher_integrity_check: every page's HMAC (SQLCipher), and integrity_check: b-trees,
   indexes and FTS tables (SQLite), each on a fresh connection; also the progress
-  handler's steps per page, which `store/integrity.py` uses to estimate the bar;
+  handler's steps per page and the share of the time spent walking the b-trees
+  (quick_check / integrity_check), the two constants `store/integrity.py` uses to
+  estimate the structure stage's progress bar;
 - snapshot authentication: streaming vectors.sealed through AES-GCM, nothing written;
 - check_vault: `me check`'s core end to end (Argon2id unlock, lock, all of the above);
 - open, check due / not due: `Memory.open` (unlock, verify, restore the index) when the
@@ -160,6 +162,7 @@ def bench_size(n: int, seed: int, workdir: Path, runs: int) -> dict[str, Any]:
     trigger = median_time(lambda: guard.observe(paths.database), max(runs, 100))
     cipher, _ = time_pragma(paths, "cipher_integrity_check", runs)
     structure, steps = time_pragma(paths, "integrity_check", runs)
+    walk, _ = time_pragma(paths, "quick_check", runs)  # the b-tree walk alone
     meta = Memory.open(paths, config_mod.load(paths.config_file), secrets(), keys=keys)
     expected = meta.db.get_meta("snapshot_id")
     meta.close()
@@ -176,6 +179,7 @@ def bench_size(n: int, seed: int, workdir: Path, runs: int) -> dict[str, Any]:
         "cipher_integrity_check_s": cipher,
         "integrity_check_s": structure,
         "steps_per_page": steps / max(pages, 1),
+        "walk_share": walk / structure,
         "snapshot_auth_s": snapshot,
         "check_vault_s": whole,
         "open_not_due_s": time_open(paths, due=False, runs=runs),
@@ -193,6 +197,7 @@ def table(r: dict[str, Any]) -> str:
         ("cipher_integrity_check", f"{r['cipher_integrity_check_s']:.2f} s"),
         ("integrity_check", f"{r['integrity_check_s']:.2f} s"),
         ("  progress steps per page", f"{r['steps_per_page']:.0f}"),
+        ("  b-tree walk share", f"{r['walk_share']:.2f} (quick_check / integrity_check)"),
         ("snapshot authentication", f"{r['snapshot_auth_s']:.2f} s"),
         ("me check (check_vault)", f"{r['check_vault_s']:.2f} s (incl. Argon2id unlock)"),
         ("Memory.open, check not due", f"{r['open_not_due_s']:.2f} s"),
