@@ -219,9 +219,11 @@ class KeyFile:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise KeyFileError(f"the key file {path} cannot be read: {exc}") from exc
+        except ValueError as exc:
             raise KeyFileError(
-                f"the key file {path} is damaged or unreadable (not valid JSON: {exc}). "
+                f"the key file {path} is damaged (not valid JSON: {exc}). "
                 f"{remedy('header')} Nothing was changed."
             ) from exc
         if not isinstance(data, dict):
