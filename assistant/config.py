@@ -63,6 +63,11 @@ class IngestSettings:
 class VaultSettings:
     # Seconds to wait for another process holding the vault before giving up.
     lock_timeout: float = 30.0
+    # Days after which a command first runs a full integrity check of memory.db (every
+    # page authenticated, then its structure) before it writes. The check also runs when
+    # memory.db changed since Second Self last closed it, and before an index rebuild or
+    # a migration. 0 checks at every command; `me check` runs it on demand.
+    check_after_days: float = 7.0
 
 
 @dataclass(frozen=True)

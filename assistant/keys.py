@@ -13,7 +13,9 @@ are derived from the master key with HKDF, one label each.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import logging
 import os
 import secrets
 import uuid
@@ -30,6 +32,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from mnemonic import Mnemonic
 
 from assistant.errors import KeyFileError, VaultExistsError, WrongSecretError
+
+log = logging.getLogger(__name__)
 
 FORMAT = "secondself-keys"
 VERSION = 1
@@ -111,8 +115,8 @@ def _b64_len(value: Any) -> int | None:
         return None
 
 
-def _validation_problem(data: dict[str, Any]) -> str | None:
-    """What is wrong with a parsed key file, or None. Checks shape, not secrets."""
+def _header_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with the file around its wrappers, or None. Checks shape only."""
     try:
         uuid.UUID(str(data.get("vault_id")))
     except ValueError:
@@ -120,35 +124,73 @@ def _validation_problem(data: dict[str, Any]) -> str | None:
     wrappers = data.get("wrappers")
     if not isinstance(wrappers, dict) or not wrappers:
         return "it holds no wrapped key"
-    for name, entry in wrappers.items():
-        if name not in WRAPPER_FIELDS:
-            return f"unknown wrapper {name!r}"
-        needed = WRAPPER_FIELDS[name] | {"nonce", "ciphertext"}
-        if not isinstance(entry, dict) or not needed <= set(entry):
-            return f"the {name} wrapper is incomplete"
-        if _b64_len(entry["nonce"]) != 12 or _b64_len(entry["ciphertext"]) != 48:
-            return f"the {name} wrapper has a malformed nonce or ciphertext"
-    entry = wrappers.get("passphrase")
-    if entry is not None:
+    unknown = sorted(set(wrappers) - set(WRAPPER_FIELDS))
+    if unknown:
+        return f"unknown wrapper {unknown[0]!r}"
+    return None
+
+
+def _wrapper_problem(name: str, entry: Any) -> str | None:
+    """What is wrong with one wrapper, or None. Checks shape, not secrets."""
+    needed = WRAPPER_FIELDS[name] | {"nonce", "ciphertext"}
+    if not isinstance(entry, dict) or not needed <= set(entry):
+        return f"the {name} wrapper is incomplete"
+    if _b64_len(entry["nonce"]) != 12 or _b64_len(entry["ciphertext"]) != 48:
+        return f"the {name} wrapper has a malformed nonce or ciphertext"
+    if name == "passphrase":
         if entry["kdf"] != "argon2id" or (_b64_len(entry["salt"]) or 0) < 16:
             return "the passphrase wrapper has an unknown KDF or a short salt"
         for param, low in ARGON2_MINIMUM.items():
             value = entry[param]
             if not isinstance(value, int) or not low <= value <= ARGON2_MAXIMUM[param]:
                 return f"passphrase KDF parameter {param}={value!r} is out of range"
-    if "keyring" in wrappers and not all(
-        isinstance(wrappers["keyring"][f], str) for f in ("service", "username")
-    ):
+    if name == "keyring" and not all(isinstance(entry[f], str) for f in ("service", "username")):
         return "the keyring wrapper names no keyring entry"
     return None
 
 
-class KeyFile:
-    """keys.json: the wrapped master key in several envelopes, plus KDF parameters."""
+def _header(data: dict[str, Any]) -> dict[str, Any]:
+    """Everything around the wrappers: format, version, vault id, creation time."""
+    return {k: v for k, v in data.items() if k not in ("wrappers", "checksums")}
 
-    def __init__(self, data: dict[str, Any], path: Path) -> None:
+
+def _digest(part: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(part, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def remedy(part: str) -> str:
+    """What to do about a damaged part of the key file."""
+    if part in ("passphrase", "keyring"):
+        return (
+            f"Unlock with your recovery phrase (`me unlock --recovery`), which writes a new "
+            f"{part} wrapper, or restore keys.json from a backup."
+        )
+    if part == "recovery":
+        return (
+            "Your recovery phrase no longer opens this vault (your passphrase or keyring "
+            "still does): restore keys.json from a backup made before the damage."
+        )
+    return (
+        "Restore keys.json from a backup: the recovery phrase cannot help here, as it "
+        "needs this part of the file too."
+    )
+
+
+class KeyFile:
+    """keys.json: the wrapped master key in several envelopes, plus KDF parameters.
+
+    Each part (the header around the wrappers, and each wrapper) has a SHA-256
+    checksum written with it. It tells accidental damage from a wrong passphrase:
+    AES-GCM alone cannot, since both make the unwrap fail. Files written before the
+    checksums gain them on their next successful unlock.
+    """
+
+    def __init__(self, data: dict[str, Any], path: Path, damaged: dict[str, str] | None = None):
         self.data = data
         self.path = path
+        self.damaged = damaged or {}  # wrapper name -> what is wrong with its shape
 
     @property
     def vault_id(self) -> str:
@@ -177,21 +219,49 @@ class KeyFile:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise
-        except (OSError, ValueError) as exc:
-            raise KeyFileError(f"{path} is unreadable or not valid JSON: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        except OSError as exc:
+            raise KeyFileError(f"the key file {path} cannot be read: {exc}") from exc
+        except ValueError as exc:
+            raise KeyFileError(
+                f"the key file {path} is damaged (not valid JSON: {exc}). "
+                f"{remedy('header')} Nothing was changed."
+            ) from exc
+        if not isinstance(data, dict):
             raise KeyFileError(f"{path} is not a Second Self key file")
-        if data.get("version") != VERSION:
-            raise KeyFileError(f"{path} has key file version {data.get('version')!r}")
-        problem = _validation_problem(data)
+        problem = _header_problem(data)
+        if data.get("format") != FORMAT or data.get("version") != VERSION:
+            sums = data.get("checksums")
+            # With checksums, a header that matches its own is genuine: another format.
+            if not isinstance(sums, dict) or sums.get("header") == _digest(_header(data)):
+                if data.get("format") != FORMAT:
+                    raise KeyFileError(f"{path} is not a Second Self key file")
+                raise KeyFileError(f"{path} has key file version {data.get('version')!r}")
+            problem = "its format or version field changed"
         if problem:
-            raise KeyFileError(f"{path} is damaged: {problem}. Nothing was changed.")
-        return cls(data, path)
+            raise KeyFileError(
+                f"the key file {path} is damaged: {problem}. {remedy('header')} "
+                "Nothing was changed."
+            )
+        damaged = {
+            name: found
+            for name, entry in data["wrappers"].items()
+            if (found := _wrapper_problem(name, entry))
+        }
+        return cls(data, path, damaged)
 
     def save(self, *, create: bool = False) -> None:
-        """Write atomically (temp file, fsync, rename); `create` refuses to overwrite."""
+        """Write atomically (temp file, fsync, rename); `create` refuses to overwrite.
+
+        Parts without a checksum gain one; a checksum that does not match is kept, so
+        damage stays visible until the part is written anew.
+        """
         if create and self.path.exists():
             raise VaultExistsError(f"{self.path} already exists; refusing to replace it")
+        sums = self._sums()
+        for part in [p for p in sums if p != "header" and p not in self.wrappers]:
+            del sums[part]
+        for part in ["header", *self.wrappers]:
+            sums.setdefault(part, _digest(self._part(part)))
         tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -207,6 +277,71 @@ class KeyFile:
         else:
             os.replace(tmp, self.path)
 
+    # -- checksums -------------------------------------------------------------
+    def _sums(self) -> dict[str, str]:
+        if not isinstance(self.data.get("checksums"), dict):
+            self.data["checksums"] = {}
+        sums: dict[str, str] = self.data["checksums"]
+        return sums
+
+    def _part(self, name: str) -> Any:
+        if name == "header":
+            return _header(self.data)
+        return self.wrappers.get(name)
+
+    def mismatched(self) -> list[str]:
+        """Parts whose checksum is there and no longer matches them."""
+        sums = self.data.get("checksums")
+        if not isinstance(sums, dict):
+            return []  # an older file: nothing to compare with
+        return [
+            p for p in ["header", *self.wrappers] if p in sums and sums[p] != _digest(self._part(p))
+        ]
+
+    def problems(self) -> dict[str, str]:
+        """Every damaged part and what is wrong with it (for `me check`)."""
+        found = {p: f"the {p} wrapper changed since it was written" for p in self.mismatched()}
+        if "header" in found:
+            found["header"] = "its vault id or header changed since it was written"
+        return {**found, **self.damaged}
+
+    def settle(self, proven: str) -> None:
+        """After `proven` unwrapped: add missing checksums, renew those the unwrap proved.
+
+        A successful AES-GCM unwrap proves the wrapper and the vault id (its associated
+        data). Checksums of other parts are never renewed here: that would hide damage.
+        """
+        before = json.dumps(self.data.get("checksums"), sort_keys=True)
+        for part in ("header", proven):
+            self._sums()[part] = _digest(self._part(part))
+        if json.dumps(self.data.get("checksums"), sort_keys=True) == before and all(
+            p in self._sums() for p in self.wrappers
+        ):
+            return
+        try:
+            self.save()
+        except OSError as exc:  # a read-only copy still opens; it gains them next time
+            log.warning("could not add checksums to %s: %s", self.path, exc)
+
+    def require_usable(self, name: str) -> None:
+        """Refuse a wrapper whose shape is damaged, saying what to do instead."""
+        if name in self.damaged:
+            raise KeyFileError(
+                f"the key file {self.path} is damaged: {self.damaged[name]}. {remedy(name)} "
+                "Nothing was changed."
+            )
+
+    def _damage_error(self, name: str) -> KeyFileError | None:
+        """After a failed unwrap: damage if a checksum says so, else None (wrong secret)."""
+        bad = [p for p in self.mismatched() if p in ("header", name)]
+        if not bad:
+            return None
+        what = "its vault id or header" if "header" in bad else f"the {name} wrapper"
+        return KeyFileError(
+            f"the key file {self.path} is damaged: {what} changed since it was written. "
+            f"{remedy('header' if 'header' in bad else name)} Nothing was changed."
+        )
+
     # -- wrapping --------------------------------------------------------------
     def _aad(self, name: str) -> bytes:
         return f"{FORMAT}/v{VERSION}/{self.vault_id}/{name}".encode()
@@ -215,8 +350,11 @@ class KeyFile:
         nonce = os.urandom(12)
         ct = AESGCM(wrapping_key).encrypt(nonce, master, self._aad(name))
         self.wrappers[name] = {**extra, "nonce": _b64(nonce), "ciphertext": _b64(ct)}
+        self.damaged.pop(name, None)
+        self._sums()[name] = _digest(self.wrappers[name])
 
     def _unwrap(self, name: str, wrapping_key: bytes) -> bytes:
+        self.require_usable(name)
         entry = self.wrappers[name]
         try:
             nonce, ct = _unb64(entry["nonce"]), _unb64(entry["ciphertext"])
@@ -231,13 +369,16 @@ class KeyFile:
         self._wrap("passphrase", key, master, {"kdf": "argon2id", "salt": _b64(salt), **params})
 
     def unwrap_with_passphrase(self, passphrase: str) -> bytes:
+        self.require_usable("passphrase")
         entry = self.wrappers["passphrase"]  # shape checked by `load`
         params = {k: int(entry[k]) for k in ARGON2_DEFAULTS}
         salt = _unb64(entry["salt"])
         try:
             return self._unwrap("passphrase", argon2_key(passphrase, salt, params))
         except InvalidTag:
-            raise WrongSecretError("wrong passphrase; nothing was changed") from None
+            raise self._damage_error("passphrase") or WrongSecretError(
+                "wrong passphrase; nothing was changed"
+            ) from None
 
     def wrap_with_recovery(self, master: bytes, entropy: bytes) -> None:
         self._wrap("recovery", _hkdf(entropy, "recovery-wrap"), master, {"kdf": "hkdf-sha256"})
@@ -247,7 +388,7 @@ class KeyFile:
         try:
             return self._unwrap("recovery", _hkdf(entropy, "recovery-wrap"))
         except InvalidTag:
-            raise WrongSecretError(
+            raise self._damage_error("recovery") or WrongSecretError(
                 "that recovery phrase does not belong to this vault; nothing was changed"
             ) from None
 
@@ -258,7 +399,7 @@ class KeyFile:
         try:
             return self._unwrap("keyring", secret)
         except InvalidTag:
-            raise KeyFileError(
+            raise self._damage_error("keyring") or KeyFileError(
                 "the keyring entry does not unwrap this vault's key (it belongs to another "
                 "vault); unlock with `me unlock --recovery`"
             ) from None

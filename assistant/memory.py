@@ -2,65 +2,32 @@
 
 `Memory.open` is the one way into the store for the CLI, and later the daemon and
 the TUI. Only one process holds a vault at a time (a file lock), because the
-runtime copy of the vector index is per vault.
+runtime copy of the vector index is per vault. When a full integrity check of the
+database is due (store/guard.py), it runs here, before any work, so that a damaged
+file stops a command before it has parsed or computed anything.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
-import os
-import time
-from pathlib import Path
 from types import TracebackType
-from typing import IO
+
+import sqlcipher3
 
 from assistant.config import Config
 from assistant.embedder import Embedder
 from assistant.errors import KeyFileError, ModelError
 from assistant.keys import VaultKeys
 from assistant.paths import Paths, ensure_private
+from assistant.runtime import VaultLock, drop_if_empty, leftovers, remove
 from assistant.vault import Secrets, unlock
 from store.database import Database, open_database
-from store.errors import DatabaseBusyError
+from store.guard import IntegrityGuard
+from store.integrity import CheckProgress
 from store.purge import resume_pending
 from store.vectors import OpenReport, Progress, VectorIndex
 
 log = logging.getLogger(__name__)
-
-
-class VaultLock:
-    """An exclusive advisory lock on the vault, released when the process ends."""
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        self.timeout = timeout
-        self._fh: IO[str] | None = None
-
-    def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fh = os.fdopen(fd, "r+")
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    fh.close()
-                    raise DatabaseBusyError(
-                        f"another Second Self process is using the vault at {self.path.parent}"
-                        f" (waited {self.timeout:.0f} s); try again when it has finished"
-                    ) from None
-                time.sleep(0.1)
-        self._fh = fh
-
-    def release(self) -> None:
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
 
 
 class Memory:
@@ -93,31 +60,52 @@ class Memory:
         secrets: Secrets,
         progress: Progress | None = None,
         keys: VaultKeys | None = None,
+        check_progress: CheckProgress | None = None,
     ) -> Memory:
         """Unlock (unless `keys` are given), lock, open the database and the index."""
         keys = keys or unlock(paths, secrets)  # checks secrets before touching any file
         lock = VaultLock(paths.lock_file, config.vault.lock_timeout)
         lock.acquire()
         try:
-            db = open_database(paths.database, keys.database)
+            remove(leftovers(paths))  # a killed holder's; the lock is ours now
+            ensure_private(paths.cache)
+            guard = IntegrityGuard(
+                paths.integrity_stamp, config.vault.check_after_days, check_progress
+            )
+            db = open_database(paths.database, keys.database, guard)
             try:
-                stored_id = db.get_meta("vault_id")
-                if stored_id != keys.vault_id:
-                    raise KeyFileError(
-                        f"keys.json belongs to vault {keys.vault_id}, the database to "
-                        f"{stored_id}; put the matching files together. Nothing was changed."
-                    )
-                ensure_private(paths.runtime)
-                index = VectorIndex(db, paths.vector_dir, paths.snapshot, keys.snapshot)
-                report = index.open(progress)
-                resume_pending(db, index, progress)  # a forget cut short by a crash
+                index, report = cls._ready(paths, keys, db, progress)
             except BaseException:
                 db.conn.close()
                 raise
+            finally:
+                guard.progress = None  # the caller's progress display ends with `open`
         except BaseException:
             lock.release()
+            drop_if_empty(paths.runtime)
             raise
         return cls(paths, config, keys, db, index, lock, report)
+
+    @staticmethod
+    def _ready(
+        paths: Paths, keys: VaultKeys, db: Database, progress: Progress | None
+    ) -> tuple[VectorIndex, OpenReport]:
+        """Check the vault id and, when due, the whole file; then make the index ready."""
+        try:
+            stored_id = db.get_meta("vault_id")
+        except (sqlcipher3.Error, MemoryError) as exc:
+            raise (db.explain(exc) or exc) from exc
+        if stored_id != keys.vault_id:
+            raise KeyFileError(
+                f"keys.json belongs to vault {keys.vault_id}, the database to "
+                f"{stored_id}; put the matching files together. Nothing was changed."
+            )
+        db.ensure_checked()
+        ensure_private(paths.runtime)
+        index = VectorIndex(db, paths.vector_dir, paths.snapshot, keys.snapshot)
+        report = index.open(progress)
+        resume_pending(db, index, progress)  # a forget cut short by a crash
+        return index, report
 
     @property
     def embedder(self) -> Embedder:
@@ -137,18 +125,18 @@ class Memory:
         return self._embedder
 
     def close(self) -> None:
+        """Seal and close; after damage, only remove the plaintext copy (no more writes)."""
         try:
-            self.index.close()
+            if self.db.guard.damaged:
+                self.index.discard()
+            else:
+                self.index.close()
         finally:
             try:
                 self.db.close()
             finally:
                 self._lock.release()
-                self._remove_empty_runtime()
-
-    def _remove_empty_runtime(self) -> None:
-        with contextlib.suppress(OSError):  # not empty, or already gone
-            self.paths.runtime.rmdir()
+                drop_if_empty(self.paths.runtime)
 
     def __enter__(self) -> Memory:
         return self
@@ -159,4 +147,9 @@ class Memory:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        explained = None
+        if isinstance(exc, sqlcipher3.Error | MemoryError):
+            explained = self.db.explain(exc)  # damage or a full disk, told plainly
         self.close()
+        if explained is not None:
+            raise explained from exc

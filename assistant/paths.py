@@ -7,6 +7,7 @@ callers ask for a directory to exist with `ensure_private`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -51,6 +52,11 @@ class Paths:
     def vector_dir(self) -> Path:
         return self.runtime / "vectors"
 
+    @property
+    def integrity_stamp(self) -> Path:
+        """When memory.db last passed a full check (disposable: losing it costs a check)."""
+        return self.cache / "integrity.json"
+
 
 def _runtime_base() -> Path:
     """A per-user private base: $XDG_RUNTIME_DIR (tmpfs) where it exists."""
@@ -82,8 +88,17 @@ def resolve(home: str | os.PathLike[str] | None = None) -> Paths:
 
 
 def ensure_private(path: Path) -> Path:
-    """Create `path` (and parents) if needed and make it readable by this user only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create `path` (and parents) if needed and make it readable by this user only.
+
+    Every folder created here is 0700 whatever the umask (pathlib would create the
+    parents 0777 minus the umask, e.g. a world-writable SECONDSELF_HOME under umask 000);
+    existing parents are left as they are.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)  # mkdir's mode is masked by the umask
     info = path.stat()
     if info.st_uid != os.getuid():
         raise PermissionError(f"{path} belongs to another user; refusing to use it")

@@ -162,6 +162,9 @@ def load_key_file(paths: Paths) -> KeyFile:
 
 def _keyring_secret(kf: KeyFile) -> bytes | None:
     """This vault's secret from a trusted keyring, or None when that is not possible."""
+    if "keyring" in kf.damaged and "passphrase" in kf.wrappers:
+        return None  # the passphrase still opens the vault; `me check` names the damage
+    kf.require_usable("keyring")
     entry: dict[str, Any] = kf.wrappers["keyring"]
     choice = choose_active()
     if choice.backend is None:
@@ -198,13 +201,14 @@ def unlock(paths: Paths, secrets: Secrets, use_recovery: bool = False) -> VaultK
     """The vault's keys, from the keyring, the passphrase, or the recovery phrase."""
     kf = load_key_file(paths)
     if use_recovery:
-        master = kf.unwrap_with_recovery(secrets.recovery_phrase())
+        used, master = "recovery", kf.unwrap_with_recovery(secrets.recovery_phrase())
     elif "keyring" in kf.wrappers and (secret := _keyring_secret(kf)) is not None:
-        master = kf.unwrap_with_keyring_secret(secret)
+        used, master = "keyring", kf.unwrap_with_keyring_secret(secret)
     elif "passphrase" in kf.wrappers:
-        master = kf.unwrap_with_passphrase(secrets.passphrase())
+        used, master = "passphrase", kf.unwrap_with_passphrase(secrets.passphrase())
     else:
         raise KeyFileError(f"{kf.path} has no wrapper usable on this machine")
+    kf.settle(used)  # an older file gains its checksums here
     return VaultKeys(kf.vault_id, master)
 
 

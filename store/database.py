@@ -2,7 +2,9 @@
 
 The store never sees a passphrase or the keyring: it gets a raw 256-bit key.
 Opening never creates a file unless asked to, so a damaged vault is reported,
-not silently replaced by an empty one.
+not silently replaced by an empty one. Every write passes `Database.write()`, where
+the integrity guard (store/guard.py) gets its say first, and where SQLCipher's errors
+that mean damage or a full disk become messages a person can act on.
 """
 
 from __future__ import annotations
@@ -17,7 +19,21 @@ from typing import TypeVar
 import sqlcipher3
 import sqlite_utils
 
-from store.errors import DatabaseDamagedError, DatabaseKeyError, SchemaError
+from store.errors import (
+    DatabaseDamagedError,
+    DatabaseKeyError,
+    DiskFullError,
+    SchemaError,
+    StoreError,
+)
+from store.guard import IntegrityGuard
+from store.integrity import (
+    RESTORE_HINT,
+    damage_message,
+    failing_pages,
+    is_damage,
+    page_list,
+)
 from store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -30,24 +46,61 @@ SQLCIPHER_PAGE_SIZE = 4096  # SQLCipher 4 default; files are whole pages
 class Database:
     """An open, keyed, verified memory database."""
 
-    def __init__(self, conn: sqlcipher3.Connection, path: Path) -> None:
+    def __init__(
+        self, conn: sqlcipher3.Connection, path: Path, guard: IntegrityGuard | None = None
+    ) -> None:
         self.conn = conn
         self.path = path
+        self.guard = guard or IntegrityGuard()
         # sqlite-utils nests its own writes as savepoints inside our transactions.
         self.db = sqlite_utils.Database(conn)  # type: ignore[arg-type]  # DB-API twin
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlcipher3.Connection]:
-        """A writing transaction, taken with BEGIN IMMEDIATE so writers never deadlock."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """A writing transaction, taken with BEGIN IMMEDIATE so writers never deadlock.
+
+        Never starts in a file that failed (or is due for) the full integrity check.
+        """
+        self.ensure_checked()
         try:
-            yield self.conn
-        except BaseException:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self._rollback()
+                raise
+            self.conn.execute("COMMIT")
+        except (sqlcipher3.Error, MemoryError) as exc:
+            self._rollback()  # a failed COMMIT (a full disk) can leave the transaction open
+            explained = self.explain(exc)
+            if explained is None:
+                raise
+            raise explained from exc
+
+    def _rollback(self) -> None:
+        try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+        except (sqlcipher3.Error, MemoryError) as exc:  # a damaged file; nothing commits
+            log.debug("rollback failed: %s", exc)
+
+    def ensure_checked(self, reason: str | None = None) -> None:
+        """Run the full integrity check now if it is due, or if `reason` forces it."""
+        self.guard.ensure(self.conn, self.path, reason)
+
+    def explain(self, exc: BaseException) -> StoreError | None:
+        """The user's error for a SQLCipher error that means damage or a full disk."""
+        if is_damage(exc, self.conn):
+            message = damage_message(self.conn, self.path, exc)
+            self.guard.mark_damaged(message)
+            return DatabaseDamagedError(message)
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF == sqlcipher3.SQLITE_FULL:
+            return DiskFullError(
+                f"the disk holding {self.path.parent} is full: the change was rolled back "
+                "and nothing stored was lost. Free some space there and run the command again."
+            )
+        return None
 
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -68,9 +121,10 @@ class Database:
     def close(self) -> None:
         try:
             self.checkpoint()
-        except sqlcipher3.Error as exc:  # a busy reader elsewhere; the WAL stays encrypted
+        except (sqlcipher3.Error, MemoryError) as exc:  # a busy reader, or damage seen
             log.debug("checkpoint on close skipped: %s", exc)
         self.conn.close()
+        self.guard.record_close(self.path)
 
 
 def _connect(path: Path, key: bytes, create: bool) -> sqlcipher3.Connection:
@@ -80,7 +134,24 @@ def _connect(path: Path, key: bytes, create: bool) -> sqlcipher3.Connection:
     )
     # Raw key: no passphrase derivation inside SQLCipher, the key is already random.
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    # SQLCipher would print its own log lines on stderr; damage is reported by us.
+    conn.execute("PRAGMA cipher_log_level = NONE")
     return conn
+
+
+def _key_failure(conn: sqlcipher3.Connection, path: Path, exc: Exception) -> StoreError:
+    """Page 1 does not authenticate: a damaged file if other pages do, else a wrong key."""
+    bad = failing_pages(conn)
+    total = path.stat().st_size // SQLCIPHER_PAGE_SIZE
+    if bad and len(bad) < total:
+        return DatabaseDamagedError(
+            f"{path.name} is damaged: {page_list(bad)} of {total} fail authentication "
+            f"(their bytes changed on disk). Nothing was changed. {RESTORE_HINT}."
+        )
+    return DatabaseKeyError(
+        f"{path.name} does not open with this vault's key: it is damaged, or it "
+        "belongs to another vault. Nothing was changed."
+    )
 
 
 def _verify(conn: sqlcipher3.Connection, path: Path) -> None:
@@ -100,10 +171,7 @@ def _verify(conn: sqlcipher3.Connection, path: Path) -> None:
                 f"{path.name} is truncated or damaged ({exc}). Nothing was changed; "
                 "restore it from a backup."
             ) from exc
-        raise DatabaseKeyError(
-            f"{path.name} does not open with this vault's key: it is damaged, or it "
-            "belongs to another vault. Nothing was changed."
-        ) from exc
+        raise _key_failure(conn, path, exc) from exc
     if version == 0:
         raise DatabaseDamagedError(
             f"{path.name} holds no memory schema (empty or truncated file). "
@@ -135,7 +203,7 @@ def _configure(conn: sqlcipher3.Connection) -> None:
     conn.execute("PRAGMA temp_store = MEMORY")
 
 
-def _migrate(conn: sqlcipher3.Connection, path: Path) -> None:
+def _migrate(conn: sqlcipher3.Connection, path: Path, guard: IntegrityGuard) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise SchemaError(
@@ -144,6 +212,8 @@ def _migrate(conn: sqlcipher3.Connection, path: Path) -> None:
         )
     if version == len(MIGRATIONS):
         return
+    if version > 0:  # a new, empty file has nothing to check
+        guard.ensure(conn, path, "a schema migration is about to run")
     # A migration may rebuild a table (SQLite's way to change a constraint); foreign
     # keys must be off for that, and are checked before each migration commits.
     conn.execute("PRAGMA foreign_keys = OFF")
@@ -191,26 +261,33 @@ def create_database(path: Path, key: bytes) -> Database:
     conn = _connect(path, key, create=True)
     os.chmod(path, 0o600)
     _configure(conn)
-    _migrate(conn, path)
-    return Database(conn, path)
+    guard = IntegrityGuard()
+    _migrate(conn, path, guard)
+    return Database(conn, path, guard)
 
 
-def open_database(path: Path, key: bytes) -> Database:
-    """Open an existing database; never creates one. Raises a StoreError on failure."""
+def open_database(path: Path, key: bytes, guard: IntegrityGuard | None = None) -> Database:
+    """Open an existing database; never creates one. Raises a StoreError on failure.
+
+    `guard` decides when the full integrity check runs; without one it runs only
+    before a migration or a rebuild.
+    """
+    guard = guard or IntegrityGuard()
     if not path.exists():
         raise DatabaseDamagedError(
             f"{path} is missing while the vault's key file exists. Nothing was created; "
             "restore the file from a backup."
         )
+    guard.observe(path)  # before this process changes anything
     conn = _connect(path, key, create=False)
     try:
         _verify(conn, path)
         _configure(conn)
-        _migrate(conn, path)
+        _migrate(conn, path, guard)
     except BaseException:
         conn.close()
         raise
-    return Database(conn, path)
+    return Database(conn, path, guard)
 
 
 def chunked(ids: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:

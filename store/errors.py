@@ -10,7 +10,7 @@ class DatabaseKeyError(StoreError):
 
 
 class DatabaseDamagedError(StoreError):
-    """The database opened but its pages are damaged or missing (e.g. truncated)."""
+    """The database's pages are damaged or missing (e.g. truncated, failed authentication)."""
 
 
 class DatabaseBusyError(StoreError):
@@ -23,3 +23,7 @@ class SnapshotError(StoreError):
 
 class SchemaError(StoreError):
     """The database was written by a newer Second Self than this one."""
+
+
+class DiskFullError(StoreError):
+    """A folder the store writes to (data or runtime) has no space left."""

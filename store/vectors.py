@@ -8,24 +8,32 @@ records the last log entry it contains:
 
     open:  restore snapshot -> replay log entries after it  (or rebuild from SQLCipher)
     close: seal snapshot (if anything changed) -> prune log -> remove runtime copy
+
+Whatever fails (a damaged snapshot excepted, which is rebuilt and reported in
+`OpenReport.notice`), the runtime copy is removed before the error leaves, and a
+full folder is named as such (`DiskFullError`), never as a chromadb traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import multiprocessing
 import os
 import shutil
 import tarfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from store.database import Database
-from store.errors import SnapshotError
+from store.errors import DiskFullError, SnapshotError
+from store.layout import restore_dir, snapshot_tmp
 from store.sealing import SEGMENT, SealedReader, SealedWriter
 
 log = logging.getLogger(__name__)
@@ -43,6 +51,29 @@ class OpenReport:
     reason: str = ""
     replayed: int = 0
     vectors: int = 0
+    notice: str = ""  # for the user, once; empty when nothing happened worth telling
+
+
+def _no_space(exc: BaseException | None) -> bool:
+    """Whether an error (or one it grew from) means a full disk or quota."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "disk is full" in str(exc) or "No space left" in str(exc):
+            return True  # chromadb wraps SQLite's and the OS's errors in its own
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _private(root: Path) -> None:
+    """Files 0600 and folders 0700, whatever the umask chroma was started under."""
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o700)
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
 
 
 def _chroma() -> Any:
@@ -66,10 +97,20 @@ class VectorIndex:
         self._col: Any = None
         self.applied_seq = 0
         self._dirty = False
+        self._broken = False  # a failed update: discard at close instead of sealing
 
     # -- lifecycle -------------------------------------------------------------
     def open(self, progress: Progress | None = None) -> OpenReport:
         """Make the index ready: restore + replay, or rebuild when that is impossible."""
+        try:
+            return self._open(progress)
+        except BaseException as exc:
+            self.discard()
+            if _no_space(exc):
+                raise DiskFullError(self._runtime_full()) from exc
+            raise
+
+    def _open(self, progress: Progress | None) -> OpenReport:
         if self.dir.exists():  # left by a crash; SQLCipher is the truth, start clean
             shutil.rmtree(self.dir)
         self.dir.mkdir(mode=0o700, parents=True)
@@ -80,8 +121,13 @@ class VectorIndex:
             self._start_client()
             if total:
                 self._rebuild(progress)
+                report.notice = (
+                    f"{self.snapshot.name} was missing; the vector index was rebuilt from "
+                    f"the database ({total} vectors). Nothing was lost."
+                )
         else:
             try:
+                self._ensure_room(self.snapshot.stat().st_size)
                 self._restore()
                 replayed = self.replay()
                 if self._col.count() != total:
@@ -90,47 +136,87 @@ class VectorIndex:
                     )
                 report = OpenReport("restored", replayed=replayed)
             except (SnapshotError, tarfile.TarError, OSError, ValueError) as exc:
+                if _no_space(exc):
+                    raise
                 log.warning("vector snapshot unusable (%s); rebuilding from the database", exc)
-                self._stop_client()
-                shutil.rmtree(self.dir, ignore_errors=True)
+                self.discard()
                 self.dir.mkdir(mode=0o700)
                 self._start_client()
                 self._rebuild(progress)
                 report = OpenReport("rebuilt", str(exc))
+                report.notice = (
+                    f"{self.snapshot.name} could not be used ({exc}); the vector index was "
+                    f"rebuilt from the database ({total} vectors) and is sealed again when "
+                    "this command ends. Nothing was lost: it holds only derived data."
+                )
         report.vectors = self._col.count()
         return report
+
+    def _ensure_room(self, needed: int) -> None:
+        """Refuse before unpacking when the runtime folder cannot hold the index."""
+        free = shutil.disk_usage(self.dir).free
+        if free < needed:
+            raise DiskFullError(self._runtime_full(needed))
+
+    def _runtime_full(self, needed: int | None = None) -> str:
+        size = f" (the index needs about {needed / 2**20:.0f} MiB)" if needed else ""
+        return (
+            f"the runtime folder {self.dir.parent} is full{size}: the vector index does not "
+            "fit there. Nothing stored was lost and no copy of the index was left behind. "
+            "Free space there, or point XDG_RUNTIME_DIR at a larger tmpfs, and run the "
+            "command again."
+        )
 
     def close(self) -> None:
         """Seal if changed, then remove every plaintext trace of the runtime copy."""
         try:
-            if self._dirty:
+            if self._dirty and not self._broken:
                 self.seal(restart=False)
         finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Drop the runtime copy without sealing it (after an error, or after damage)."""
+        try:
             self._stop_client()
-            if self.dir.exists():
-                shutil.rmtree(self.dir)
+        except Exception as exc:  # chroma after a failure; its files go regardless
+            log.debug("closing chroma failed: %s", exc)
+            self._client = self._col = None
+        for leftover in (self.dir, restore_dir(self.dir)):
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def rebuild(self, progress: Progress | None = None) -> None:
         """Start the runtime index afresh from the database and seal it. After a forget
         the old copy must go whole: chroma keeps deleted embeddings in its queue and in
-        its HNSW files, and a seal would carry them on."""
+        its HNSW files, and a seal would carry them on.
+
+        The new index is written by a fresh process. hnswlib saves its whole allocated
+        capacity, and the unused slots hold whatever the heap held before: in this
+        process, the old index's vectors, forgotten ones included (a test found them in
+        the new data_level0.bin). A fresh process's heap holds nothing of them."""
         self._stop_client()
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(mode=0o700, parents=True)
-        self._start_client()
-        self._rebuild(progress)
-        self.seal()
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        child = context.Process(
+            target=_fill_in_fresh_process, args=(str(self.dir), theirs), daemon=True
+        )
+        child.start()
+        theirs.close()
+        try:
+            self._rebuild(progress, ours.send)
+            ours.send(None)
+            failure = ours.recv()
+        finally:
+            ours.close()
+            child.join()
+        if failure is not None:
+            raise SnapshotError(f"the vector index could not be rebuilt: {failure}")
+        self.seal()  # from the child's files, then opened here to serve this process
 
     def _start_client(self) -> None:
-        chromadb, settings = _chroma()
-        self._client = chromadb.PersistentClient(
-            path=str(self.dir),
-            settings=settings(anonymized_telemetry=False, allow_reset=False),
-        )
-        # embedding_function=None: chroma's default would download a model.
-        self._col = self._client.get_or_create_collection(
-            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        self._client, self._col = _open_collection(self.dir)
 
     def _stop_client(self) -> None:
         if self._client is not None:
@@ -142,18 +228,30 @@ class VectorIndex:
     def seal(self, restart: bool = True) -> None:
         """Write the runtime index to disk encrypted, then drop the log it covers."""
         self._stop_client()  # flush and release chroma's files before reading them
+        _private(self.dir)  # the archive records modes: keep them private on restore too
         snapshot_id = uuid.uuid4().hex
         header = {"kind": "vector-index", "seq": self.applied_seq, "id": snapshot_id}
-        tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
-        with tmp.open("wb") as fh:
-            os.chmod(tmp, 0o600)
-            writer = SealedWriter(fh, self._key, header)
-            with tarfile.open(fileobj=writer, mode="w|") as tar:
-                tar.add(self.dir, arcname="index")
-            writer.close()
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.snapshot)
+        tmp = snapshot_tmp(self.snapshot)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                writer = SealedWriter(fh, self._key, header)
+                with tarfile.open(fileobj=writer, mode="w|") as tar:
+                    tar.add(self.dir, arcname="index")
+                writer.close()
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.snapshot)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if _no_space(exc):
+                raise DiskFullError(
+                    f"the disk holding {self.snapshot.parent} is full: the vector index could "
+                    f"not be sealed. The old {self.snapshot.name} is kept and nothing was "
+                    "lost: the index catches up from memory.db next time. Free some space "
+                    "there and run any command."
+                ) from exc
+            raise
         with self.db.write() as conn:
             self.db.set_meta("snapshot_id", snapshot_id)
             conn.execute("DELETE FROM vector_log WHERE seq <= ?", (self.applied_seq,))
@@ -163,7 +261,7 @@ class VectorIndex:
 
     def _restore(self) -> None:
         expected = self.db.get_meta("snapshot_id")
-        restored = self.dir.parent / f".{self.dir.name}-restore"
+        restored = restore_dir(self.dir)
         if restored.exists():  # left by a crash mid-restore
             shutil.rmtree(restored)
         try:
@@ -187,6 +285,16 @@ class VectorIndex:
     # -- keeping in step with SQLCipher -----------------------------------------
     def replay(self) -> int:
         """Apply log entries newer than the index; returns how many episodes changed."""
+        try:
+            return self._replay()
+        except Exception as exc:
+            # Half-applied: never seal it; the log still holds every entry for next time.
+            self._broken = True
+            if _no_space(exc):
+                raise DiskFullError(self._runtime_full()) from exc
+            raise
+
+    def _replay(self) -> int:
         rows = self.db.conn.execute(
             "SELECT seq, episode_id, op FROM vector_log WHERE seq > ? ORDER BY seq",
             (self.applied_seq,),
@@ -204,6 +312,7 @@ class VectorIndex:
             self._add_from_db(adds[start : start + REBUILD_BATCH])
         self.applied_seq = rows[-1][0]
         self._dirty = True
+        _private(self.dir)
         return len(last_op)
 
     def _add_from_db(self, episode_ids: Sequence[int]) -> None:
@@ -217,14 +326,13 @@ class VectorIndex:
             self._upsert(rows)
 
     def _upsert(self, rows: Sequence[tuple[int, bytes, float]]) -> None:
-        vectors = np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
-        self._col.upsert(
-            ids=[str(r[0]) for r in rows],
-            embeddings=vectors,
-            metadatas=[{"t": float(r[2])} for r in rows],
-        )
+        _upsert_rows(self._col, rows)
 
-    def _rebuild(self, progress: Progress | None) -> None:
+    def _rebuild(
+        self, progress: Progress | None, upsert: Callable[[list[Any]], None] | None = None
+    ) -> None:
+        # Never rebuild from (and then seal) a database that fails the full check.
+        self.db.ensure_checked("the vector index is about to be rebuilt")
         total = self._count_vectors()
         top = self.db.conn.execute("SELECT coalesce(max(seq), 0) FROM vector_log").fetchone()[0]
         done = 0
@@ -233,12 +341,13 @@ class VectorIndex:
             "JOIN episodes e ON e.id = v.episode_id ORDER BY v.episode_id"
         )
         while batch := cursor.fetchmany(REBUILD_BATCH):
-            self._upsert(batch)
+            (upsert or self._upsert)(batch)
             done += len(batch)
             if progress:
                 progress(done, total)
         self.applied_seq = top
         self._dirty = True
+        _private(self.dir)
 
     def _count_vectors(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
@@ -277,3 +386,41 @@ class VectorIndex:
         ids = result["ids"][0]
         distances = result["distances"][0]
         return [(int(i), 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+
+def _open_collection(folder: Path) -> tuple[Any, Any]:
+    chromadb, settings = _chroma()
+    client = chromadb.PersistentClient(
+        path=str(folder), settings=settings(anonymized_telemetry=False, allow_reset=False)
+    )
+    # embedding_function=None: chroma's default would download a model.
+    collection = client.get_or_create_collection(
+        COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+    )
+    _private(folder)
+    return client, collection
+
+
+def _upsert_rows(collection: Any, rows: Sequence[tuple[int, bytes, float]]) -> None:
+    collection.upsert(
+        ids=[str(r[0]) for r in rows],
+        embeddings=np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows]),
+        metadatas=[{"t": float(r[2])} for r in rows],
+    )
+
+
+def _fill_in_fresh_process(folder: str, pipe: Connection) -> None:
+    """In a spawned process: write the rows the parent sends into a new index at
+    `folder`; answer None when done, or what went wrong."""
+    try:
+        client, collection = _open_collection(Path(folder))
+        while (rows := pipe.recv()) is not None:
+            _upsert_rows(collection, rows)
+        client.close()
+        _private(Path(folder))
+    except BaseException as exc:  # reported to the parent, which raises it
+        pipe.send(f"{type(exc).__name__}: {exc}")
+    else:
+        pipe.send(None)
+    finally:
+        pipe.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import sqlcipher3
 
 from store.database import Database, create_database, open_database
 from store.errors import DatabaseDamagedError, DatabaseKeyError, SchemaError, StoreError
+from store.guard import IntegrityGuard
+from store.integrity import check_database
 from store.schema import MIGRATIONS
 
 KEY = bytes(range(32))
@@ -483,3 +487,152 @@ def test_schema_6_keeps_derived_memory_and_renames_soft_forget_to_hide(
         assert new.get_meta("tombstone_salt")
     finally:
         new.close()
+
+
+# -- integrity: full checks, the guard, damage met while working ------------------------
+PAGE = 4096
+
+
+def filled(db: Database, rows: int = 60) -> None:
+    """Rows of 3000 bytes, one page each, written last: pages no other query reads."""
+    with db.write() as conn:
+        conn.execute("CREATE TABLE filler (x BLOB)")
+        for _ in range(rows):
+            conn.execute("INSERT INTO filler VALUES (randomblob(3000))")
+
+
+def flip_page(path: Path, page: int, at: int = 100) -> None:
+    with path.open("r+b") as fh:
+        fh.seek((page - 1) * PAGE + at)
+        byte = fh.read(1)
+        fh.seek((page - 1) * PAGE + at)
+        fh.write(bytes([byte[0] ^ 0x01]))
+
+
+def test_full_check_of_a_sound_file(db: Database, db_path: Path) -> None:
+    filled(db)
+    result = check_database(db.conn, db_path)
+    assert result.ok and not result.unauthenticated and not result.problems
+    assert result.pages >= db_path.stat().st_size // PAGE
+    assert "pages authenticated, structure intact" in result.describe()
+
+
+def test_full_check_names_every_flipped_page(db: Database, db_path: Path) -> None:
+    filled(db)
+    db.close()
+    last = db_path.stat().st_size // PAGE
+    pages = [last - 50, last - 20, last - 3]
+    for page in pages:
+        flip_page(db_path, page)
+    opened = open_database(db_path, KEY)  # page 1 is sound: it opens
+    try:
+        stages: list[str] = []
+        result = check_database(
+            opened.conn, db_path, lambda stage, done, total: stages.append(stage)
+        )
+        assert result.unauthenticated == tuple(pages)
+        assert not result.ok
+        assert f"pages {pages[0]}, {pages[1]} and {pages[2]} of {last} fail" in result.describe()
+        assert stages and set(stages) == {"Authenticating memory.db pages"}
+    finally:
+        opened.conn.close()
+
+
+def test_full_check_finds_structural_damage_that_authenticates(db: Database, db_path: Path) -> None:
+    """An index that disagrees with its table: every page authenticates, the structure fails."""
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (x INTEGER, y INTEGER)")
+        conn.execute("CREATE INDEX t_x ON t(x)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, -i) for i in range(500)])
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX t_x ON t(y)' WHERE name = 't_x'")
+    db.close()
+    opened = open_database(db_path, KEY)
+    try:
+        stages: list[tuple[str, int, int]] = []
+        result = check_database(opened.conn, db_path, lambda *args: stages.append(args))
+        assert result.unauthenticated == ()
+        assert result.problems and "t_x" in result.problems[0]
+        assert "structure check found" in result.describe()
+        assert ("Checking memory.db structure", stages[-1][2], stages[-1][2]) == stages[-1]
+    finally:
+        opened.conn.close()
+
+
+def test_page_one_damage_is_damage_not_a_wrong_key(db: Database, db_path: Path) -> None:
+    filled(db)
+    db.close()
+    flip_page(db_path, 1, at=200)  # after the salt: the key still derives, page 1 fails
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseDamagedError, match="page 1 of"):
+        open_database(db_path, KEY)
+    with pytest.raises(DatabaseKeyError):  # every page fails: not this key's file
+        open_database(db_path, OTHER_KEY)
+    assert db_path.read_bytes() == before
+
+
+def test_damage_met_inside_a_write_is_named(db: Database, db_path: Path) -> None:
+    filled(db)
+    db.close()
+    page = db_path.stat().st_size // PAGE - 10
+    flip_page(db_path, page)
+    opened = open_database(db_path, KEY)  # no guard stamp: no check was due
+    try:
+        with (
+            pytest.raises(DatabaseDamagedError, match=f"page {page} fail") as raised,
+            opened.write() as conn,
+        ):
+            conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
+            conn.execute("SELECT sum(length(x)) FROM filler").fetchone()
+        assert "backup" in str(raised.value)
+        with pytest.raises(DatabaseDamagedError), opened.write():  # refused from now on
+            pass
+    finally:
+        opened.conn.close()
+    reopened = sqlcipher3.connect(str(db_path))
+    reopened.execute(f"PRAGMA key = \"x'{KEY.hex()}'\"")
+    assert reopened.execute("SELECT count(*) FROM meta WHERE key = 'k'").fetchone()[0] == 0
+    reopened.close()
+
+
+def test_guard_runs_the_check_when_due(db: Database, db_path: Path, tmp_path: Path) -> None:
+    db.close()
+    stamp = tmp_path / "cache" / "integrity.json"
+    stamp.parent.mkdir()
+
+    def due(max_age_days: float = 7.0) -> str | None:
+        guard = IntegrityGuard(stamp, max_age_days)
+        opened = open_database(db_path, KEY, guard)
+        reason = guard.due
+        opened.ensure_checked()
+        assert guard.due is None  # settled for the rest of the process
+        opened.close()
+        return reason
+
+    assert due() == "there is no record of an earlier check"
+    assert due() is None  # checked and closed unchanged: nothing to do
+    assert due(max_age_days=0) == "the last full check is more than 0 days old"
+    os.utime(db_path, ns=(time.time_ns(), time.time_ns()))  # touched by someone else
+    assert due() == "memory.db changed since Second Self last closed it"
+    data = json.loads(stamp.read_text())
+    data["checked_at"] -= 8 * 86_400
+    stamp.write_text(json.dumps(data))
+    assert due() == "the last full check is more than 7 days old"
+    stamp.write_text("not json")
+    assert due() == "there is no record of an earlier check"
+    assert due() is None
+
+
+def test_migration_waits_for_a_passing_check(
+    db: Database, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filled(db)
+    db.close()
+    flip_page(db_path, db_path.stat().st_size // PAGE - 5)
+    before = db_path.read_bytes()
+    monkeypatch.setattr(
+        "store.database.MIGRATIONS", [*MIGRATIONS, "CREATE TABLE later_feature (x TEXT);"]
+    )
+    with pytest.raises(DatabaseDamagedError, match="fail authentication"):
+        open_database(db_path, KEY)
+    assert db_path.read_bytes() == before  # not migrated

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from store.errors import SnapshotError
+from store.integrity import check_snapshot
 from store.sealing import MAGIC, PREFIX, SEGMENT, TAG, SealedReader, SealedWriter, read_header
 
 KEY = bytes(range(32))
@@ -300,3 +301,52 @@ def test_header_swapped_between_files_is_rejected() -> None:
     one = seal(data, header={"seq": 1})
     two = seal(data, header={"seq": 2})
     assert_rejected(two[: header_end(two)] + one[header_end(one) :])
+
+
+# -- checking a sealed file on disk (`me check`) ------------------------------------
+
+
+def test_check_snapshot_authenticates_to_the_last_byte(
+    tmp_path: Path, big: tuple[bytes, bytes]
+) -> None:
+    (tmp_path / "data").mkdir()
+    path = tmp_path / "data" / "vectors.sealed"
+    path.write_bytes(big[1])
+    seen: list[tuple[str, int, int]] = []
+    found = check_snapshot(path, KEY, HEADER["id"], lambda *args: seen.append(args))
+    assert found.ok and found.size == len(big[1]) and not found.missing
+    assert seen[-1] == ("Authenticating vectors.sealed", len(big[1]), len(big[1]))
+    assert len(seen) >= 4  # one step per segment at least
+    assert list(path.parent.iterdir()) == [path]  # nothing unpacked next to it
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("flip in the last segment", "failed authentication"),
+        ("cut", "truncated"),
+        ("wrong key", "failed authentication"),
+        ("another snapshot", "not the snapshot this database last sealed"),
+    ],
+)
+def test_check_snapshot_names_the_problem(
+    tmp_path: Path, big: tuple[bytes, bytes], damage: str, message: str
+) -> None:
+    path = tmp_path / "vectors.sealed"
+    blob, key, expected = big[1], KEY, HEADER["id"]
+    if damage == "flip in the last segment":
+        blob = flip(blob, len(blob) - 10)
+    elif damage == "cut":
+        blob = blob[: len(blob) // 2]
+    elif damage == "wrong key":
+        key = OTHER_KEY
+    else:
+        expected = "some-other-id"
+    path.write_bytes(blob)
+    found = check_snapshot(path, key, expected)
+    assert not found.ok and message in found.problem
+
+
+def test_check_snapshot_of_a_missing_file(tmp_path: Path) -> None:
+    found = check_snapshot(tmp_path / "vectors.sealed", KEY, None)
+    assert found.missing and found.ok

@@ -110,6 +110,19 @@ def assert_cli_error(proc: subprocess.CompletedProcess[str], *needles: str) -> N
         assert needle.lower() in proc.stderr.lower(), proc.stderr
 
 
+def recover_cli(phrase: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`me unlock --recovery` with the phrase on stdin, choosing NEW_PASSPHRASE."""
+    return run_me(
+        "unlock",
+        "--recovery",
+        "--mode",
+        "passphrase",
+        input=phrase + "\n",
+        env={"SECONDSELF_PASSPHRASE": NEW_PASSPHRASE},
+        check=check,
+    )
+
+
 def other_vault(tmp_path: Path) -> Paths:
     other = paths_mod.resolve(tmp_path / "other-home")
     create_vault(other, secrets_with(PASSPHRASE), mode="passphrase")
@@ -417,15 +430,7 @@ def test_wrong_recovery_phrase_changes_nothing(
 def test_cli_wrong_recovery_phrase(vault: Paths, isolated_home: Path, case: str) -> None:
     phrase, message = WRONG_PHRASES[case]
     before = state(isolated_home)
-    proc = run_me(
-        "unlock",
-        "--recovery",
-        "--mode",
-        "passphrase",
-        input=phrase + "\n",
-        env={"SECONDSELF_PASSPHRASE": NEW_PASSPHRASE},
-        check=False,
-    )
+    proc = recover_cli(phrase, check=False)
     assert_cli_error(proc, message)
     assert state(isolated_home) == before
 
@@ -586,6 +591,11 @@ def test_moved_wrapper_does_not_unlock_another_vault(vault: Paths, tmp_path: Pat
     theirs = json.loads(other.key_file.read_text())
     theirs["wrappers"]["passphrase"] = ours["wrappers"]["passphrase"]
     other.key_file.write_text(json.dumps(theirs))
+    with pytest.raises(KeyFileError, match="damaged"):  # its checksum notices the change
+        unlock(other, secrets_with(PASSPHRASE))
+    # Without that checksum, the vault id in the wrapper's associated data still refuses it.
+    del theirs["checksums"]["passphrase"]
+    other.key_file.write_text(json.dumps(theirs))
     with pytest.raises(WrongSecretError):
         unlock(other, secrets_with(PASSPHRASE))
 
@@ -685,3 +695,128 @@ def test_keyring_trust_picks_the_trusted_backend_out_of_a_chainer() -> None:
     choice = choose(untrusted)
     assert choice.backend is None
     assert "PlaintextKeyring" in choice.reason and "EncryptedKeyring" in choice.reason
+
+
+# -- a damaged key file is not a wrong passphrase -------------------------------------
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _other_char(value: str, at: int, alphabet: str) -> str:
+    """`value` with one character replaced by another of its alphabet (a silent flip)."""
+    old = value[at]
+    new = alphabet[(alphabet.index(old) + 1) % len(alphabet)]
+    return value[:at] + new + value[at + 1 :]
+
+
+def _field_edit(*keys: str, at: int = 3, alphabet: str = B64) -> Callable[[dict], None]:
+    def edit(data: dict) -> None:
+        *parents, last = keys
+        holder = data
+        for key in parents:
+            holder = holder[key]
+        holder[last] = _other_char(holder[last], at, alphabet)
+
+    return edit
+
+
+SILENT_DAMAGE: dict[str, Callable[[dict], None]] = {
+    "passphrase ciphertext": _field_edit("wrappers", "passphrase", "ciphertext", at=20),
+    "passphrase nonce": _field_edit("wrappers", "passphrase", "nonce"),
+    "passphrase salt": _field_edit("wrappers", "passphrase", "salt"),
+    "vault id": _field_edit("vault_id", at=0, alphabet="0123456789abcdef"),
+    "KDF memory": lambda d: d["wrappers"]["passphrase"].update(memory_kib=65537),
+}
+
+
+@pytest.mark.parametrize("case", list(SILENT_DAMAGE))
+def test_silently_damaged_key_file_is_not_a_wrong_passphrase(
+    vault: Paths, isolated_home: Path, case: str
+) -> None:
+    """Changes that keep the file well-formed: only the checksums can tell."""
+    data = json.loads(vault.key_file.read_text())
+    SILENT_DAMAGE[case](data)
+    vault.key_file.write_text(json.dumps(data, indent=2))
+    before = state(isolated_home)
+    with pytest.raises(KeyFileError, match="key file .* is damaged") as raised:
+        unlock(vault, secrets_with(PASSPHRASE))
+    assert "wrong passphrase" not in str(raised.value)
+    assert state(isolated_home) == before
+    proc = run_me("status", env={"SECONDSELF_PASSPHRASE": PASSPHRASE}, check=False, input="")
+    assert_cli_error(proc, "key file", "is damaged")
+    assert "wrong passphrase" not in proc.stderr
+    assert state(isolated_home) == before
+
+
+def test_a_flipped_byte_anywhere_never_says_wrong_passphrase(
+    vault: Paths, isolated_home: Path
+) -> None:
+    original = vault.key_file.read_bytes()
+    outcomes = set()
+    for at in range(0, len(original), max(1, len(original) // 40)):
+        flipped = bytearray(original)
+        flipped[at] ^= 0x01
+        vault.key_file.write_bytes(bytes(flipped))
+        before = state(isolated_home)
+        try:
+            unlock(vault, secrets_with(PASSPHRASE))
+            outcomes.add("opens")  # e.g. a checksum of an unused part: nothing lost
+        except KeyFileError as exc:
+            outcomes.add("damaged")
+            assert "is damaged" in str(exc), (at, exc)
+            assert state(isolated_home) == before, at
+    assert "damaged" in outcomes
+    vault.key_file.write_bytes(original)
+
+
+def test_wrong_passphrase_still_says_so(vault: Paths, isolated_home: Path) -> None:
+    assert "checksums" in json.loads(vault.key_file.read_text())
+    before = state(isolated_home)
+    with pytest.raises(WrongSecretError, match="wrong passphrase"):
+        unlock(vault, secrets_with("not the passphrase"))
+    assert state(isolated_home) == before
+
+
+def test_key_file_without_checksums_keeps_working_and_gains_them(
+    vault: Paths, isolated_home: Path
+) -> None:
+    data = json.loads(vault.key_file.read_text())
+    sums = data.pop("checksums")
+    vault.key_file.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    before = state(isolated_home)
+    with pytest.raises(WrongSecretError):  # an older file cannot tell damage apart
+        unlock(vault, secrets_with("not the passphrase"))
+    assert state(isolated_home) == before  # no file changed on a failure
+    unlock(vault, secrets_with(PASSPHRASE))
+    assert json.loads(vault.key_file.read_text())["checksums"] == sums
+    assert stat.S_IMODE(vault.key_file.stat().st_mode) == 0o600
+
+
+def test_damaged_passphrase_wrapper_is_mended_with_the_recovery_phrase(
+    paths: Paths, isolated_home: Path
+) -> None:
+    phrase = create_vault(paths, secrets_with(PASSPHRASE), mode="passphrase").recovery_phrase
+    data = json.loads(paths.key_file.read_text())
+    SILENT_DAMAGE["passphrase ciphertext"](data)
+    paths.key_file.write_text(json.dumps(data))
+    proc = run_me("unlock", env={"SECONDSELF_PASSPHRASE": PASSPHRASE}, check=False, input="")
+    assert_cli_error(proc, "is damaged", "me unlock --recovery")
+    proc = recover_cli(phrase)
+    assert "Recovered" in proc.stdout and "Vault opens" in proc.stdout
+    assert unlock(paths, secrets_with(NEW_PASSPHRASE)).vault_id == data["vault_id"]
+    assert "All is well." in run_me("check", env={"SECONDSELF_PASSPHRASE": NEW_PASSPHRASE}).stdout
+
+
+def test_damaged_recovery_wrapper_is_named_by_check(paths: Paths, isolated_home: Path) -> None:
+    phrase = create_vault(paths, secrets_with(PASSPHRASE), mode="passphrase").recovery_phrase
+    data = json.loads(paths.key_file.read_text())
+    _field_edit("wrappers", "recovery", "ciphertext", at=10)(data)
+    paths.key_file.write_text(json.dumps(data))
+    unlock(paths, secrets_with(PASSPHRASE))  # the passphrase still opens it
+    proc = run_me("check", env={"SECONDSELF_PASSPHRASE": PASSPHRASE}, check=False, input="")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "keys.json       DAMAGED: the recovery wrapper changed" in proc.stdout
+    assert "restore keys.json from a backup" in proc.stdout
+    before = state(isolated_home)
+    with pytest.raises(KeyFileError, match="recovery wrapper changed"):
+        unlock(paths, secrets_with(recovery=phrase), use_recovery=True)
+    assert state(isolated_home) == before

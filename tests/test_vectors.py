@@ -7,8 +7,11 @@ straight into the `vectors` table, exactly as ingest would store them.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import struct
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +27,10 @@ from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.vault import Secrets, create_vault, unlock
 from store.database import open_database
+from store.errors import DatabaseDamagedError
+from store.guard import Fingerprint, Stamp, write_stamp
 from store.sealing import SEGMENT, read_header
+from tests.test_database import filled, flip_page
 from tests.test_sealing import header_end
 
 DIM = 384
@@ -604,3 +610,65 @@ def test_time_filters_survive_restore(open_memory: Opener, vault: Paths, keys: V
         i for i, _ in mem.index.query(vecs[0], 20, since=BASE + 5 * DAY, until=BASE + 8 * DAY)
     )
     assert got == ids[5:8]
+
+
+# -- telling the user, private files, checking before a rebuild -------------------------
+
+
+def test_notice_only_when_something_happened(
+    open_memory: Opener, vault: Paths, keys: VaultKeys
+) -> None:
+    mem = open_memory()
+    assert mem.index_report.how == "empty" and mem.index_report.notice == ""
+    add_rows(mem, unit_vectors(6, 3))
+    mem.index.replay()
+    close(mem)
+    mem = open_memory()
+    assert mem.index_report.how == "restored" and mem.index_report.notice == ""
+    close(mem)
+    vault.snapshot.write_bytes(vault.snapshot.read_bytes()[:-7])
+    mem = open_memory()
+    assert mem.index_report.how == "rebuilt"
+    assert mem.index_report.notice.startswith("vectors.sealed could not be used (")
+    assert "rebuilt from the database (6 vectors)" in mem.index_report.notice
+    close(mem)
+    vault.snapshot.unlink()
+    mem = open_memory()
+    assert mem.index_report.notice.startswith("vectors.sealed was missing")
+
+
+def test_runtime_files_are_private_whatever_the_umask(open_memory: Opener, vault: Paths) -> None:
+    old = os.umask(0)
+    try:
+        mem = open_memory()
+        add_rows(mem, unit_vectors(30, 4))
+        mem.index.replay()
+        files = sorted(vault.vector_dir.rglob("*"))
+        assert any(p.name == "chroma.sqlite3" for p in files)
+        assert any(p.is_dir() for p in files)  # chroma's segment folder
+        for path in files:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+        close(mem)
+    finally:
+        os.umask(old)
+
+
+def test_no_rebuild_from_a_damaged_database(
+    open_memory: Opener, vault: Paths, keys: VaultKeys
+) -> None:
+    """Damage that changed no timestamp (a failing disk) is still caught before a rebuild."""
+    sealed(vault, keys, open_memory, n=30)
+    db = open_database(vault.database, keys.database)
+    filled(db, 40)
+    db.close()
+    page = vault.database.stat().st_size // 4096 - 20
+    flip_page(vault.database, page)
+    # The stamp vouches for the file as it is now, as if the damage went unnoticed.
+    write_stamp(vault.integrity_stamp, Stamp(time.time(), Fingerprint.of(vault.database)))
+    vault.snapshot.write_bytes(vault.snapshot.read_bytes()[:-7])  # so the index is rebuilt
+    before = vault.snapshot.read_bytes(), vault.database.read_bytes()
+    with pytest.raises(DatabaseDamagedError, match=f"page {page} of"):
+        open_memory()
+    assert (vault.snapshot.read_bytes(), vault.database.read_bytes()) == before
+    assert not vault.runtime.exists()

@@ -15,7 +15,8 @@ import sqlcipher3
 
 from assistant import __version__
 from assistant.cli.ask import ask
-from assistant.cli.common import fail
+from assistant.cli.check import check
+from assistant.cli.common import current_paths, fail
 from assistant.cli.demo import demo
 from assistant.cli.forget import forget
 from assistant.cli.history import history, undo
@@ -41,17 +42,43 @@ def cli(verbose: int) -> None:
     """Second Self: your encrypted, local personal memory."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from assistant.runtime import sweep_stale
+
+    try:  # what a killed process left in the clear goes before anything else runs
+        swept = sweep_stale(current_paths())
+    except OSError as exc:  # never a reason not to run the command itself
+        logging.getLogger(__name__).warning("stale runtime files not removed: %s", exc)
+    else:
+        if swept:
+            logging.getLogger(__name__).info("removed stale %s", ", ".join(map(str, swept)))
 
 
 for command in (
     init, unlock, ingest, sync, sources, identity, recall, ask, reflect, persona, thoughts,
-    history, undo, why, forget, status, paths, demo,
+    history, undo, why, forget, status, paths, check, demo,
 ):  # fmt: skip
     cli.add_command(command)
 
 
+def _database_error(exc: sqlcipher3.Error) -> str:
+    """A SQLCipher error that escaped the store's own translation, for a person."""
+    from store.integrity import RESTORE_HINT, is_damage
+
+    if is_damage(exc, None):
+        return f"memory.db is damaged ({exc}); nothing more was written. {RESTORE_HINT}."
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == sqlcipher3.SQLITE_FULL:
+        return (
+            f"the disk holding {current_paths().data} is full ({exc}): the change was "
+            "rolled back and nothing stored was lost. Free some space and run it again."
+        )
+    return f"the database refused a change ({exc}); the transaction was rolled back"
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit status 1."""
+    # Every file and folder this process creates is private, chroma's included.
+    os.umask(0o077)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -64,8 +91,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except USER_ERRORS as exc:
         fail(str(exc))
-    except sqlcipher3.Error as exc:  # e.g. "database or disk is full"
-        fail(f"the database refused a change ({exc}); the transaction was rolled back")
+    except sqlcipher3.Error as exc:
+        fail(_database_error(exc))
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing half-written was kept.", err=True)
         sys.exit(130)

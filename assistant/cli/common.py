@@ -67,6 +67,7 @@ def open_memory(
     """Open the vault with a progress bar for the rare index rebuild."""
     from rich.progress import Progress
 
+    from assistant.cli.check import stage_progress
     from assistant.memory import Memory
 
     with Progress(console=err_console, transient=True) as bar:
@@ -78,9 +79,17 @@ def open_memory(
                 task = bar.add_task("Rebuilding the vector index", total=total)
             bar.update(task, completed=done)
 
-        return Memory.open(
-            paths, config, secrets or terminal_secrets(), progress=progress, keys=keys
+        memory = Memory.open(
+            paths,
+            config,
+            secrets or terminal_secrets(),
+            progress=progress,
+            keys=keys,
+            check_progress=stage_progress(bar),
         )
+    if memory.index_report.notice:
+        click.echo(f"Note: {memory.index_report.notice}", err=True)
+    return memory
 
 
 KIND_NAMES = {"fact": "persona fact", "thought": "thought"}

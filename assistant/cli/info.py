@@ -39,10 +39,19 @@ def paths(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as one JSON object.")
 def status(as_json: bool) -> None:
     """Counts, vault state, index state and sizes."""
+    from assistant.runtime import runtime_storage
     from assistant.vault import key_file_mode
 
     p = current_paths()
-    info: dict[str, object] = {"data": str(p.data)}
+    storage = runtime_storage(p.runtime)
+    info: dict[str, object] = {
+        "data": str(p.data),
+        "runtime": {
+            "path": str(p.runtime),
+            "filesystem": storage.filesystem,
+            "in_ram": storage.in_ram,
+        },
+    }
     if not p.key_file.exists() and not p.database.exists():
         info["vault"] = "none (run `me init`)"
     else:
@@ -70,6 +79,7 @@ def status(as_json: bool) -> None:
         click.echo(json.dumps(info))
         return
     click.echo(f"data      {info['data']}")
+    click.echo(f"runtime   {p.runtime} ({storage.describe()})")
     click.echo(f"vault     {info['vault']}")
     if "unlock_mode" in info:
         click.echo(f"unlock    {info['unlock_mode']}")

@@ -60,6 +60,11 @@ def init(mode: str, name: str | None) -> None:
             + "  ".join(f"{row + i + 1:2d}. {w:<9}" for i, w in enumerate(words[row : row + 6]))
         )
     click.echo("\nIt unlocks this vault on any machine: `me unlock --recovery`.")
+    from assistant.runtime import runtime_storage
+
+    warning = runtime_storage(paths.runtime).warning()
+    if warning:
+        click.echo(f"\nNote: {warning}", err=True)
 
 
 @click.command(
