@@ -47,6 +47,7 @@ from store import tombstones
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # new chunks gathered before one embedding call and one transaction
+FORGOTTEN = "everything in it was forgotten (`me forget`)"
 
 
 @dataclass
@@ -273,8 +274,8 @@ class Ingestor:
             return True
         parsed = _unique([valid_item(i) for i in reading.items])
         items = _unforgotten(self.db.conn, parsed)
-        if not items and row is None and parsed:  # everything in it was forgotten
-            self._done(FileOutcome(path, "unchanged"))
+        if not items and row is None and parsed:
+            self._done(FileOutcome(path, "skipped", reason=FORGOTTEN))
             return True
         doc_hash = document_hash(items)
         if row and row[1] == doc_hash:

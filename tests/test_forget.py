@@ -21,7 +21,7 @@ from assistant import config as config_mod
 from assistant.errors import MemoryRefError
 from assistant.forget import Target, apply, plan
 from assistant.identity import add_identity
-from assistant.ingest import ingest
+from assistant.ingest import FORGOTTEN, ingest
 from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.recall import recall
@@ -207,6 +207,15 @@ def test_nothing_forgotten_is_read_or_learned_again(lived: Memory, tmp_path: Pat
     texts = [r[0] for r in conn.execute("SELECT text FROM episodes")]
     assert "See you in September." in texts
     assert not [t for t in texts if "Berlin" in t]
+    # A note whose every memory was forgotten is skipped, saying why, and stays out.
+    note = tmp_path / "notes" / "zorblax.md"
+    note.parent.mkdir()
+    note.write_text("We walk Zorblax by the river every morning.\n", encoding="utf-8")
+    ingest(memory, [note.parent])
+    forget(memory, matching="walk Zorblax")
+    summary = ingest(memory, [note.parent])
+    assert [s.reason for s in summary.skipped] == [FORGOTTEN]
+    assert not [r for r in conn.execute("SELECT 1 FROM episodes WHERE text LIKE '%walk Zorblax%'")]
     # The named fact is never learned again, from old or new evidence.
     again = FactCandidate("Tiago", "employer", "Glimmerforge", "2024-01-01",
                           episode(memory, "September"), 0.9)  # fmt: skip
