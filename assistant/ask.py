@@ -31,6 +31,7 @@ from assistant.recall import (
     load_hits,
     query_terms,
     ranked,
+    require_words,
     strengthen,
     with_retention,
 )
@@ -218,6 +219,7 @@ def _episodes_behind(memory: Memory, refs: Sequence[str]) -> list[int]:
 def ask(
     memory: Memory, question: str, engine: Engine, k: int = 5, post_think: bool = True
 ) -> AskResult:
+    require_words(question)
     evidence, episode_ids = gather(memory, question, k)
     answer = engine.answer(question, evidence)
     # A person asked: what the answer rests on is recalled, so it grows stronger.

@@ -93,6 +93,10 @@ class MemoryRefError(SecondSelfError):
     """A memory or change id that does not exist, or an operation it cannot take."""
 
 
+class QueryError(SecondSelfError):
+    """A question with nothing to search for (empty, or no word in it)."""
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (SecondSelfError, StoreError, ConnectorError)
 
 __all__ = [

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.errors import QueryError
 from assistant.memory import Memory
 from assistant.retention import rank_factor, retention_at
 
@@ -52,6 +53,7 @@ class Hit:
     sender: str | None = None
     conversation: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    quarantine: str | None = None  # why it is held apart (an instruction, ...), or None
     dense_rank: int | None = None
     keyword_rank: int | None = None
 
@@ -67,6 +69,8 @@ class Hit:
             "sender": self.sender,
             "conversation": self.conversation,
             "text": self.text,
+            "quarantined": self.quarantine is not None,
+            "quarantine": self.quarantine,
         }
 
 
@@ -75,6 +79,12 @@ def query_terms(query: str) -> list[str]:
     words = [w.lower() for w in WORD.findall(query)]
     content = [w for w in words if w not in STOPWORDS]
     return list(dict.fromkeys(content or words))
+
+
+def require_words(query: str) -> None:
+    """Refuse a question that has nothing to search for."""
+    if not WORD.search(query):
+        raise QueryError("the question is empty: say what to look for, e.g. me recall Lisbon")
 
 
 def fts_query(terms: Sequence[str]) -> str:
@@ -268,7 +278,7 @@ def load_hits(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[Hit]:
     marks = ",".join("?" * len(scored))
     rows = memory.db.conn.execute(
         "SELECT e.id, e.time, e.source_ref, d.ref, e.title, e.text, e.kind, e.author, "
-        "e.sender, e.conversation, e.meta "
+        "e.sender, e.conversation, e.meta, e.quarantine "
         f"FROM episodes e JOIN documents d ON d.id = e.document_id WHERE e.id IN ({marks})",
         [i for i, _ in scored],
     ).fetchall()
@@ -282,7 +292,7 @@ def load_hits(memory: Memory, scored: Sequence[tuple[int, float]]) -> list[Hit]:
             Hit(
                 id=r[0], score=score, time=r[1], source_ref=r[2], document=r[3], title=r[4],
                 text=r[5], kind=r[6], author=r[7], sender=r[8], conversation=r[9],
-                meta=json.loads(r[10]),
+                meta=json.loads(r[10]), quarantine=r[11],
             )
         )  # fmt: skip
     return hits
@@ -318,7 +328,10 @@ def recall(
 
     `reinforce` is for a person asking: the memories shown get stronger (S += 1) and
     their forgetting clock restarts. Scripts and benchmarks leave it off so repeated
-    runs see the same ranking."""
+    runs see the same ranking.
+
+    A question with no word in it is refused: any ranking of it would be noise."""
+    require_words(query)
     n = max(memory.config.recall.candidates, k)
     within = None
     if since is not None or until is not None or conversation is not None:

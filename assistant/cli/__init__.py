@@ -22,6 +22,7 @@ from assistant.cli.forget import forget
 from assistant.cli.history import history, undo
 from assistant.cli.info import paths, status
 from assistant.cli.ingest import ingest, sync
+from assistant.cli.output import echo
 from assistant.cli.persona import persona
 from assistant.cli.recall import recall
 from assistant.cli.reflect import reflect
@@ -84,7 +85,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -94,7 +95,7 @@ def main() -> None:
     except sqlcipher3.Error as exc:
         fail(_database_error(exc))
     except KeyboardInterrupt:
-        click.echo("Interrupted; nothing half-written was kept.", err=True)
+        echo("Interrupted; nothing half-written was kept.", err=True)
         sys.exit(130)
     except OSError as exc:
         if os.environ.get("SECONDSELF_DEBUG"):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.output import echo, echo_json
 
 
 @click.command(
@@ -35,25 +34,27 @@ def ask(
     """Answer QUESTION from thoughts, persona facts and episodes, citing them; the
     conclusion is stored as a thought so it need not be worked out again."""
     from assistant.ask import ask as run_ask
+    from assistant.recall import require_words
     from assistant.reflection.run import make_engine
 
     text = " ".join(question)
+    require_words(text)  # before the passphrase prompt
     paths = current_paths()
     config = current_config(paths)
     chosen = make_engine(config, engine, model)
     with open_memory(paths, config) as memory:
         result = run_ask(memory, text, chosen, k=k or config.recall.k, post_think=not no_remember)
     if as_json:
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        echo_json(result.as_json())
         return
-    click.echo(result.answer.text)
+    echo(result.answer.text)
     cited = [e for e in result.evidence if e.ref in result.answer.citations]
     if cited:
-        click.echo("\nSources:")
+        echo("\nSources:")
         for e in cited:
-            click.echo(f"  [{e.ref}] {e.date[:10]}  {e.source}")
+            echo(f"  [{e.ref}] {e.date[:10]}  {e.source}")
     for note in result.answer.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     if result.thought is not None:
         verb = "remembered as" if result.thought_op == "insert" else "reinforced"
-        click.echo(f"\n({verb} thought t{result.thought.id})")
+        echo(f"\n({verb} thought t{result.thought.id})")

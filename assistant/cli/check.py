@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import current_config, current_paths, err_console, terminal_secrets
-
-if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
-
-    from store.integrity import CheckProgress
-
-
-def stage_progress(bar: Progress, start: bool = False) -> CheckProgress:
-    """A check's stages as bars; with `start`, the display begins at the first stage.
-
-    Starting late matters: a passphrase prompt comes before the first stage, and no
-    progress display may redraw the line while the prompt waits.
-    """
-    tasks: dict[str, TaskID] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            if start and not tasks:
-                bar.start()
-            tasks[stage] = bar.add_task(stage, total=total or None)
-        bar.update(tasks[stage], completed=done, total=total or None)
-
-    return update
+from assistant.cli.common import current_config, current_paths, terminal_secrets
+from assistant.cli.output import Bars, echo, echo_json
 
 
 @click.command(
@@ -43,29 +19,22 @@ def check(as_json: bool) -> None:
 
     Exits with status 1 and says how to recover when anything is damaged.
     """
-    from rich.progress import Progress
-
     from assistant.integrity import check_vault
 
     paths = current_paths()
-    bar = Progress(console=err_console, transient=True)
-    try:
-        result = check_vault(
-            paths, current_config(paths), terminal_secrets(), stage_progress(bar, start=True)
-        )
-    finally:
-        bar.stop()
+    with Bars() as bars:  # its first stage comes after the passphrase prompt
+        result = check_vault(paths, current_config(paths), terminal_secrets(), bars.update)
     if as_json:
         findings = [{**asdict(f), "ok": f.ok} for f in result.findings]
-        click.echo(json.dumps({"ok": result.ok, "findings": findings}))
+        echo_json({"ok": result.ok, "findings": findings})
     else:
         for finding in result.findings:
             if finding.ok:
-                click.echo(f"{finding.file:<15} ok: {finding.summary}")
+                echo(f"{finding.file:<15} ok: {finding.summary}")
                 continue
-            click.echo(f"{finding.file:<15} DAMAGED: {finding.problem}")
+            echo(f"{finding.file:<15} DAMAGED: {finding.problem}")
             if finding.remedy:
-                click.echo(f"{'':<15} To recover: {finding.remedy}")
-        click.echo("All is well." if result.ok else "Damage found: see above for what to do.")
+                echo(f"{'':<15} To recover: {finding.remedy}")
+        echo("All is well." if result.ok else "Damage found: see above for what to do.")
     if not result.ok:
         raise SystemExit(1)  # scripts can tell

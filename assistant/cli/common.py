@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -23,7 +24,9 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    from assistant.cli.output import echo
+
+    echo(f"Error: {message}", err=True)
     sys.exit(code)
 
 
@@ -64,32 +67,35 @@ def terminal_secrets() -> Secrets:
 def open_memory(
     paths: Paths, config: Config, secrets: Secrets | None = None, keys: VaultKeys | None = None
 ) -> Memory:
-    """Open the vault with a progress bar for the rare index rebuild."""
-    from rich.progress import Progress
+    """Open the vault, with progress bars for a due integrity check or an index rebuild.
 
-    from assistant.cli.check import stage_progress
+    The bars start at their first update, after any passphrase prompt has been answered.
+    """
+    from assistant.cli.output import Bars, echo
     from assistant.memory import Memory
 
-    with Progress(console=err_console, transient=True) as bar:
-        task = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal task
-            if task is None:
-                task = bar.add_task("Rebuilding the vector index", total=total)
-            bar.update(task, completed=done)
-
+    with Bars() as bars:
         memory = Memory.open(
             paths,
             config,
             secrets or terminal_secrets(),
-            progress=progress,
+            progress=lambda done, total: bars.update("Rebuilding the vector index", done, total),
             keys=keys,
-            check_progress=stage_progress(bar),
+            check_progress=bars.update,
         )
     if memory.index_report.notice:
-        click.echo(f"Note: {memory.index_report.notice}", err=True)
+        echo(f"Note: {memory.index_report.notice}", err=True)
     return memory
+
+
+def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """A click callback: an ISO day, or a clear error."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-01-31") from None
 
 
 KIND_NAMES = {"fact": "persona fact", "thought": "thought"}
@@ -116,13 +122,14 @@ def flag_command(kind: str, op: str, doc: str) -> click.Command:
     @click.argument("memory_ref")
     def command(memory_ref: str) -> None:
         from assistant import refs
+        from assistant.cli.output import echo
         from assistant.reflection.changes import user_flag
 
         _, row_id = refs.parse(ref_of(kind, memory_ref))
         paths = current_paths()
         with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
             change_id = user_flag(conn, kind, row_id, op)
-        click.echo(
+        echo(
             f"{refs.ref(kind, row_id)}: {op} done (change {change_id}; "
             f"`me undo {change_id}` reverts)"
         )

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from assistant.cli.output import echo
+
 DEMO_QUESTION = "when did I plan the Lisbon trip"
 DEMO_ASK = "when is Ana's flight to Lisbon?"
 
@@ -43,41 +45,39 @@ def demo(question: str, k: int, keep: bool) -> None:
     try:
         p = paths_mod.resolve(home)
         config = config_mod.load(p.config_file)
-        click.echo(f"1. Creating an encrypted vault in {home} (passphrase mode)")
+        echo(f"1. Creating an encrypted vault in {home} (passphrase mode)")
         create_vault(p, demo_secrets, mode="passphrase")
-        click.echo(f"2. Ingesting the sample notes from {demo_notes_dir()}")
+        echo(f"2. Ingesting the sample notes from {demo_notes_dir()}")
         with open_memory(p, config, demo_secrets) as memory:
             summary = ingest(memory, [demo_notes_dir()])
-            click.echo(
+            echo(
                 f"   {summary.added} files, {summary.chunks_added} chunks stored "
                 f"({len(summary.failed)} failed)"
             )
-            click.echo(f"3. Recall: {question!r}\n")
+            echo(f"3. Recall: {question!r}\n")
             hits = recall(memory, question, k=k)
             for rank, hit in enumerate(hits, start=1):
                 label = _source_label(hit.document, hit.title)
-                click.echo(
-                    f"  {rank}. {hit.time[:10]}  {label.replace(str(demo_notes_dir()), 'demo')}"
-                )
+                echo(f"  {rank}. {hit.time[:10]}  {label.replace(str(demo_notes_dir()), 'demo')}")
                 text = " ".join(hit.text.split())
-                click.echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
+                echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
             engine = BuiltinEngine()
             report = reflect(memory, engine)
             facts = persona.facts(memory.db.conn)
-            click.echo(
+            echo(
                 f"\n4. Reflection (builtin engine): {report.episodes} chunks read, "
                 f"{len(facts)} current persona facts, {sum(report.thoughts.values())} thoughts, "
                 f"{report.links} links"
             )
             for fact in facts[:8]:
                 who = "you" if fact.person == "self" else fact.person
-                click.echo(f"   {who}: {fact.attribute} = {fact.value}")
-            click.echo(f"\n5. Ask: {DEMO_ASK!r}\n")
+                echo(f"   {who}: {fact.attribute} = {fact.value}")
+            echo(f"\n5. Ask: {DEMO_ASK!r}\n")
             answer = ask(memory, DEMO_ASK, engine, k=5, post_think=True).answer
             for line in answer.text.splitlines():
-                click.echo(f"   {line.replace(str(demo_notes_dir()), 'demo')}")
+                echo(f"   {line.replace(str(demo_notes_dir()), 'demo')}")
         if keep:
-            click.echo(
+            echo(
                 f"\nKept. Try: SECONDSELF_HOME={home} SECONDSELF_PASSPHRASE={passphrase} "
                 'me recall "Ana\'s flight"'
             )

@@ -3,7 +3,6 @@ copy, after showing what goes and asking."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -14,11 +13,11 @@ import click
 from assistant.cli.common import (
     current_config,
     current_paths,
-    err_console,
     open_memory,
+    parse_day,
     ref_of,
 )
-from assistant.cli.recall import _parse_day
+from assistant.cli.output import Bars, echo, echo_json
 
 if TYPE_CHECKING:  # the forget machinery loads only when a command runs
     from assistant.forget import ForgetPlan, ForgetReport, Target
@@ -35,37 +34,35 @@ LABELS = {
 def _show_plan(plan: ForgetPlan) -> None:
     counts = plan.counts()
     listed = ", ".join(f"{counts[k]} {label}" for k, label in LABELS.items() if counts[k])
-    click.echo(f"This forgets, for good: {listed}.")
+    echo(f"This forgets, for good: {listed}.")
     if counts["documents"]:
-        click.echo(f"  {counts['documents']} file(s) will have nothing left in the memory.")
+        echo(f"  {counts['documents']} file(s) will have nothing left in the memory.")
     if counts["facts_keeping_other_evidence"]:
-        click.echo(
+        echo(
             f"  {counts['facts_keeping_other_evidence']} persona fact(s) stay: other memories "
             "say them too."
         )
     if counts["thoughts_concluded_again"]:
-        click.echo(
+        echo(
             f"  {counts['thoughts_concluded_again']} thought(s) rest on other memories too: "
             "each is concluded again from those alone, or goes."
         )
     for row in plan.sample:
         text = " ".join(row.text.split())
-        click.echo(
-            f"  {row.ref:<7} {row.date[:10]:<10}  {text[:90]}{'…' if len(text) > 90 else ''}"
-        )
+        echo(f"  {row.ref:<7} {row.date[:10]:<10}  {text[:90]}{'…' if len(text) > 90 else ''}")
     shown = len(plan.sample)
     total = counts["episodes"] + counts["facts"] + counts["thoughts"]
     if total > shown:
-        click.echo(f"  … and {total - shown} more")
+        echo(f"  … and {total - shown} more")
 
 
 def _show_report(report: ForgetReport) -> None:
     counts = report.counts
     listed = ", ".join(f"{counts[k]} {label}" for k, label in LABELS.items() if counts[k])
-    click.echo(f"Forgotten: {listed} (change {report.change}).")
+    echo(f"Forgotten: {listed} (change {report.change}).")
     if report.concluded_again:
-        click.echo(f"  {report.concluded_again} thought(s) concluded again from what remains.")
-    click.echo(
+        echo(f"  {report.concluded_again} thought(s) concluded again from what remains.")
+    echo(
         "  The keyword index was rebuilt, the vector index resealed and the database "
         "compacted: no copy is left."
     )
@@ -73,18 +70,16 @@ def _show_report(report: ForgetReport) -> None:
 
 def run_forget(target: Target, yes: bool, dry_run: bool, as_json: bool) -> None:
     """Plan, show, confirm, apply: shared by `me forget` and the scoped forgets."""
-    from rich.progress import Progress
-
     from assistant.forget import apply, plan
 
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:
         planned = plan(memory, target)
         if planned.empty:
-            click.echo("Nothing matches: nothing was forgotten.")
+            echo("Nothing matches: nothing was forgotten.")
             return
         if as_json:
-            click.echo(json.dumps({"plan": planned.as_json()}, ensure_ascii=False))
+            echo_json({"plan": planned.as_json()})
         else:
             _show_plan(planned)
         if dry_run:
@@ -95,17 +90,14 @@ def run_forget(target: Target, yes: bool, dry_run: bool, as_json: bool) -> None:
                     "forgetting cannot be undone: confirm with --yes when there is no terminal"
                 )
             if not click.confirm("Forget these for good? This cannot be undone", err=True):
-                click.echo("Nothing was forgotten.")
+                echo("Nothing was forgotten.")
                 return
-        with Progress(console=err_console, transient=True) as bar:
-            task = bar.add_task("Purging every copy", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = apply(memory, planned, progress)
+        with Bars() as bars:
+            report = apply(
+                memory, planned, lambda done, total: bars.update("Purging every copy", done, total)
+            )
     if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+        echo_json(report.as_json())
     else:
         _show_report(report)
 
@@ -148,7 +140,7 @@ def forget_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--source", "source_id", type=int, help="Everything read from this source.")
 @click.option("--person", help="Everything about this person.")
 @click.option("--matching", help="Every memory, fact and thought containing this text.")
-@click.option("--before", callback=_parse_day, help="Every memory dated before this day.")
+@click.option("--before", callback=parse_day, help="Every memory dated before this day.")
 @forget_options
 def forget(
     memory_refs: tuple[str, ...],

@@ -3,12 +3,12 @@ thought, persona fact or link, and how to take one back."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.output import echo, echo_json
 
 SHOWN = ("text", "person", "attribute", "value", "valid_from", "valid_to", "superseded_by",
          "status", "pinned", "strength", "label", "evidence")  # fmt: skip
@@ -47,13 +47,13 @@ def history(memory_ref: str, as_json: bool) -> None:
         raise MemoryRefError(f"no changes recorded for {memory_ref}")
     for record in records:
         if as_json:
-            click.echo(json.dumps(record.as_json(), ensure_ascii=False))
+            echo_json(record.as_json())
             continue
         undone = f" (undone by change {record.undone_by})" if record.undone_by else ""
-        click.echo(f"change {record.id}  {record.at}  {record.op} by {record.engine}{undone}")
-        click.echo(f"  why: {record.reason}")
+        echo(f"change {record.id}  {record.at}  {record.op} by {record.engine}{undone}")
+        echo(f"  why: {record.reason}")
         for row in record.rows:
-            click.echo(f"  {row.ref}: {_diff(row.old, row.new)}")
+            echo(f"  {row.ref}: {_diff(row.old, row.new)}")
 
 
 @click.command(epilog="Example:\n\n\b\n  me history f7   # find the change\n  me undo 42")
@@ -65,4 +65,4 @@ def undo(change_id: int) -> None:
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
         undo_id = run_undo(conn, change_id)
-    click.echo(f"Change {change_id} undone (recorded as change {undo_id}).")
+    echo(f"Change {change_id} undone (recorded as change {undo_id}).")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.output import echo, echo_json
 
 
 def _size(path: Path) -> int:
@@ -29,10 +29,10 @@ def paths(as_json: bool) -> None:
     p = current_paths()
     rows = {"data": p.data, "config": p.config, "cache": p.cache, "runtime": p.runtime}
     if as_json:
-        click.echo(json.dumps({k: str(v) for k, v in rows.items()}))
+        echo_json({k: str(v) for k, v in rows.items()})
         return
     for name, where in rows.items():
-        click.echo(f"{name:<8} {where}")
+        echo(f"{name:<8} {where}")
 
 
 @click.command(epilog="Example:\n\n\b\n  me status\n  me status --json")
@@ -65,8 +65,12 @@ def status(as_json: bool) -> None:
         with open_memory(p, current_config(p)) as memory:
             tables = memory.db.db  # sqlite-utils view of the same connection
             info["counts"] = {
-                name: tables.table(name).count
-                for name in ("sources", "documents", "episodes", "vectors")
+                # as `me sources list` shows them: a folder read once by `me ingest` is
+                # kept as an unlisted source, to tell its documents apart, not counted
+                "sources": memory.db.conn.execute(
+                    "SELECT count(*) FROM sources WHERE listed = 1"
+                ).fetchone()[0],
+                **{name: tables.table(name).count for name in ("documents", "episodes", "vectors")},
             }
             info["index"] = {
                 "state": memory.index_report.how,
@@ -76,20 +80,20 @@ def status(as_json: bool) -> None:
             }
             info["model"] = memory.config.embedding.model
     if as_json:
-        click.echo(json.dumps(info))
+        echo_json(info)
         return
-    click.echo(f"data      {info['data']}")
-    click.echo(f"runtime   {p.runtime} ({storage.describe()})")
-    click.echo(f"vault     {info['vault']}")
+    echo(f"data      {info['data']}")
+    echo(f"runtime   {p.runtime} ({storage.describe()})")
+    echo(f"vault     {info['vault']}")
     if "unlock_mode" in info:
-        click.echo(f"unlock    {info['unlock_mode']}")
+        echo(f"unlock    {info['unlock_mode']}")
         counts = info["counts"]
         assert isinstance(counts, dict)
-        click.echo("memory    " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        echo("memory    " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         index = info["index"]
         assert isinstance(index, dict)
-        click.echo(f"index     {index['vectors']} vectors ({index['state']})")
+        echo(f"index     {index['vectors']} vectors ({index['state']})")
         sizes = info["sizes"]
         assert isinstance(sizes, dict)
-        click.echo("sizes     " + ", ".join(f"{k} {_human(v)}" for k, v in sizes.items()))
-        click.echo(f"model     {info['model']}")
+        echo("sizes     " + ", ".join(f"{k} {_human(v)}" for k, v in sizes.items()))
+        echo(f"model     {info['model']}")

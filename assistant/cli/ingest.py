@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import current_config, current_paths, err_console, open_memory
+from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.output import Bars, echo, echo_json
 
 if TYPE_CHECKING:  # the ingest pipeline loads only when a command runs
     from assistant.ingest import FileOutcome, IngestSummary
@@ -18,30 +18,28 @@ if TYPE_CHECKING:  # the ingest pipeline loads only when a command runs
 
 @contextmanager
 def file_progress() -> Iterator[Callable[[FileOutcome], None]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    """A bar counting the files read, named after the one just read."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("Reading", total=None)
+    with Bars(*columns) as bars:
+        count = 0
 
         def on_file(outcome: FileOutcome) -> None:
+            nonlocal count
+            count += 1
             name = Path(outcome.name).name  # valid text, even for a name that is not UTF-8
-            bar.update(task, advance=1, description=f"Reading {name[:40]}")
+            bars.update("Reading", count, None, description=f"Reading {name[:40]}")
 
         yield on_file
 
 
 def report(summary: IngestSummary, as_json: bool, label: str = "", verbose: bool = False) -> None:
     if as_json:
-        click.echo(
-            json.dumps(
-                {"source": label, **summary.as_json()} if label else summary.as_json(),
-                ensure_ascii=False,
-            )
-        )
+        echo_json({"source": label, **summary.as_json()} if label else summary.as_json())
         return
     head = f"{label}: " if label else ""
-    click.echo(
+    echo(
         f"{head}added {summary.added}, updated {summary.updated}, "
         f"unchanged {summary.unchanged}, removed {summary.removed}, "
         f"failed {len(summary.failed)}, skipped {len(summary.skipped)} "
@@ -49,18 +47,18 @@ def report(summary: IngestSummary, as_json: bool, label: str = "", verbose: bool
     )
     report_skipped(summary, verbose)
     for failure in summary.failed:
-        click.echo(f"  failed: {failure.name}: {failure.reason}", err=True)
+        echo(f"  failed: {failure.name}: {failure.reason}", err=True)
 
 
 def report_skipped(summary: IngestSummary, verbose: bool) -> None:
     """One line counting the skipped entries per reason; with `verbose`, one per entry."""
     if summary.skipped:
         counts = ", ".join(f"{n} {reason}" for reason, n in summary.skipped_by_reason().items())
-        click.echo(f"  skipped: {counts}" + ("" if verbose else " (--verbose lists them)"))
+        echo(f"  skipped: {counts}" + ("" if verbose else " (--verbose lists them)"))
     if verbose:
         for skipped in summary.skipped:
             detail = f" ({skipped.detail})" if skipped.detail else ""
-            click.echo(f"  skipped: {skipped.name}: {skipped.reason}{detail}")
+            echo(f"  skipped: {skipped.name}: {skipped.reason}{detail}")
 
 
 @click.command(
@@ -108,7 +106,7 @@ def sync(source_ids: tuple[int, ...], as_json: bool, verbose: bool) -> None:
         if unknown:
             raise click.BadParameter(f"no source with id {sorted(unknown)}; see `me sources list`")
         if not chosen:
-            click.echo("No sources yet: add one with `me sources add PATH`.")
+            echo("No sources yet: add one with `me sources add PATH`.")
             return
         for source_id, root in chosen:
             with file_progress() as on_file, Ingestor(memory, on_file) as ingestor:

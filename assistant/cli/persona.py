@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import click
 
 from assistant.cli.common import current_config, current_paths, flag_command, open_memory
 from assistant.cli.forget import scoped_forget
+from assistant.cli.output import echo, echo_json
 
 if TYPE_CHECKING:
     from assistant.reflection.persona import Fact
@@ -42,17 +42,17 @@ def _line(fact: Fact) -> str:
 def _show(facts: list[Fact], as_json: bool) -> None:
     if as_json:
         for fact in facts:
-            click.echo(json.dumps(fact.as_json(), ensure_ascii=False))
+            echo_json(fact.as_json())
         return
     if not facts:
-        click.echo("Nothing known yet. Run `me reflect` after `me ingest`.")
+        echo("Nothing known yet. Run `me reflect` after `me ingest`.")
         return
     person = None
     for fact in facts:
         if fact.person != person:
             person = fact.person
-            click.echo(f"{_who(person).capitalize()}:")
-        click.echo(_line(fact))
+            echo(f"{_who(person).capitalize()}:")
+        echo(_line(fact))
 
 
 @click.group(
@@ -101,7 +101,7 @@ def set_(attribute: str, value: str, person: str) -> None:
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
         fact_id = store.set_value(conn, person, attribute, value)
-    click.echo(f"f{fact_id}: {_who(store.resolve_person(person))} {attribute} = {value}")
+    echo(f"f{fact_id}: {_who(store.resolve_person(person))} {attribute} = {value}")
 
 
 persona.add_command(

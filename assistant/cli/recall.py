@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.text import Text
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import current_config, current_paths, open_memory, parse_day
+from assistant.cli.output import clean, echo, echo_json, styled
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from assistant.recall import Hit
 
 
-def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2024-01-31") from None
+THREAD_LABELS = {"email": "mail", "message": "chat", "event": "calendar"}
 
 
 def _source_label(document: str, title: str | None) -> str:
@@ -37,8 +36,8 @@ def _source_label(document: str, title: str | None) -> str:
 )
 @click.argument("question", nargs=-1, required=True)
 @click.option("-k", "k", type=click.IntRange(1, 200), default=None, help="How many results.")
-@click.option("--since", callback=_parse_day, help="Only memories on or after this day.")
-@click.option("--until", callback=_parse_day, help="Only memories on or before this day.")
+@click.option("--since", callback=parse_day, help="Only memories on or after this day.")
+@click.option("--until", callback=parse_day, help="Only memories on or before this day.")
 @click.option("--conversation", help="Only this chat or mail thread (its name as shown).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def recall(
@@ -50,10 +49,11 @@ def recall(
     as_json: bool,
 ) -> None:
     """Find the memories that best answer QUESTION (hybrid dense + keyword search)."""
-    from assistant.recall import query_terms, snippet
+    from assistant.recall import query_terms, require_words, snippet
     from assistant.recall import recall as run_recall
 
     text = " ".join(question)
+    require_words(text)  # before the passphrase prompt
     paths = current_paths()
     config = current_config(paths)
     with open_memory(paths, config) as memory:
@@ -68,23 +68,33 @@ def recall(
         )
     if as_json:
         for hit in hits:
-            click.echo(json.dumps(hit.as_json(), ensure_ascii=False))
+            echo_json(hit.as_json())
         return
     if not hits:
-        click.echo("No memories match.")
+        echo("No memories match.")
         return
     console = Console(soft_wrap=True)  # piped output: one line per hit, never re-wrapped
     terms = query_terms(text)
     for rank, hit in enumerate(hits, start=1):
-        when = datetime.fromisoformat(hit.time).strftime("%Y-%m-%d %H:%M")
-        head = Text(f"{rank}. ", style="bold")
-        head.append(when, style="cyan")
-        where = f"{hit.conversation} (chat)" if hit.conversation else None
-        head.append("  " + (where or _source_label(hit.document, hit.title)), style="dim")
-        console.print(head)
-        window, marks = snippet(hit.text, terms)
-        lead = f"   {hit.sender}: " if hit.sender else "   "
-        body = Text(lead + window)
+        console.print(_head(rank, hit))
+        window, marks = snippet(clean(hit.text, one_line=True), terms)
+        lead = f"   {clean(hit.sender, one_line=True)}: " if hit.sender else "   "
+        body = styled(lead + window)
         for start, end in marks:
             body.stylize("bold yellow", start + len(lead), end + len(lead))
         console.print(body)
+
+
+def _head(rank: int, hit: Hit) -> Text:
+    """`1. 2024-03-02 10:15  Ana (chat)`, marked when the memory is quarantined."""
+    when = datetime.fromisoformat(hit.time).strftime("%Y-%m-%d %H:%M")
+    head = styled(f"{rank}. ", style="bold")
+    head.append(when, style="cyan")
+    if hit.conversation:
+        where = f"{hit.conversation} ({THREAD_LABELS.get(hit.kind, hit.kind)})"
+    else:
+        where = _source_label(hit.document, hit.title)
+    head.append_text(styled("  " + clean(where, one_line=True), style="dim"))
+    if hit.quarantine:
+        head.append_text(styled(f"  [quarantined: {hit.quarantine}]", style="bold red"))
+    return head

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from assistant.cli.common import current_config, current_paths, err_console, open_memory
+from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.output import Bars, echo, echo_json
 
 
 @click.command(
@@ -24,8 +23,6 @@ from assistant.cli.common import current_config, current_paths, err_console, ope
 def reflect(engine: str | None, model: str | None, limit: int | None, as_json: bool) -> None:
     """Reflect on episodes not yet reflected on, oldest first. Safe to interrupt:
     the next run carries on where this one stopped."""
-    from rich.progress import Progress
-
     from assistant.reflection.run import make_engine, pending_count
     from assistant.reflection.run import reflect as run_reflect
 
@@ -34,27 +31,27 @@ def reflect(engine: str | None, model: str | None, limit: int | None, as_json: b
     chosen = make_engine(config, engine, model)  # fails early if ollama is not there
     with open_memory(paths, config) as memory:
         todo = pending_count(memory)
-        with Progress(console=err_console, transient=True, disable=as_json) as bar:
-            task = bar.add_task(f"Reflecting ({chosen.name})", total=min(todo, limit or todo))
+        stage, total = f"Reflecting ({chosen.name})", min(todo, limit or todo)
+        with Bars(disable=as_json) as bars:
             report = run_reflect(
-                memory, chosen, limit, progress=lambda done, _t: bar.update(task, completed=done)
+                memory, chosen, limit, progress=lambda done, _t: bars.update(stage, done, total)
             )
     if as_json:
-        click.echo(json.dumps({"engine": chosen.name, **report.as_json()}, ensure_ascii=False))
+        echo_json({"engine": chosen.name, **report.as_json()})
         return
     facts = ", ".join(f"{n} {op}" for op, n in sorted(report.facts.items())) or "none"
     thoughts = ", ".join(f"{n} {op}" for op, n in sorted(report.thoughts.items())) or "none"
-    click.echo(f"Reflected on {report.episodes} episode(s) with {chosen.name}.")
-    click.echo(f"  facts: {facts}")
-    click.echo(f"  thoughts: {thoughts}")
-    click.echo(f"  links: {report.links}")
+    echo(f"Reflected on {report.episodes} episode(s) with {chosen.name}.")
+    echo(f"  facts: {facts}")
+    echo(f"  thoughts: {thoughts}")
+    echo(f"  links: {report.links}")
     if report.quarantined:
-        click.echo(f"  quarantined (never turned into facts or thoughts): {report.quarantined}")
+        echo(f"  quarantined (never turned into facts or thoughts): {report.quarantined}")
     if report.faded:
         faded = ", ".join(f"{n} {op}d" for op, n in sorted(report.faded.items()))
-        click.echo(f"  faded thoughts: {faded}")
+        echo(f"  faded thoughts: {faded}")
     for note in report.notes:
-        click.echo(f"  note: {note}", err=True)
+        echo(f"  note: {note}", err=True)
     left = todo - report.episodes
     if left > 0:
-        click.echo(f"{left} episode(s) still to reflect on; run `me reflect` again.")
+        echo(f"{left} episode(s) still to reflect on; run `me reflect` again.")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from assistant.cli.common import current_config, current_paths, open_memory
 from assistant.cli.forget import forget_options, run_forget
+from assistant.cli.output import echo, echo_json
 
 
 @click.group(
@@ -32,7 +32,7 @@ def sources_add(path: Path, kind: str) -> None:
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:
         source_id = add_source(memory.db, path, None if kind == "auto" else kind)
-    click.echo(f"Added source {source_id}: {path.resolve()}. Run `me sync` to read it.")
+    echo(f"Added source {source_id}: {path.resolve()}. Run `me sync` to read it.")
 
 
 @sources.command("list", epilog="Example:\n\n\b\n  me sources list\n  me sources list --json")
@@ -46,12 +46,12 @@ def sources_list(as_json: bool) -> None:
         rows = list_sources(memory.db)
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            echo_json(row)
         return
     if not rows:
-        click.echo("No sources yet: add one with `me sources add PATH`.")
+        echo("No sources yet: add one with `me sources add PATH`.")
     for r in rows:
-        click.echo(
+        echo(
             f"[{r['id']}] {r['root']}  ({r['kind']}; {r['documents']} files, "
             f"{r['episodes']} memories; last sync {r['last_sync_at'] or 'never'})"
         )
@@ -78,7 +78,7 @@ def sources_remove(source_id: int, forget: bool, yes: bool, dry_run: bool, as_js
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:
         remove_source(memory.db, source_id)
-    click.echo(f"Removed source {source_id}; its memories are kept.")
+    echo(f"Removed source {source_id}; its memories are kept.")
 
 
 @click.group(
@@ -114,7 +114,7 @@ def identity_add(
     with open_memory(paths, current_config(paths)) as memory:
         for kind, value in values:
             changed += add_identity(memory.db, kind, value)
-    click.echo(f"Added {len(values)} identity value(s); {changed} stored messages are now yours.")
+    echo(f"Added {len(values)} identity value(s); {changed} stored messages are now yours.")
 
 
 @identity.command("list", epilog="Example:\n\n\b\n  me identity list")
@@ -125,4 +125,4 @@ def identity_list() -> None:
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:
         for kind, value in list_identity(memory.db):
-            click.echo(f"{kind:<7} {value}")
+            echo(f"{kind:<7} {value}")

@@ -3,12 +3,11 @@ over them (pin, unpin, forget)."""
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from assistant.cli.common import current_config, current_paths, flag_command, open_memory
 from assistant.cli.forget import scoped_forget
+from assistant.cli.output import echo, echo_json
 
 
 @click.group(
@@ -34,16 +33,16 @@ def thoughts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         found = [get(memory.db.conn, i) for i in ids]
     if as_json:
         for t in found:
-            click.echo(json.dumps(t.as_json(), ensure_ascii=False))
+            echo_json(t.as_json())
         return
     if not found:
-        click.echo("No thoughts yet. Run `me reflect` after `me ingest`.")
+        echo("No thoughts yet. Run `me reflect` after `me ingest`.")
     for t in found:
         flags = [f for f, on in (("pinned", t.pinned), (t.status, t.status != "active")) if on]
         extra = f"  [{', '.join(flags)}]" if flags else ""
         evidence = ", ".join(f"e{e}" for e in t.evidence[:5])
         day = (t.time or "")[:10]
-        click.echo(f"t{t.id:<5} {day:<10}  {t.text}  (from {evidence}; S {t.strength:g}){extra}")
+        echo(f"t{t.id:<5} {day:<10}  {t.text}  (from {evidence}; S {t.strength:g}){extra}")
 
 
 thoughts.add_command(flag_command("thought", "pin", "Pin MEMORY_REF (e.g. t3): it never fades."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from assistant.cli.common import current_config, current_paths, open_memory, terminal_secrets
+from assistant.cli.output import echo
 
 MODES = click.Choice(["auto", "keyring", "passphrase"])
 
@@ -45,26 +46,24 @@ def init(mode: str, name: str | None) -> None:
         with open_memory(paths, current_config(paths), secrets) as memory:
             add_identity(memory.db, "name", name)
     if result.mode == "keyring":
-        click.echo(
-            f"Vault created at {paths.data}; its key is in the OS keyring ({result.reason})."
-        )
+        echo(f"Vault created at {paths.data}; its key is in the OS keyring ({result.reason}).")
     else:
-        click.echo(f"Vault created at {paths.data}; it opens with your passphrase.")
+        echo(f"Vault created at {paths.data}; it opens with your passphrase.")
         if mode == "auto":
-            click.echo(f"(The OS keyring was not used: {result.reason}.)")
+            echo(f"(The OS keyring was not used: {result.reason}.)")
     words = result.recovery_phrase.split()
-    click.echo("\nRecovery phrase (shown once; write it down and keep it offline):\n")
+    echo("\nRecovery phrase (shown once; write it down and keep it offline):\n")
     for row in range(0, 24, 6):
-        click.echo(
+        echo(
             "  "
             + "  ".join(f"{row + i + 1:2d}. {w:<9}" for i, w in enumerate(words[row : row + 6]))
         )
-    click.echo("\nIt unlocks this vault on any machine: `me unlock --recovery`.")
+    echo("\nIt unlocks this vault on any machine: `me unlock --recovery`.")
     from assistant.runtime import runtime_storage
 
     warning = runtime_storage(paths.runtime).warning()
     if warning:
-        click.echo(f"\nNote: {warning}", err=True)
+        echo(f"\nNote: {warning}", err=True)
 
 
 @click.command(
@@ -92,10 +91,10 @@ def unlock(recovery: bool, mode: str) -> None:
 
         keys, used, reason = recover(paths, terminal_secrets(), mode=mode)
         where = "the OS keyring" if used == "keyring" else "your new passphrase"
-        click.echo(f"Recovered. From now on the vault opens with {where}.")
+        echo(f"Recovered. From now on the vault opens with {where}.")
         if used == "passphrase" and mode == "auto":
-            click.echo(f"(The OS keyring was not used: {reason}.)")
+            echo(f"(The OS keyring was not used: {reason}.)")
     memory = open_memory(paths, current_config(paths), keys=keys)
     with memory:
         count = memory.db.conn.execute("SELECT count(*) FROM episodes").fetchone()[0]
-    click.echo(f"Vault opens: {count} memories, index {memory.index_report.how}.")
+    echo(f"Vault opens: {count} memories, index {memory.index_report.how}.")

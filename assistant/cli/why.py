@@ -3,13 +3,17 @@ is linked to."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.output import clean, echo, echo_json
+from store.database import marks
+
+EVIDENCE_WIDTH = 100  # characters of each evidence memory's text shown by `me why`
 
 if TYPE_CHECKING:
     import sqlcipher3
@@ -19,15 +23,15 @@ if TYPE_CHECKING:
 
 def _episode(conn: sqlcipher3.Connection, episode_id: int) -> dict[str, Any] | None:
     row = conn.execute(
-        "SELECT e.time, e.ingested_at, e.kind, e.author, e.sender, e.conversation, d.ref, "
+        "SELECT e.text, e.time, e.ingested_at, e.kind, e.author, e.sender, e.conversation, d.ref, "
         "e.title, e.connector, e.trust, e.sensitivity, e.quarantine, e.strength, e.last_access, "
         "e.pinned FROM episodes e JOIN documents d ON d.id = e.document_id WHERE e.id = ?",
         (episode_id,),
     ).fetchone()
     if row is None:
         return None
-    names = ("date", "stored", "kind", "author", "sender", "conversation", "source", "title",
-             "connector", "trust", "sensitivity", "quarantine", "strength", "last_access",
+    names = ("text", "date", "stored", "kind", "author", "sender", "conversation", "source",
+             "title", "connector", "trust", "sensitivity", "quarantine", "strength", "last_access",
              "pinned")  # fmt: skip
     return dict(zip(names, row, strict=True))
 
@@ -44,6 +48,7 @@ def _thought(conn: sqlcipher3.Connection, thought_id: int) -> dict[str, Any]:
         "engine": thought.engine,
         "status": thought.status,
         "derived_from": [f"e{e}" for e in thought.evidence],
+        "evidence_memories": _evidence(conn, thought.evidence),
         "strength": thought.strength,
         "last_access": thought.last_access,
         "pinned": thought.pinned,
@@ -53,9 +58,34 @@ def _thought(conn: sqlcipher3.Connection, thought_id: int) -> dict[str, Any]:
 def _fact(conn: sqlcipher3.Connection, fact_id: int) -> dict[str, Any]:
     from assistant.reflection.persona import get
 
-    fact = get(conn, fact_id).as_json()
-    fact.pop("id")
-    return fact
+    fact = get(conn, fact_id)
+    info = fact.as_json()
+    info.pop("id")
+    info["evidence_memories"] = _evidence(conn, fact.evidence)
+    return info
+
+
+def _evidence(conn: sqlcipher3.Connection, episode_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """What a thought or fact rests on: each episode's ref, date, sender and text."""
+    if not episode_ids:
+        return []
+    rows = conn.execute(
+        "SELECT id, time, sender, text, quarantine FROM episodes "
+        f"WHERE id IN ({marks(episode_ids)}) ORDER BY time_unix",
+        list(episode_ids),
+    ).fetchall()
+    return [
+        {"id": f"e{r[0]}", "date": r[1], "sender": r[2], "text": r[3], "quarantine": r[4]}
+        for r in rows
+    ]
+
+
+def _evidence_line(item: dict[str, Any]) -> str:
+    sender = f"{item['sender']}: " if item["sender"] else ""
+    text = clean(item["text"], one_line=True)
+    text = text if len(text) <= EVIDENCE_WIDTH else text[: EVIDENCE_WIDTH - 1] + "…"
+    held = " [quarantined]" if item["quarantine"] else ""
+    return f"{item['id']:<6} {item['date'][:10]}  {sender}{text}{held}"
 
 
 def _retention(info: dict[str, Any], config: Config) -> None:
@@ -113,17 +143,21 @@ def why(memory_ref: str, as_json: bool) -> None:
     if kind != "fact":
         _retention(info, config)
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False))
+        echo_json(info)
         return
     for key, value in info.items():
-        if key != "links":
-            click.echo(f"{key:<14} {value}")
+        if key == "evidence_memories":
+            for item in value:
+                echo(f"{'':<14} {_evidence_line(item)}")
+        elif key != "links":
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            echo(f"{key:<14} {clean(shown, one_line=True)}")
     for link in info["links"]:
         arrow = "->" if link["direction"] == "to" else "<-"
-        click.echo(f"link           {arrow} {link['other']} ({link['label']})")
+        echo(f"link           {arrow} {link['other']} ({link['label']})")
     if kind != "fact":
         settings = config.recall
-        click.echo(
+        echo(
             f"\nR = exp(-days since {'last recall' if info['last_recall'] else 'stored'} / "
             f"({settings.retention_days:g} x S)); recall ranks with "
             f"{settings.retention_floor:g} + {1 - settings.retention_floor:g} x R."
