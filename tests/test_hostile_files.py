@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -144,6 +145,32 @@ def _check_summary(summary: dict[str, object], folder: HostileFolder, fresh: boo
     assert (summary["added"], summary["unchanged"]) == ((stored, 0) if fresh else (0, stored))
 
 
+# What a terminal must never receive from stored text: C0 controls but newline and tab
+# (ESC among them), DEL and the C1 controls (U+009B is a one-character CSI).
+RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(*outputs: str) -> None:
+    for output in outputs:
+        found = RAW_CONTROLS.search(output)
+        assert found is None, f"raw {found.group()!r} printed in {output!r}"
+
+
+def _escapes_never_reach_the_terminal(env: dict[str, str]) -> None:
+    """Every command that shows the pergola note prints it without its escape codes."""
+    code, out, err = _me("recall", "pergola", "--json", env=env)
+    assert code == 0 and "\\u009b" in out  # escaped inside JSON strings, not raw
+    _printable(out, err)
+    hit = json.loads(out.splitlines()[0])
+    assert "pergola" in hit["text"] and "\x1b" in hit["text"]  # stored as the file said
+    for args in (["recall", "pergola"], ["why", f"e{hit['id']}"], ["status"], ["sources", "list"]):
+        code, out, err = _me(*args, env=env)
+        assert code == 0, err
+        _printable(out, err)
+    code, out, _ = _me("recall", "pergola", env=env)
+    assert "The pergola needs paint before spring." in out  # whole sequences gone, not "31m"
+
+
 def _recall_everything(folder: HostileFolder, env: dict[str, str]) -> None:
     words = sorted(folder.stored.values())
     code, out, _ = _me("recall", " ".join(words), "-k", "20", "--json", env=env)
@@ -168,10 +195,12 @@ def test_hostile_folder_through_ingest_and_sync(
     assert code == 2, err  # some files failed (documented: partial success)
     _check_summary(json.loads(out), folder, fresh=True)
     _recall_everything(folder, env)
+    _escapes_never_reach_the_terminal(env)
 
     root = folder.root.resolve()
     code, out, err = _me("ingest", str(folder.root), "--verbose", env=env)
     assert code == 2
+    _printable(out, err)
     for name, reason in folder.skipped.items():
         assert f"skipped: {path_text(root / name)}: {reason}" in out, out
     assert "skipped: 4 not a regular file" in out
@@ -190,8 +219,9 @@ def test_hostile_folder_through_ingest_and_sync(
         if not fresh:
             assert (summary["updated"], summary["removed"]) == (0, 0)
             assert (summary["chunks_added"], summary["chunks_removed"]) == (0, 0)
-    code, out, _ = _me("sync", "--verbose", env=other)
+    code, out, err = _me("sync", "--verbose", env=other)
     assert code == 2 and "skipped: " + path_text(root / "pipe.md") in out
+    _printable(out, err)
     _recall_everything(folder, other)
 
 
