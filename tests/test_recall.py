@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.errors import QueryError
 from assistant.ingest import ingest
 from assistant.memory import Memory
 from assistant.recall import fts_query, fuse, query_terms, recall, snippet, time_bounds
@@ -83,8 +84,12 @@ def test_empty_memory_returns_nothing(memory: Memory) -> None:
 
 def test_query_syntax_is_data_not_fts_operators(filled: Memory) -> None:
     # FTS5 operators and quotes in user text must not raise or change meaning.
-    for nasty in ['"unbalanced', "NEAR(a b)", "title:Lisbon", "a AND OR NOT", "*", "-"]:
+    for nasty in ['"unbalanced', "NEAR(a b)", "title:Lisbon", "a AND OR NOT"]:
         recall(filled, nasty, k=3)
+    # Without a word there is nothing to rank: refused, not answered with noise.
+    for empty in ["*", "-", "", "  ?! "]:
+        with pytest.raises(QueryError, match="the question is empty"):
+            recall(filled, empty, k=3)
 
 
 def test_query_terms_and_fts_query() -> None:
