@@ -31,7 +31,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ingest_recall import write_notes  # type: ignore[import-not-found]  # noqa: E402
+from ingest_recall import write_notes  # noqa: E402
 
 from assistant import config as config_mod  # noqa: E402
 from assistant import paths as paths_mod  # noqa: E402

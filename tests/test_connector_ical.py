@@ -7,6 +7,7 @@ import logging
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,7 +49,7 @@ def by_uid(items: list[Item]) -> dict[str, Item]:
 
 
 class TestICalContract(ConnectorContract):
-    connector: Connector = CONNECTOR
+    connector: ClassVar[Connector] = CONNECTOR
 
     def sample_files(self) -> list[Path]:
         return [FAMILIA, TRABALHO, SEM_UID]
@@ -241,7 +242,7 @@ def test_monthly_nth_weekday_with_count_and_no_uid() -> None:
     assert swim.document == f"ical:{swim.locator}"
 
 
-def rule(text: str):  # type: ignore[no-untyped-def]
+def rule(text: str):
     return _parse_rule(vRecur.from_ical(text))
 
 

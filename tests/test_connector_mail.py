@@ -7,6 +7,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -52,7 +53,7 @@ def eml(directory: Path, body: str, *headers: str, name: str = "m.eml") -> Path:
 
 
 class TestEmlContract(ConnectorContract):
-    connector: Connector = EML
+    connector: ClassVar[Connector] = EML
 
     def sample_files(self) -> list[Path]:
         return sorted(MAIL.glob("*.eml"))
@@ -62,7 +63,7 @@ class TestEmlContract(ConnectorContract):
 
 
 class TestMboxContract(ConnectorContract):
-    connector: Connector = MBOX
+    connector: ClassVar[Connector] = MBOX
 
     def sample_files(self) -> list[Path]:
         return [PORTO, APPLE]

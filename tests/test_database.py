@@ -47,7 +47,8 @@ def add_document(conn: sqlcipher3.Connection, ref: str = "/notes/a.md") -> int:
         "VALUES (?, 'markdown', 'h', ?, ?)",
         (ref, NOW, NOW),
     )
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
 
 def add_episode(
@@ -63,7 +64,8 @@ def add_episode(
         "VALUES (?, '/notes/a.md', 'note', ?, ?, ?, 1714564800.0, 'self', ?, 'markdown', ?)",
         (document_id, text, title, NOW, content_hash or text, NOW),
     )
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
 
 def add_vector(conn: sqlcipher3.Connection, episode_id: int) -> None:
@@ -128,7 +130,7 @@ def test_pragmas(db: Database, db_path: Path) -> None:
         assert str(pragma(database, "journal_mode")).lower() == "wal"
         assert pragma(database, "secure_delete") == 1
         assert pragma(database, "foreign_keys") == 1
-        assert pragma(database, "busy_timeout") >= 1000
+        assert int(str(pragma(database, "busy_timeout"))) >= 1000
         if database is not db:
             database.close()
 
@@ -272,8 +274,9 @@ def test_open_truncated_file_fails_closed(
     padded: bytes, db_path: Path, pages_kept: int | str
 ) -> None:
     total = len(padded) // 4096
-    keep = {"half": total // 2, "all-but-one": total - 1}.get(pages_kept, pages_kept)
-    db_path.write_bytes(padded[: int(keep) * 4096])
+    named = {"half": total // 2, "all-but-one": total - 1}
+    keep = named[pages_kept] if isinstance(pages_kept, str) else pages_kept
+    db_path.write_bytes(padded[: keep * 4096])
     with pytest.raises(StoreError):
         open_database(db_path, KEY)
     assert db_path.stat().st_size == int(keep) * 4096

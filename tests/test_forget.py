@@ -272,8 +272,7 @@ def test_derived_memory_inherits_labels_and_never_holds_a_secret(lived: Memory) 
     ]
     facts = [f for f in persona.facts(conn) if card in f.evidence]
     assert derived or facts
-    for item in [*derived, *facts]:
-        assert item.sensitivity == "secret"
+    assert {t.sensitivity for t in derived} | {f.sensitivity for f in facts} == {"secret"}
     for t in derived:
         assert "4111" not in t.text
     cand = ThoughtCandidate("Pay with 4111 1111 1111 1111 next time.", (card,))

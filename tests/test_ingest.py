@@ -112,7 +112,7 @@ def test_a_failed_write_leaves_no_half_written_file(
 
     real = documents_mod._insert_episode
 
-    def flaky(conn, document_id, connector, item, identity, now):  # type: ignore[no-untyped-def]
+    def flaky(conn, document_id, connector, item, identity, now):
         if item.title == "Alpha > Beta":  # second chunk of a.md
             raise RuntimeError("disk full")
         return real(conn, document_id, connector, item, identity, now)
@@ -156,7 +156,7 @@ def test_sources_and_provenance_recorded(memory: Memory, folder: Path) -> None:
     assert row[5].startswith("2024-05-01")  # date from the file name
 
 
-def test_survives_close_and_reopen(memory: Memory, folder: Path, secrets) -> None:  # type: ignore[no-untyped-def]
+def test_survives_close_and_reopen(memory: Memory, folder: Path, secrets) -> None:
     from assistant import config as config_mod
 
     ingest(memory, [folder])
@@ -173,7 +173,7 @@ def test_survives_close_and_reopen(memory: Memory, folder: Path, secrets) -> Non
 
 def test_changing_the_model_setting_is_refused_clearly(
     memory: Memory, folder: Path, secrets, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from assistant import config as config_mod
     from assistant.errors import ModelError
 

@@ -16,7 +16,8 @@ from store.sealing import MAGIC, PREFIX, SEGMENT, TAG, SealedReader, SealedWrite
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
-HEADER = {"kind": "vector-index", "seq": 42, "id": "abc123"}
+HEADER_ID = "abc123"
+HEADER: dict[str, str | int] = {"kind": "vector-index", "seq": 42, "id": HEADER_ID}
 MIB = 1 << 20
 
 
@@ -313,7 +314,7 @@ def test_check_snapshot_authenticates_to_the_last_byte(
     path = tmp_path / "data" / "vectors.sealed"
     path.write_bytes(big[1])
     seen: list[tuple[str, int, int]] = []
-    found = check_snapshot(path, KEY, HEADER["id"], lambda *args: seen.append(args))
+    found = check_snapshot(path, KEY, HEADER_ID, lambda *args: seen.append(args))
     assert found.ok and found.size == len(big[1]) and not found.missing
     assert seen[-1] == ("Authenticating vectors.sealed", len(big[1]), len(big[1]))
     assert len(seen) >= 4  # one step per segment at least
@@ -333,7 +334,7 @@ def test_check_snapshot_names_the_problem(
     tmp_path: Path, big: tuple[bytes, bytes], damage: str, message: str
 ) -> None:
     path = tmp_path / "vectors.sealed"
-    blob, key, expected = big[1], KEY, HEADER["id"]
+    blob, key, expected = big[1], KEY, HEADER_ID
     if damage == "flip in the last segment":
         blob = flip(blob, len(blob) - 10)
     elif damage == "cut":

@@ -55,7 +55,7 @@ LINES = [
 ]
 
 
-def run(memory: Memory, roots: list[Path] | None = None, source: int | None = None):  # type: ignore[no-untyped-def]
+def run(memory: Memory, roots: list[Path] | None = None, source: int | None = None):
     with Ingestor(memory, parser=InProcessParser(), connectors=CONNECTORS) as ing:
         return ing.sync(source) if source is not None else ing.ingest(roots or [])
 

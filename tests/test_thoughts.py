@@ -29,7 +29,9 @@ def put(memory: Memory, text: str, evidence: int) -> tuple[str, int]:
     with memory.db.write() as conn:
         index = thoughts.ThoughtIndex(conn)
         cand = ThoughtCandidate(text, (evidence,))
-        return thoughts.add(conn, cand, vector, index, "builtin", 0.9)
+        text_id, thought_id = thoughts.add(conn, cand, vector, index, "builtin", 0.9)
+        assert thought_id is not None
+        return text_id, thought_id
 
 
 def test_the_same_statement_twice_is_merged_and_reinforced(

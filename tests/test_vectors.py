@@ -67,7 +67,8 @@ def add_rows(memory: Memory, vecs: np.ndarray, times: list[float] | None = None)
                 "INSERT INTO vectors(episode_id, model, dim, vector) VALUES (?, 'test', ?, ?)",
                 (ep, DIM, np.asarray(vec, dtype="<f4").tobytes()),
             )
-            ids.append(int(ep))
+            assert ep is not None
+            ids.append(ep)
     return ids
 
 
