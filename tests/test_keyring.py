@@ -224,3 +224,22 @@ def test_locked_keyring_is_a_clear_error(
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr, proc.stderr[-600:]
     assert "Error:" in proc.stderr and "keyring" in proc.stderr.lower()
+
+
+def test_damaged_keyring_wrapper_says_the_key_file_is_damaged(
+    secret_service: SecretService, isolated_home: Path
+) -> None:
+    """A changed byte in the keyring wrapper is damage to keys.json, not a foreign entry."""
+    init_keyring_vault(secret_service)
+    path = paths_mod.resolve().key_file
+    data = key_file()
+    wrapped = data["wrappers"]["keyring"]["ciphertext"]
+    data["wrappers"]["keyring"]["ciphertext"] = (
+        wrapped[:8] + ("A" if wrapped[8] != "A" else "B") + (wrapped[9:])
+    )
+    path.write_text(json.dumps(data, indent=2))
+    before = tree_digest(isolated_home)
+    proc = me(secret_service, "status", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "is damaged" in proc.stderr and "another vault" not in proc.stderr, proc.stderr
+    assert tree_digest(isolated_home) == before
