@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # The only variables the worker inherits: nothing secret, enough to import and decode.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+# How long a new worker may take to import its parsers before it counts as broken.
+STARTUP_LIMIT = 60.0
 
 
 class ParseTimeoutError(ConnectorError):
@@ -75,15 +77,31 @@ class ParseSandbox:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
-        if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "connectors.worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=_worker_env(self.memory_mib),
-                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-            )
+        """The running worker, or a new one that has said it is ready: its start-up
+        (an interpreter and every parser's imports, seconds on a busy machine) is
+        not charged to the first file's time limit."""
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "connectors.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_worker_env(self.memory_mib),
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
+        deadline = time.monotonic() + max(STARTUP_LIMIT, self.timeout)
+        try:
+            (size,) = struct.unpack(">I", self._read(self._proc, 4, deadline))
+            hello = json.loads(self._read(self._proc, size, deadline))
+        except (TimeoutError, EOFError, ValueError) as exc:
+            code = self._kill()
+            raise ParseCrashError(
+                f"the parser process did not start ({_describe_exit(code)})"
+            ) from exc
+        if hello != {"ready": True}:
+            self._kill()
+            raise ParseCrashError("the parser process did not start (unexpected greeting)")
         return self._proc
 
     def read(

@@ -4,7 +4,9 @@ It is started with a scrubbed environment (no passphrase, no keys) and never ope
 the database. Its address space is capped, so a file that makes a parser allocate
 without bound fails alone; the parent enforces a time limit per file.
 
-Protocol on stdin/stdout, one length-prefixed JSON frame each way per file:
+Protocol on stdin/stdout, length-prefixed JSON frames. Once its parsers are loaded the
+worker says {"ready": true}, so that start-up never counts against a file's time limit;
+then one frame each way per file:
     request  {"path": str, "connectors": [str], "mtime": float, "detect": bool,
               "max_chunks": int}
              (connectors: the candidates in detection order, each a plugin name or
@@ -97,6 +99,7 @@ def main() -> None:
     connectors = {c.name: c for c in available_connectors()}
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print in a plugin must not corrupt the protocol
+    write_frame(stdout, {"ready": True})
     while (request := read_frame(stdin)) is not None:
         try:
             reply = handle(request, connectors)

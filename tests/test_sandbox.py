@@ -57,6 +57,16 @@ def test_a_hanging_parser_times_out_and_the_next_file_works(sample: Path) -> Non
         assert parse(sandbox, MARKDOWN, sample)[0].text == "A small note."
 
 
+def test_starting_the_worker_is_not_charged_to_a_file(sample: Path) -> None:
+    """Importing the parsers takes over a second; a new worker (the first, and the one
+    that replaces a killed one) must not make a small file time out."""
+    with ParseSandbox(timeout=0.5) as sandbox:
+        assert parse(sandbox, MARKDOWN, sample)[0].text == "A small note."
+        with pytest.raises(ParseTimeoutError):
+            parse(sandbox, Sleeper(), sample)
+        assert parse(sandbox, MARKDOWN, sample)[0].text == "A small note."
+
+
 def test_a_crashing_parser_is_reported_and_replaced(sample: Path) -> None:
     with ParseSandbox(timeout=30) as sandbox:
         with pytest.raises(ParseCrashError, match="signal"):
