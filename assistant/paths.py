@@ -76,9 +76,12 @@ def resolve(home: str | os.PathLike[str] | None = None) -> Paths:
         runtime = _runtime_base() / f"{APP}-{os.getuid()}-{tag}"
         return Paths(root / "data", root / "config", root / "cache", runtime)
     dirs = platformdirs.PlatformDirs(APP, appauthor=False)
-    runtime_root = Path(dirs.user_runtime_dir)
     if not os.environ.get("XDG_RUNTIME_DIR") and os.name == "posix":
+        # Decided here, before platformdirs would guess (and warn on stderr); `me init`
+        # and `me status` tell the user that this folder may not be a tmpfs.
         runtime_root = _runtime_base() / f"{APP}-{os.getuid()}"
+    else:
+        runtime_root = Path(dirs.user_runtime_dir)
     return Paths(
         Path(dirs.user_data_dir),
         Path(dirs.user_config_dir),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,19 @@ def test_default_paths_follow_the_platform(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("SECONDSELF_HOME")
     p = paths_mod.resolve()
     assert p.data.name == "secondself" and p.config.name == "secondself"
+
+
+def test_default_paths_without_a_runtime_dir_warn_nothing(
+    monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder
+) -> None:
+    """Without XDG_RUNTIME_DIR (a container, ssh without a login session) the runtime
+    copy goes to a private folder in the temp dir, and no library warning with a
+    source-file path reaches the user's terminal (`me status` says it plainly)."""
+    monkeypatch.delenv("SECONDSELF_HOME")
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    p = paths_mod.resolve()
+    assert p.runtime.parent == Path(tempfile.gettempdir())
+    assert [str(w.message) for w in recwarn.list] == []
 
 
 def test_ensure_private_creates_mode_0700(tmp_path: Path) -> None:
