@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from assistant.derived import persona, thoughts
+from assistant.derived.attributes import ATTRIBUTES
+from assistant.derived.proposals import ThoughtCandidate
 from assistant.memory import Memory
 from assistant.recall import (
     RRF_K,
@@ -35,9 +38,7 @@ from assistant.recall import (
     strengthen,
     with_retention,
 )
-from assistant.reflection import persona, thoughts
-from assistant.reflection.attributes import ATTRIBUTES
-from assistant.reflection.engine import Answer, Engine, Evidence, ThoughtCandidate
+from assistant.reflection.engine import Answer, Engine, Evidence
 from policies.secrets import redact
 from store.database import chunked, marks
 

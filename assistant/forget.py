@@ -34,15 +34,15 @@ import numpy as np
 import sqlcipher3
 
 from assistant import refs
+from assistant.derived import persona, thoughts
+from assistant.derived.attributes import person_key
+from assistant.derived.changes import TABLES, Change, erase
+from assistant.derived.evidence import relabel
+from assistant.derived.proposals import ThoughtCandidate
 from assistant.errors import MemoryRefError
 from assistant.memory import Memory
 from assistant.recall import day_start
-from assistant.reflection import persona, thoughts
-from assistant.reflection.attributes import person_key
 from assistant.reflection.builtin import BuiltinEngine
-from assistant.reflection.changes import TABLES, Change, erase
-from assistant.reflection.engine import ThoughtCandidate
-from assistant.reflection.evidence import relabel
 from assistant.reflection.run import clean_views
 from store import tombstones
 from store.database import chunked, marks

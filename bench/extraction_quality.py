@@ -32,8 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.reflection.attributes import person_key, value_key  # noqa: E402
-from assistant.reflection.engine import EpisodeView, FactCandidate  # noqa: E402
+from assistant.derived.attributes import person_key, value_key  # noqa: E402
+from assistant.derived.proposals import FactCandidate  # noqa: E402
+from assistant.reflection.engine import EpisodeView  # noqa: E402
 from assistant.reflection.extract import extract_facts  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/extraction"

@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.reflection.attributes import ATTRIBUTES
-from assistant.reflection.engine import EpisodeView, FactCandidate
+from assistant.derived.attributes import ATTRIBUTES
+from assistant.derived.proposals import FactCandidate
+from assistant.reflection.engine import EpisodeView
 from assistant.reflection.extract import extract_facts, render_fact, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from assistant import config as config_mod
+from assistant.derived import changes, persona, thoughts
+from assistant.derived.proposals import FactCandidate, ThoughtCandidate
 from assistant.errors import MemoryRefError
 from assistant.forget import Target, apply, plan
 from assistant.identity import add_identity
@@ -25,9 +27,7 @@ from assistant.ingest import FORGOTTEN, ingest
 from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.recall import recall
-from assistant.reflection import changes, persona, thoughts
 from assistant.reflection.builtin import BuiltinEngine
-from assistant.reflection.engine import FactCandidate, ThoughtCandidate
 from assistant.reflection.run import reflect
 from assistant.vault import Secrets
 from store.sealing import SealedReader

@@ -52,5 +52,14 @@ def test_lower_layers_never_import_assistant_or_tui() -> None:
                 assert f"import {banned}" not in text and f"from {banned}" not in text, path
 
 
+def test_derived_memory_never_imports_the_engines_or_the_front_ends() -> None:
+    """Engines propose, derived memory decides: the arrow points one way only."""
+    banned = ("assistant.reflection", "assistant.cli", "assistant.ask", "assistant.recall", "tui")
+    for path in (ROOT / "assistant" / "derived").rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith(("import ", "from ")) or line.lstrip().startswith("from "):
+                assert not any(f" {b}" in line for b in banned), (path, line)
+
+
 def test_packaging_has_no_init() -> None:
     assert not (ROOT / "packaging" / "__init__.py").exists()

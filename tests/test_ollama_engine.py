@@ -20,16 +20,10 @@ import ollama
 import pytest
 
 from assistant.config import ReflectionSettings
+from assistant.derived.proposals import ThoughtCandidate
 from assistant.errors import ConfigError, ModelError
 from assistant.reflection import prompts
-from assistant.reflection.engine import (
-    Answer,
-    Engine,
-    EpisodeView,
-    Evidence,
-    Reflection,
-    ThoughtCandidate,
-)
+from assistant.reflection.engine import Answer, Engine, EpisodeView, Evidence, Reflection
 from assistant.reflection.ollama_engine import OllamaEngine, resolve_host
 from tests.fake_ollama import Drop, FakeOllama, HttpError, Slow
 

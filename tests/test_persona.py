@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.derived import changes, persona
+from assistant.derived.proposals import FactCandidate
 from assistant.errors import MemoryRefError
 from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.reflection import changes, persona
-from assistant.reflection.engine import FactCandidate
 
 DAYS = ["2021-03-01", "2022-06-10", "2022-06-11", "2023-09-01", "2024-01-15", "2024-02-01"]
 

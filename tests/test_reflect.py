@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from assistant.derived import persona
 from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.reflection import persona
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.run import pending_count, reflect
 from tests.conftest import PASSPHRASE, ROOT, run_me

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.derived import changes, thoughts
+from assistant.derived.proposals import ThoughtCandidate
 from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.reflection import changes, thoughts
-from assistant.reflection.engine import ThoughtCandidate
-from assistant.reflection.links import label
+from assistant.reflection.linking import label
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def flag_command(kind: str, op: str, doc: str) -> click.Command:
     def command(memory_ref: str) -> None:
         from assistant import refs
         from assistant.cli.output import echo
-        from assistant.reflection.changes import user_flag
+        from assistant.derived.changes import user_flag
 
         _, row_id = refs.parse(ref_of(kind, memory_ref))
         paths = current_paths()

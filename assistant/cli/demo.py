@@ -32,9 +32,9 @@ def demo(question: str, k: int, keep: bool) -> None:
     from assistant.ask import ask
     from assistant.cli.common import open_memory
     from assistant.cli.recall import _source_label
+    from assistant.derived import persona
     from assistant.ingest import ingest
     from assistant.recall import recall
-    from assistant.reflection import persona
     from assistant.reflection.builtin import BuiltinEngine
     from assistant.reflection.run import reflect
     from assistant.vault import Secrets, create_vault

@@ -32,8 +32,8 @@ def _diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
 def history(memory_ref: str, as_json: bool) -> None:
     """Every change to MEMORY_REF (t3 a thought, f7 a fact, l5 a link), oldest first."""
     from assistant import refs
+    from assistant.derived.changes import history_of
     from assistant.errors import MemoryRefError
-    from assistant.reflection.changes import history_of
 
     kind, row_id = refs.parse(memory_ref)
     if kind == "episode":
@@ -60,7 +60,7 @@ def history(memory_ref: str, as_json: bool) -> None:
 @click.argument("change_id", type=int)
 def undo(change_id: int) -> None:
     """Take back change CHANGE_ID (as shown by `me history`), recorded as a new change."""
-    from assistant.reflection.changes import undo as run_undo
+    from assistant.derived.changes import undo as run_undo
 
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:

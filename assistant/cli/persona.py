@@ -11,7 +11,7 @@ from assistant.cli.forget import scoped_forget
 from assistant.cli.output import echo, echo_json
 
 if TYPE_CHECKING:
-    from assistant.reflection.persona import Fact
+    from assistant.derived.persona import Fact
 
 
 def _who(person: str) -> str:
@@ -68,7 +68,7 @@ def persona(ctx: click.Context, person: str | None, show_all: bool, as_json: boo
     """Show the current profile: each fact with its confidence and evidence count."""
     if ctx.invoked_subcommand is not None:
         return
-    from assistant.reflection import persona as store
+    from assistant.derived import persona as store
 
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:
@@ -82,7 +82,7 @@ def persona(ctx: click.Context, person: str | None, show_all: bool, as_json: boo
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fact.")
 def history(attribute: str, person: str, as_json: bool) -> None:
     """Every value ATTRIBUTE has had, oldest first, with when each held."""
-    from assistant.reflection import persona as store
+    from assistant.derived import persona as store
 
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:
@@ -96,7 +96,7 @@ def history(attribute: str, person: str, as_json: bool) -> None:
 @click.option("--person", default="me", show_default=True, help="Whose attribute.")
 def set_(attribute: str, value: str, person: str) -> None:
     """Set ATTRIBUTE to VALUE yourself; reflection never changes what you set."""
-    from assistant.reflection import persona as store
+    from assistant.derived import persona as store
 
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:

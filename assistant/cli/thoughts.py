@@ -21,7 +21,7 @@ def thoughts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """List active thoughts, newest first, with what they were derived from."""
     if ctx.invoked_subcommand is not None:
         return
-    from assistant.reflection.thoughts import get
+    from assistant.derived.thoughts import get
 
     paths = current_paths()
     with open_memory(paths, current_config(paths)) as memory:

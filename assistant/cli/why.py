@@ -37,7 +37,7 @@ def _episode(conn: sqlcipher3.Connection, episode_id: int) -> dict[str, Any] | N
 
 
 def _thought(conn: sqlcipher3.Connection, thought_id: int) -> dict[str, Any]:
-    from assistant.reflection.thoughts import get
+    from assistant.derived.thoughts import get
 
     thought = get(conn, thought_id)
     return {
@@ -56,7 +56,7 @@ def _thought(conn: sqlcipher3.Connection, thought_id: int) -> dict[str, Any]:
 
 
 def _fact(conn: sqlcipher3.Connection, fact_id: int) -> dict[str, Any]:
-    from assistant.reflection.persona import get
+    from assistant.derived.persona import get
 
     fact = get(conn, fact_id)
     info = fact.as_json()
@@ -117,8 +117,8 @@ def why(memory_ref: str, as_json: bool) -> None:
     """Explain a memory (42 or e42 an episode, t3 a thought, f7 a persona fact): source,
     author, sensitivity, strength S, last recall, R, pins and links."""
     from assistant import refs
+    from assistant.derived.links import links_of
     from assistant.errors import MemoryRefError
-    from assistant.reflection.links import links_of
 
     kind, row_id = refs.parse(memory_ref)
     if kind == "link":

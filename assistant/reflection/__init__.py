@@ -1,9 +1,10 @@
-"""Reflection: the "sleep-time" mind. It turns episodes into thoughts, persona facts
-and typed links, keeps them true over time (supersession, merging, fading) and records
-every change so it can be inspected and undone.
+"""Reflection: the "sleep-time" mind. Engines read episodes and propose persona facts,
+thoughts and typed links; the pass hands each proposal to derived memory
+(`assistant/derived/`), which decides what is new, a supersession or a merge, and
+records it so it can be inspected and undone. The only rows written here are the
+pass's own bookkeeping on episodes (checkpoint, quarantine).
 
     engine.py      the interface both engines implement, and the values they exchange
-    attributes.py  the persona schema: which attributes exist, one value or many
     dates.py       "next Friday" -> a date, against the episode's own date
     extract.py     the builtin engine's fact extraction (rules, no model), with its
                    rule tables (patterns.py), word lists (lexicon.py), value cleaners
@@ -13,9 +14,6 @@ every change so it can be inspected and undone.
     builtin.py     the builtin engine
     ollama_engine.py  the ollama engine (official client, JSON schema, repair, fallback),
                    with its schemas and spotlighted prompts (prompts.py)
-    changes.py     the change history and undo
-    persona.py     facts: supersession, conflicts, user edits
-    thoughts.py    thoughts: insert / merge / archive
-    links.py       typed links from new memories to earlier ones
+    linking.py     which earlier memories a new one links to, and the link's label
     run.py         the checkpointed reflection pass (`me reflect`)
 """

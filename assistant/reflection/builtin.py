@@ -7,14 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assistant.derived.proposals import ThoughtCandidate
 from assistant.reflection.answer import extractive_answer
-from assistant.reflection.engine import (
-    Answer,
-    EpisodeView,
-    Evidence,
-    Reflection,
-    ThoughtCandidate,
-)
+from assistant.reflection.engine import Answer, EpisodeView, Evidence, Reflection
 from assistant.reflection.extract import extract_facts, render_fact
 from assistant.reflection.note_fields import note_facts
 

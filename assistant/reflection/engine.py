@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from assistant.derived.proposals import FactCandidate, ThoughtCandidate
+
 
 @dataclass(frozen=True)
 class EpisodeView:
@@ -34,29 +36,6 @@ class EpisodeView:
             return "self"
         # A PDF or a web page has no known speaker: its "I" is nobody we know.
         return self.sender or ""
-
-
-@dataclass(frozen=True)
-class FactCandidate:
-    """One attribute value of a person, as read from one episode."""
-
-    person: str  # 'self' or the person's name
-    attribute: str  # a name from attributes.ATTRIBUTES
-    value: str  # display form ("3 May", "Porto", "data engineer")
-    valid_from: str | None  # ISO date it became true, resolved against the episode
-    evidence: int  # the episode id
-    confidence: float  # 0..1
-    statement: str = ""  # the sentence it came from
-
-
-@dataclass(frozen=True)
-class ThoughtCandidate:
-    """A short statement concluded from one or more episodes."""
-
-    text: str
-    derived_from: tuple[int, ...]
-    subject: str | None = None  # 'self', a name, or None
-    time: str | None = None  # ISO date the statement is about, when known
 
 
 @dataclass

@@ -26,9 +26,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from assistant.reflection.attributes import ATTRIBUTES, person_key, value_key
+from assistant.derived.attributes import ATTRIBUTES, person_key, value_key
+from assistant.derived.proposals import FactCandidate
 from assistant.reflection.dates import DateMention, anchor_date, find_dates
-from assistant.reflection.engine import EpisodeView, FactCandidate
+from assistant.reflection.engine import EpisodeView
 from assistant.reflection.lexicon import NOT_NAMES
 from assistant.reflection.patterns import (
     AGENT_RULES,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.reflection.engine import EpisodeView, FactCandidate
+from assistant.derived.proposals import FactCandidate
+from assistant.reflection.engine import EpisodeView
 from assistant.reflection.patterns import EMAIL as EMAIL_PATTERN
 from assistant.reflection.patterns import PHONE as PHONE_PATTERN
 from assistant.reflection.values import address_value, day_month, diet_value, trim

@@ -27,17 +27,10 @@ import ollama
 from ollama._client import _parse_host  # the client's own reading of OLLAMA_HOST
 
 from assistant.config import ReflectionSettings
+from assistant.derived.proposals import FactCandidate, ThoughtCandidate
 from assistant.errors import ConfigError, ModelError
 from assistant.reflection import prompts
-from assistant.reflection.engine import (
-    Answer,
-    Engine,
-    EpisodeView,
-    Evidence,
-    FactCandidate,
-    Reflection,
-    ThoughtCandidate,
-)
+from assistant.reflection.engine import Answer, Engine, EpisodeView, Evidence, Reflection
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from assistant.reflection.attributes import ATTRIBUTES
+from assistant.derived.attributes import ATTRIBUTES
 from assistant.reflection.engine import EpisodeView, Evidence
 from policies.secrets import redact
 

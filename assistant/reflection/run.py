@@ -20,10 +20,11 @@ from typing import Any
 import sqlcipher3
 
 from assistant.config import Config
+from assistant.derived import links, persona, thoughts
+from assistant.derived.attributes import is_known
 from assistant.errors import ConfigError
 from assistant.memory import Memory
-from assistant.reflection import links, persona, thoughts
-from assistant.reflection.attributes import is_known
+from assistant.reflection import linking
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.engine import Engine, EpisodeView, Reflection
 from policies.injection import quarantine_reason
@@ -92,7 +93,7 @@ def reflect(
     pending = pending_count(memory)
     total = pending if limit is None else min(limit, pending)
     index = thoughts.ThoughtIndex(memory.db.conn)
-    earlier = links.EarlierIndex(memory.db.conn) if total else None
+    earlier = linking.EarlierIndex(memory.db.conn) if total else None
     while limit is None or report.episodes < limit:
         size = settings.batch if limit is None else min(settings.batch, limit - report.episodes)
         batch = _next_batch(memory.db.conn, size)
@@ -157,7 +158,7 @@ def _reflect_batch(
     engine: Engine,
     batch: Sequence[tuple[EpisodeView, str | None]],
     index: thoughts.ThoughtIndex,
-    earlier: links.EarlierIndex,
+    earlier: linking.EarlierIndex,
     report: ReflectReport,
 ) -> None:
     settings = memory.config.reflection
@@ -177,7 +178,7 @@ def _reflect_batch(
     report.notes.extend(result.notes)
     vectors = memory.embedder.encode([t.text for t in result.thoughts])
     ids = [view.id for view, _ in batch]
-    new_links = links.episode_links(
+    new_links = linking.episode_links(
         memory.db.conn, earlier, ids, settings.link_candidates, settings.link_similarity
     )
     with memory.db.write() as conn:

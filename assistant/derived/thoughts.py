@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import sqlcipher3
 
+from assistant.derived.changes import Change, inserted_id, now_iso
+from assistant.derived.evidence import relabel
+from assistant.derived.proposals import ThoughtCandidate
 from assistant.errors import MemoryRefError
-from assistant.reflection.changes import Change, inserted_id, now_iso
-from assistant.reflection.engine import ThoughtCandidate
-from assistant.reflection.evidence import relabel
 from assistant.retention import retention_at
 from policies.secrets import redact
 from store import tombstones

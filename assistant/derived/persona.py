@@ -20,11 +20,11 @@ from typing import Any
 
 import sqlcipher3
 
+from assistant.derived.attributes import ATTRIBUTES, is_single, person_key, value_key
+from assistant.derived.changes import Change, inserted_id, now_iso
+from assistant.derived.evidence import relabel
+from assistant.derived.proposals import FactCandidate
 from assistant.errors import MemoryRefError
-from assistant.reflection.attributes import ATTRIBUTES, is_single, person_key, value_key
-from assistant.reflection.changes import Change, inserted_id, now_iso
-from assistant.reflection.engine import FactCandidate
-from assistant.reflection.evidence import relabel
 from store import tombstones
 from store.database import chunked, marks
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlcipher3
 
-from assistant.reflection.changes import EVIDENCE, TABLES
+from assistant.derived.changes import EVIDENCE, TABLES
 from policies.labels import highest_sensitivity, lowest_trust
 from policies.secrets import sensitivity
 
