@@ -11,6 +11,7 @@ import functools
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,15 +102,20 @@ class Embedder:
         self.settings = settings
         self.name = settings.model
         self._model: Any = None
+        # One forward pass at a time: a tokenizer shared between threads fails
+        # ("Already borrowed"), and torch's threads are already the cores'. Taken per
+        # batch, so a short query waits for one batch of a long ingest, not all of it.
+        self._lock = threading.Lock()
 
     @property
     def dim(self) -> int:
         return int(self._load().get_sentence_embedding_dimension())
 
     def _load(self) -> Any:
-        if self._model is None:
-            self._model = _load_model(self.name, self.settings.threads)
-        return self._model
+        with self._lock:
+            if self._model is None:
+                self._model = _load_model(self.name, self.settings.threads)
+            return self._model
 
     def load(self) -> None:
         self._load()
@@ -128,15 +134,16 @@ class Embedder:
         parts: list[np.ndarray] = []
         for batch in _batches([len(texts[i]) for i in order], self.settings.batch_size):
             chosen = [texts[order[i]] for i in batch]
-            parts.append(
-                model.encode(
-                    chosen,
-                    batch_size=len(chosen),
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
+            with self._lock:
+                parts.append(
+                    model.encode(
+                        chosen,
+                        batch_size=len(chosen),
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
                 )
-            )
         vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
         vectors[order] = np.concatenate(parts)
         return vectors

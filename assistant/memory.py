@@ -10,6 +10,7 @@ file stops a command before it has parsed or computed anything.
 from __future__ import annotations
 
 import logging
+import threading
 from types import TracebackType
 
 import sqlcipher3
@@ -51,6 +52,7 @@ class Memory:
         self.index_report = report
         self._lock = lock
         self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -110,6 +112,10 @@ class Memory:
     @property
     def embedder(self) -> Embedder:
         """The configured model, refused if the stored vectors came from another one."""
+        with self._embedder_lock:
+            return self._make_embedder()
+
+    def _make_embedder(self) -> Embedder:
         if self._embedder is None:
             wanted = self.config.embedding.model
             row = self.db.conn.execute(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence, Sized
 from pathlib import Path
 from typing import TypeVar
@@ -44,43 +45,88 @@ SQLCIPHER_PAGE_SIZE = 4096  # SQLCipher 4 default; files are whole pages
 
 
 class Database:
-    """An open, keyed, verified memory database."""
+    """An open, keyed, verified memory database, safe to share between threads.
+
+    Each thread reads through its own connection (`conn`), so a reader never sees
+    another thread's transaction half done; the thread that opened the database uses
+    the connection that was verified. Writes go one at a time through `write()`, under
+    a process-wide lock, and SQLite's own lock keeps other processes out meanwhile.
+    """
 
     def __init__(
-        self, conn: sqlcipher3.Connection, path: Path, guard: IntegrityGuard | None = None
+        self,
+        conn: sqlcipher3.Connection,
+        path: Path,
+        guard: IntegrityGuard | None = None,
+        key: bytes | None = None,
     ) -> None:
-        self.conn = conn
         self.path = path
         self.guard = guard or IntegrityGuard()
+        self._key = key  # for the other threads' connections; None: this thread only
+        self._main = conn
+        self._local = threading.local()
+        self._local.conn = conn
+        self._others: list[sqlcipher3.Connection] = []
+        self._others_lock = threading.Lock()
+        self._writer = threading.RLock()
+        self._closed = False
         # sqlite-utils nests its own writes as savepoints inside our transactions.
         self.db = sqlite_utils.Database(conn)  # type: ignore[arg-type]  # DB-API twin
 
+    @property
+    def conn(self) -> sqlcipher3.Connection:
+        """This thread's connection, opened on its first use."""
+        conn: sqlcipher3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect_thread()
+            self._local.conn = conn
+        return conn
+
+    def _connect_thread(self) -> sqlcipher3.Connection:
+        if self._closed:
+            raise StoreError(f"{self.path.name} is closed")
+        if self._key is None:
+            raise StoreError("this database was opened for one thread only")
+        conn = _connect(self.path, self._key, create=False)
+        try:
+            _configure(conn)
+        except BaseException:
+            conn.close()
+            raise
+        with self._others_lock:
+            self._others.append(conn)
+        return conn
+
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlcipher3.Connection]:
-        """A writing transaction, taken with BEGIN IMMEDIATE so writers never deadlock.
+        """A writing transaction, one at a time in this process, taken with BEGIN
+        IMMEDIATE so that writers in other processes never deadlock with it.
 
         Never starts in a file that failed (or is due for) the full integrity check.
         """
-        self.ensure_checked()
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with self._writer:
+            conn = self.conn
+            self.ensure_checked()
             try:
-                yield self.conn
-            except BaseException:
-                self._rollback()
-                raise
-            self.conn.execute("COMMIT")
-        except (sqlcipher3.Error, MemoryError) as exc:
-            self._rollback()  # a failed COMMIT (a full disk) can leave the transaction open
-            explained = self.explain(exc)
-            if explained is None:
-                raise
-            raise explained from exc
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    self._rollback(conn)
+                    raise
+                conn.execute("COMMIT")
+            except (sqlcipher3.Error, MemoryError) as exc:
+                self._rollback(conn)  # a failed COMMIT (a full disk) can leave it open
+                explained = self.explain(exc)
+                if explained is None:
+                    raise
+                raise explained from exc
 
-    def _rollback(self) -> None:
+    @staticmethod
+    def _rollback(conn: sqlcipher3.Connection) -> None:
         try:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
         except (sqlcipher3.Error, MemoryError) as exc:  # a damaged file; nothing commits
             log.debug("rollback failed: %s", exc)
 
@@ -118,13 +164,27 @@ class Database:
         """Fold the WAL into the main file and truncate it (deleted pages leave the WAL)."""
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def close(self) -> None:
-        try:
+    def vacuum(self) -> None:
+        """Fold the WAL in, then rewrite the file without its free pages (no other write
+        may run meanwhile; VACUUM cannot run inside a transaction)."""
+        with self._writer:
             self.checkpoint()
-        except (sqlcipher3.Error, MemoryError) as exc:  # a busy reader, or damage seen
-            log.debug("checkpoint on close skipped: %s", exc)
-        self.conn.close()
-        self.guard.record_close(self.path)
+            self.conn.execute("VACUUM")
+
+    def close(self) -> None:
+        """Close every thread's connection, then checkpoint and close the main one."""
+        with self._writer:
+            self._closed = True
+            with self._others_lock:
+                others, self._others = self._others, []
+            for conn in others:
+                conn.close()
+            try:
+                self._main.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except (sqlcipher3.Error, MemoryError) as exc:  # a busy reader, or damage
+                log.debug("checkpoint on close skipped: %s", exc)
+            self._main.close()
+            self.guard.record_close(self.path)
 
 
 def _connect(path: Path, key: bytes, create: bool) -> sqlcipher3.Connection:
@@ -263,7 +323,7 @@ def create_database(path: Path, key: bytes) -> Database:
     _configure(conn)
     guard = IntegrityGuard()
     _migrate(conn, path, guard)
-    return Database(conn, path, guard)
+    return Database(conn, path, guard, key)
 
 
 def open_database(path: Path, key: bytes, guard: IntegrityGuard | None = None) -> Database:
@@ -287,7 +347,7 @@ def open_database(path: Path, key: bytes, guard: IntegrityGuard | None = None) -
     except BaseException:
         conn.close()
         raise
-    return Database(conn, path, guard)
+    return Database(conn, path, guard, key)
 
 
 def chunked(ids: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:

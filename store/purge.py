@@ -29,8 +29,7 @@ def purge_copies(db: Database, index: VectorIndex, progress: Progress | None = N
         for table in KEYWORD_INDEXES:
             conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
     index.rebuild(progress)
-    db.checkpoint()
-    db.conn.execute("VACUUM")
+    db.vacuum()
     with db.write() as conn:
         conn.execute("DELETE FROM meta WHERE key = ?", (PENDING,))
     db.checkpoint()

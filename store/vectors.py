@@ -17,17 +17,19 @@ full folder is named as such (`DiskFullError`), never as a chromadb traceback.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import multiprocessing
 import os
 import shutil
 import tarfile
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -85,6 +87,21 @@ def _chroma() -> Any:
     return chromadb, Settings
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _serialized(method: F) -> F:
+    """Run `method` holding the index's lock: chroma's client is not safe to share
+    between threads, and a seal must not interleave with a query or a replay."""
+
+    @functools.wraps(method)
+    def locked(self: VectorIndex, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 class VectorIndex:
     """chromadb collection of episode vectors, kept in step with SQLCipher."""
 
@@ -98,8 +115,10 @@ class VectorIndex:
         self.applied_seq = 0
         self._dirty = False
         self._broken = False  # a failed update: discard at close instead of sealing
+        self._lock = threading.RLock()
 
     # -- lifecycle -------------------------------------------------------------
+    @_serialized
     def open(self, progress: Progress | None = None) -> OpenReport:
         """Make the index ready: restore + replay, or rebuild when that is impossible."""
         try:
@@ -167,6 +186,7 @@ class VectorIndex:
             "command again."
         )
 
+    @_serialized
     def close(self) -> None:
         """Seal if changed, then remove every plaintext trace of the runtime copy."""
         try:
@@ -175,6 +195,7 @@ class VectorIndex:
         finally:
             self.discard()
 
+    @_serialized
     def discard(self) -> None:
         """Drop the runtime copy without sealing it (after an error, or after damage)."""
         try:
@@ -185,6 +206,7 @@ class VectorIndex:
         for leftover in (self.dir, restore_dir(self.dir)):
             shutil.rmtree(leftover, ignore_errors=True)
 
+    @_serialized
     def rebuild(self, progress: Progress | None = None) -> None:
         """Start the runtime index afresh from the database and seal it. After a forget
         the old copy must go whole: chroma keeps deleted embeddings in its queue and in
@@ -225,6 +247,7 @@ class VectorIndex:
             self._col = None
 
     # -- snapshot --------------------------------------------------------------
+    @_serialized
     def seal(self, restart: bool = True) -> None:
         """Write the runtime index to disk encrypted, then drop the log it covers."""
         self._stop_client()  # flush and release chroma's files before reading them
@@ -283,6 +306,7 @@ class VectorIndex:
         self._start_client()
 
     # -- keeping in step with SQLCipher -----------------------------------------
+    @_serialized
     def replay(self) -> int:
         """Apply log entries newer than the index; returns how many episodes changed."""
         try:
@@ -353,9 +377,11 @@ class VectorIndex:
         return int(self.db.conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
 
     # -- queries ---------------------------------------------------------------
+    @_serialized
     def count(self) -> int:
         return int(self._col.count())
 
+    @_serialized
     def query(
         self,
         vector: np.ndarray,
