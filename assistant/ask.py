@@ -218,13 +218,21 @@ def _episodes_behind(memory: Memory, refs: Sequence[str]) -> list[int]:
 
 
 def ask(
-    memory: Memory, question: str, engine: Engine, k: int = 5, post_think: bool = True
+    memory: Memory,
+    question: str,
+    engine: Engine,
+    k: int = 5,
+    post_think: bool = True,
+    reinforce: bool = True,
 ) -> AskResult:
+    """Answer `question` from memory. With `reinforce`, the episodes and thoughts the
+    answer cites are recalled, so they grow stronger; `post_think` stores the answer
+    as a thought."""
     require_words(question)
     evidence, episode_ids = gather(memory, question, k)
     answer = engine.answer(question, evidence)
-    # A person asked: what the answer rests on is recalled, so it grows stronger.
-    strengthen(memory, [i for i in episode_ids if f"e{i}" in answer.citations])
+    if reinforce:
+        strengthen(memory, [i for i in episode_ids if f"e{i}" in answer.citations])
     thought, op = None, None
     behind = _episodes_behind(memory, answer.citations)
     if post_think and behind:
@@ -242,8 +250,9 @@ def ask(
             op, thought_id = thoughts.add(
                 conn, cand, vector, index, engine.name, settings.merge_similarity, origin="answer"
             )
-            cited_thoughts = [int(r[1:]) for r in answer.citations if r.startswith("t")]
-            thoughts.strengthen(conn, cited_thoughts)
+            if reinforce:
+                cited = [int(r[1:]) for r in answer.citations if r.startswith("t")]
+                thoughts.strengthen(conn, cited)
         if thought_id is not None:
             thought = thoughts.get(memory.db.conn, thought_id)
     return AskResult(question, answer, evidence, thought, op)

@@ -108,6 +108,22 @@ def test_why_shows_the_text_of_an_episode_and_of_evidence(vault_env: dict[str, s
     assert clean(first["text"], one_line=True)[:40] in text
 
 
+def test_no_reinforce_leaves_strength_as_it_was(vault_env: dict[str, str]) -> None:
+    def strength(ref: str) -> float:
+        info = _lines(run_me("why", ref, "--json", env=vault_env).stdout)[0]
+        return float(str(info["strength"]))
+
+    question = ("recall", "Miso the dog beach", "-k", "1", "--json")
+    hit = _lines(run_me(*question, "--no-reinforce", env=vault_env).stdout)[0]
+    ref = f"e{hit['id']}"
+    before = strength(ref)
+    run_me(*question, "--no-reinforce", env=vault_env)
+    run_me("ask", "where did Miso go?", "--no-reinforce", "--no-remember", env=vault_env)
+    assert strength(ref) == before  # scripted use changes no later ranking
+    run_me(*question, env=vault_env)
+    assert strength(ref) == before + 1  # a recall a person makes is remembering
+
+
 def _read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
     seen = b""
     deadline = time.monotonic() + seconds

@@ -40,7 +40,11 @@ from assistant.errors import USER_ERRORS
 @click.version_option(__version__, prog_name="secondself")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def cli(verbose: int) -> None:
-    """Second Self: your encrypted, local personal memory."""
+    """Second Self: your encrypted, local personal memory.
+
+    Like remembering, `recall` and `ask` strengthen the memories they return
+    (--no-reinforce leaves them as they are); no other command changes a memory's
+    strength."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from assistant.runtime import sweep_stale

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import NO_REINFORCE_HELP, current_config, current_paths, open_memory
 from assistant.cli.output import echo, echo_json
 
 
@@ -22,6 +22,7 @@ from assistant.cli.output import echo, echo_json
 )
 @click.option("--model", default=None, help="The ollama model (overrides the setting).")
 @click.option("--no-remember", is_flag=True, help="Do not store the answer as a thought.")
+@click.option("--no-reinforce", is_flag=True, help=NO_REINFORCE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Answer, citations and thought as JSON.")
 def ask(
     question: tuple[str, ...],
@@ -29,10 +30,12 @@ def ask(
     engine: str | None,
     model: str | None,
     no_remember: bool,
+    no_reinforce: bool,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from thoughts, persona facts and episodes, citing them; the
-    conclusion is stored as a thought so it need not be worked out again."""
+    conclusion is stored as a thought so it need not be worked out again, and what it
+    cites is strengthened (unless --no-remember, --no-reinforce)."""
     from assistant.ask import ask as run_ask
     from assistant.recall import require_words
     from assistant.reflection.run import make_engine
@@ -43,7 +46,14 @@ def ask(
     config = current_config(paths)
     chosen = make_engine(config, engine, model)
     with open_memory(paths, config) as memory:
-        result = run_ask(memory, text, chosen, k=k or config.recall.k, post_think=not no_remember)
+        result = run_ask(
+            memory,
+            text,
+            chosen,
+            k=k or config.recall.k,
+            post_think=not no_remember,
+            reinforce=not no_reinforce,
+        )
     if as_json:
         echo_json(result.as_json())
         return

@@ -23,6 +23,13 @@ if TYPE_CHECKING:  # `me --help` must not pay for the store and index modules
 err_console = Console(stderr=True)
 
 
+# Only `recall` and `ask` strengthen what they return; every other command only reads.
+NO_REINFORCE_HELP = (
+    "Leave the strength of what is returned as it is (by default a recall "
+    "strengthens it, as remembering does; for scripts and benchmarks)."
+)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     from assistant.cli.output import echo
 

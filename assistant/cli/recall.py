@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from assistant.cli.common import current_config, current_paths, open_memory, parse_day
+from assistant.cli.common import (
+    NO_REINFORCE_HELP,
+    current_config,
+    current_paths,
+    open_memory,
+    parse_day,
+)
 from assistant.cli.output import clean, echo, echo_json, styled
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ def _source_label(document: str, title: str | None) -> str:
 @click.option("--since", callback=parse_day, help="Only memories on or after this day.")
 @click.option("--until", callback=parse_day, help="Only memories on or before this day.")
 @click.option("--conversation", help="Only this chat or mail thread (its name as shown).")
+@click.option("--no-reinforce", is_flag=True, help=NO_REINFORCE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def recall(
     question: tuple[str, ...],
@@ -46,9 +53,11 @@ def recall(
     since: date | None,
     until: date | None,
     conversation: str | None,
+    no_reinforce: bool,
     as_json: bool,
 ) -> None:
-    """Find the memories that best answer QUESTION (hybrid dense + keyword search)."""
+    """Find the memories that best answer QUESTION (hybrid dense + keyword search).
+    What it returns is strengthened, as remembering does, unless --no-reinforce."""
     from assistant.recall import query_terms, require_words, snippet
     from assistant.recall import recall as run_recall
 
@@ -64,7 +73,7 @@ def recall(
             since=since,
             until=until,
             conversation=conversation,
-            reinforce=True,
+            reinforce=not no_reinforce,
         )
     if as_json:
         for hit in hits:
