@@ -1,6 +1,6 @@
-"""One open memory driven from 8 threads at once, as a daemon serving several clients
-would: recall, ask (which writes thoughts), ingest and persona edits, a fixed number
-of each. Nothing may fail and no write may be lost."""
+"""The service on one open memory, driven from 8 threads at once as a daemon serving
+several clients would: recall, ask (which writes thoughts), ingest and persona edits,
+a fixed number of each. Nothing may fail and no write may be lost."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.ask import ask
 from assistant.derived import persona
-from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.recall import recall
 from assistant.reflection.builtin import BuiltinEngine
+from assistant.service.core import AskRequest, RecallRequest, Service
 
 FILES_PER_THREAD = 4
 EDITS_PER_THREAD = 15
@@ -47,16 +45,17 @@ def run_threads(jobs: list[Callable[[], None]]) -> list[BaseException]:
 
 def test_eight_threads_lose_nothing(memory: Memory, tmp_path: Path) -> None:
     memory.embedder.load()  # the model is shared; load it once up front
+    service = Service(memory)
     engine = BuiltinEngine()
     recalled: list[int] = []
 
     def recaller() -> None:
         for i in range(12):
-            recalled.append(len(recall(memory, QUERIES[i % len(QUERIES)], k=3)))
+            recalled.append(len(service.recall(RecallRequest(QUERIES[i % len(QUERIES)], k=3))))
 
     def asker() -> None:
         for i in range(4):
-            ask(memory, f"what about the {QUERIES[i % len(QUERIES)]}?", engine)
+            service.ask(AskRequest(f"what about the {QUERIES[i % len(QUERIES)]}?"), engine)
 
     def ingester(thread: int) -> Callable[[], None]:
         def job() -> None:
@@ -68,7 +67,7 @@ def test_eight_threads_lose_nothing(memory: Memory, tmp_path: Path) -> None:
                     f"the word {note_word(thread, n)} came up.\n",
                     encoding="utf-8",
                 )
-                summary = ingest(memory, [folder])
+                summary = service.ingest([folder])
                 assert summary.added == 1 and not summary.failed, summary.as_json()
 
         return job
@@ -76,8 +75,8 @@ def test_eight_threads_lose_nothing(memory: Memory, tmp_path: Path) -> None:
     def editor(person: str) -> Callable[[], None]:
         def job() -> None:
             for n in range(EDITS_PER_THREAD):
-                with memory.db.write() as conn:
-                    persona.set_value(conn, person, "city", f"City{n}")
+                fact = service.set_fact(person, "city", f"City{n}")
+                assert fact.value == f"City{n}"
 
         return job
 
@@ -102,7 +101,7 @@ def test_eight_threads_lose_nothing(memory: Memory, tmp_path: Path) -> None:
     assert vectors == episodes == memory.index.count()
     for thread in (1, 2):
         for n in range(FILES_PER_THREAD):
-            hits = recall(memory, note_word(thread, n), k=1)
+            hits = service.recall(RecallRequest(note_word(thread, n), k=1, reinforce=False))
             assert hits and note_word(thread, n) in hits[0].text
     # Every edit is recorded, in order, and the last one is current.
     sets = conn.execute("SELECT count(*) FROM changes WHERE op = 'set'").fetchone()[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.common import NO_REINFORCE_HELP, current_config, current_paths, open_memory
+from assistant.cli.common import NO_REINFORCE_HELP, backend
 from assistant.cli.output import echo, echo_json
 
 
@@ -36,24 +36,13 @@ def ask(
     """Answer QUESTION from thoughts, persona facts and episodes, citing them; the
     conclusion is stored as a thought so it need not be worked out again, and what it
     cites is strengthened (unless --no-remember, --no-reinforce)."""
-    from assistant.ask import ask as run_ask
     from assistant.recall import require_words
-    from assistant.reflection.run import make_engine
+    from assistant.service.core import AskRequest
 
     text = " ".join(question)
     require_words(text)  # before the passphrase prompt
-    paths = current_paths()
-    config = current_config(paths)
-    chosen = make_engine(config, engine, model)
-    with open_memory(paths, config) as memory:
-        result = run_ask(
-            memory,
-            text,
-            chosen,
-            k=k or config.recall.k,
-            post_think=not no_remember,
-            reinforce=not no_reinforce,
-        )
+    request = AskRequest(text, k, remember=not no_remember, reinforce=not no_reinforce)
+    result = backend().ask(request, engine, model)
     if as_json:
         echo_json(result.as_json())
         return

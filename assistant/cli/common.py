@@ -19,6 +19,7 @@ from assistant.vault import Secrets
 if TYPE_CHECKING:  # `me --help` must not pay for the store and index modules
     from assistant.keys import VaultKeys
     from assistant.memory import Memory
+    from assistant.service.backend import Backend
 
 err_console = Console(stderr=True)
 
@@ -93,6 +94,15 @@ def open_memory(
     if memory.index_report.notice:
         echo(f"Note: {memory.index_report.notice}", err=True)
     return memory
+
+
+def backend() -> Backend:
+    """The service for this user's vault: opened in this process for each command."""
+    from assistant.service.backend import InProcess
+
+    paths = current_paths()
+    config = current_config(paths)
+    return InProcess(paths, config, lambda: open_memory(paths, config))
 
 
 def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

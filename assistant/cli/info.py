@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import backend, current_paths
 from assistant.cli.output import echo, echo_json
-
-
-def _size(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
 
 
 def _human(n: float) -> str:
@@ -39,61 +33,23 @@ def paths(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as one JSON object.")
 def status(as_json: bool) -> None:
     """Counts, vault state, index state and sizes."""
-    from assistant.runtime import runtime_storage
-    from assistant.vault import key_file_mode
-
-    p = current_paths()
-    storage = runtime_storage(p.runtime)
-    info: dict[str, object] = {
-        "data": str(p.data),
-        "runtime": {
-            "path": str(p.runtime),
-            "filesystem": storage.filesystem,
-            "in_ram": storage.in_ram,
-        },
-    }
-    if not p.key_file.exists() and not p.database.exists():
-        info["vault"] = "none (run `me init`)"
-    else:
-        info["vault"] = "present"
-        info["unlock_mode"] = key_file_mode(p.key_file)
-        info["sizes"] = {
-            "database": _size(p.database),
-            "wal": _size(p.database.with_name(p.database.name + "-wal")),
-            "snapshot": _size(p.snapshot),
-        }
-        with open_memory(p, current_config(p)) as memory:
-            tables = memory.db.db  # sqlite-utils view of the same connection
-            info["counts"] = {
-                # as `me sources list` shows them: a folder read once by `me ingest` is
-                # kept as an unlisted source, to tell its documents apart, not counted
-                "sources": memory.db.conn.execute(
-                    "SELECT count(*) FROM sources WHERE listed = 1"
-                ).fetchone()[0],
-                **{name: tables.table(name).count for name in ("documents", "episodes", "vectors")},
-            }
-            info["index"] = {
-                "state": memory.index_report.how,
-                "vectors": memory.index.count(),
-                "replayed": memory.index_report.replayed,
-                "note": memory.index_report.reason,
-            }
-            info["model"] = memory.config.embedding.model
+    found = backend().status()
     if as_json:
-        echo_json(info)
+        echo_json(found.as_json())
         return
-    echo(f"data      {info['data']}")
-    echo(f"runtime   {p.runtime} ({storage.describe()})")
-    echo(f"vault     {info['vault']}")
-    if "unlock_mode" in info:
-        echo(f"unlock    {info['unlock_mode']}")
-        counts = info["counts"]
-        assert isinstance(counts, dict)
-        echo("memory    " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-        index = info["index"]
-        assert isinstance(index, dict)
-        echo(f"index     {index['vectors']} vectors ({index['state']})")
-        sizes = info["sizes"]
-        assert isinstance(sizes, dict)
-        echo("sizes     " + ", ".join(f"{k} {_human(v)}" for k, v in sizes.items()))
-        echo(f"model     {info['model']}")
+    echo(f"data      {found.data}")
+    echo(f"runtime   {found.runtime} ({found.storage.describe()})")
+    echo(f"vault     {found.as_json()['vault']}")
+    if found.unlock_mode is None:
+        return
+    echo(f"unlock    {found.unlock_mode}")
+    if found.counts is not None:
+        c = found.counts
+        echo(
+            f"memory    {c.sources} sources, {c.documents} documents, {c.episodes} episodes, "
+            f"{c.vectors} vectors"
+        )
+        echo(f"index     {c.index_vectors} vectors ({c.index_state})")
+    echo("sizes     " + ", ".join(f"{k} {_human(v)}" for k, v in found.sizes.items()))
+    if found.counts is not None:
+        echo(f"model     {found.counts.model}")

@@ -9,13 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from assistant.cli.common import (
-    NO_REINFORCE_HELP,
-    current_config,
-    current_paths,
-    open_memory,
-    parse_day,
-)
+from assistant.cli.common import NO_REINFORCE_HELP, backend, parse_day
 from assistant.cli.output import clean, echo, echo_json, styled
 
 if TYPE_CHECKING:
@@ -59,22 +53,12 @@ def recall(
     """Find the memories that best answer QUESTION (hybrid dense + keyword search).
     What it returns is strengthened, as remembering does, unless --no-reinforce."""
     from assistant.recall import query_terms, require_words, snippet
-    from assistant.recall import recall as run_recall
+    from assistant.service.core import RecallRequest
 
     text = " ".join(question)
     require_words(text)  # before the passphrase prompt
-    paths = current_paths()
-    config = current_config(paths)
-    with open_memory(paths, config) as memory:
-        hits = run_recall(
-            memory,
-            text,
-            k=k or config.recall.k,
-            since=since,
-            until=until,
-            conversation=conversation,
-            reinforce=not no_reinforce,
-        )
+    request = RecallRequest(text, k, since, until, conversation, reinforce=not no_reinforce)
+    hits = backend().recall(request)
     if as_json:
         for hit in hits:
             echo_json(hit.as_json())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.common import current_config, current_paths, flag_command, open_memory
+from assistant.cli.common import backend, flag_command
 from assistant.cli.forget import scoped_forget
 from assistant.cli.output import echo, echo_json
 
@@ -21,16 +21,7 @@ def thoughts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """List active thoughts, newest first, with what they were derived from."""
     if ctx.invoked_subcommand is not None:
         return
-    from assistant.derived.thoughts import get
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        where = "" if show_all else "WHERE status = 'active'"
-        ids = [
-            r[0]
-            for r in memory.db.conn.execute(f"SELECT id FROM thoughts {where} ORDER BY id DESC")
-        ]
-        found = [get(memory.db.conn, i) for i in ids]
+    found = backend().thoughts(include_all=show_all)
     if as_json:
         for t in found:
             echo_json(t.as_json())

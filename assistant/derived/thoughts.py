@@ -72,6 +72,14 @@ THOUGHT_COLUMNS = (
 )
 
 
+def listing(conn: sqlcipher3.Connection, include_all: bool = False) -> list[Thought]:
+    """Active thoughts, newest first; with `include_all`, merged, archived and hidden
+    ones too."""
+    where = "" if include_all else "WHERE status = 'active'"
+    ids = [r[0] for r in conn.execute(f"SELECT id FROM thoughts {where} ORDER BY id DESC")]
+    return [get(conn, i) for i in ids]
+
+
 def get(conn: sqlcipher3.Connection, thought_id: int) -> Thought:
     row = conn.execute(
         f"SELECT {THOUGHT_COLUMNS} FROM thoughts WHERE id = ?", (thought_id,)

@@ -1,0 +1,90 @@
+"""The service: one method per user action on an open memory.
+
+Each method returns a typed result (a dataclass with `as_json()`) and raises only the
+core's errors (`assistant/errors.py`). It neither prompts nor prints: front ends
+parse, call and render. Transactions and SQL stay below this line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from assistant.ask import AskResult
+from assistant.ask import ask as run_ask
+from assistant.derived import persona, thoughts
+from assistant.ingest import FileOutcome, IngestSummary
+from assistant.ingest import ingest as run_ingest
+from assistant.memory import Memory
+from assistant.recall import Hit
+from assistant.recall import recall as run_recall
+from assistant.reflection.engine import Engine
+from assistant.service import explain, overview
+
+
+@dataclass(frozen=True)
+class RecallRequest:
+    question: str
+    k: int | None = None  # None: the [recall] k setting
+    since: date | None = None
+    until: date | None = None
+    conversation: str | None = None
+    reinforce: bool = True  # a recall strengthens what it returns, as remembering does
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    question: str
+    k: int | None = None
+    remember: bool = True  # store the answer as a thought (post-thinking)
+    reinforce: bool = True
+
+
+class Service:
+    """Every user action on one open memory; safe to call from several threads."""
+
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def recall(self, request: RecallRequest) -> list[Hit]:
+        return run_recall(
+            self.memory,
+            request.question,
+            k=request.k or self.memory.config.recall.k,
+            since=request.since,
+            until=request.until,
+            conversation=request.conversation,
+            reinforce=request.reinforce,
+        )
+
+    def ask(self, request: AskRequest, engine: Engine) -> AskResult:
+        return run_ask(
+            self.memory,
+            request.question,
+            engine,
+            k=request.k or self.memory.config.recall.k,
+            post_think=request.remember,
+            reinforce=request.reinforce,
+        )
+
+    def ingest(
+        self, roots: Sequence[Path], on_file: Callable[[FileOutcome], None] | None = None
+    ) -> IngestSummary:
+        return run_ingest(self.memory, list(roots), on_file)
+
+    def set_fact(self, person: str, attribute: str, value: str) -> persona.Fact:
+        """The user states a value; it wins over anything extracted."""
+        with self.memory.db.write() as conn:
+            fact_id = persona.set_value(conn, person, attribute, value)
+        return persona.get(self.memory.db.conn, fact_id)
+
+    def why(self, memory_ref: str) -> explain.Explanation:
+        return explain.why(self.memory, memory_ref)
+
+    def thoughts(self, include_all: bool = False) -> list[thoughts.Thought]:
+        return thoughts.listing(self.memory.db.conn, include_all)
+
+    def counts(self) -> overview.VaultCounts:
+        return overview.counts(self.memory)
