@@ -87,3 +87,19 @@ def test_status_counts_what_the_vault_holds(backend: Backend) -> None:
     assert found.counts.episodes == 0 and found.counts.index_vectors == 0
     assert found.as_json()["counts"] == {"sources": 0, "documents": 0, "episodes": 0, "vectors": 0}
     assert backend.thoughts(include_all=True) == []
+
+
+def test_persona_edits_history_and_undo_through_the_seam(
+    backend: Backend, opener: Opener
+) -> None:
+    with pytest.raises(MemoryRefError, match="episodes are not changed"):
+        backend.history("e1")
+    assert opener.calls == 0  # refused before the vault was opened
+    fact = backend.set_fact("me", "city", "Porto")
+    assert (fact.person, fact.attribute, fact.value) == ("self", "city", "Porto")
+    pinned = backend.flag("fact", fact.id, "pin")
+    assert [f.pinned for f in backend.facts("me", "city")] == [True]
+    records = backend.history(f"f{fact.id}")
+    assert [r.op for r in records] == ["set", "pin"] and records[-1].id == pinned
+    backend.undo(pinned)
+    assert [f.pinned for f in backend.facts("me", "city")] == [False]

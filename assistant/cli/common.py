@@ -140,12 +140,9 @@ def flag_command(kind: str, op: str, doc: str) -> click.Command:
     def command(memory_ref: str) -> None:
         from assistant import refs
         from assistant.cli.output import echo
-        from assistant.derived.changes import user_flag
 
         _, row_id = refs.parse(ref_of(kind, memory_ref))
-        paths = current_paths()
-        with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
-            change_id = user_flag(conn, kind, row_id, op)
+        change_id = backend().flag(kind, row_id, op)
         echo(
             f"{refs.ref(kind, row_id)}: {op} done (change {change_id}; "
             f"`me undo {change_id}` reverts)"

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import backend
 from assistant.cli.output import echo, echo_json
 
 SHOWN = ("text", "person", "attribute", "value", "valid_from", "valid_to", "superseded_by",
@@ -31,21 +31,7 @@ def _diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per change.")
 def history(memory_ref: str, as_json: bool) -> None:
     """Every change to MEMORY_REF (t3 a thought, f7 a fact, l5 a link), oldest first."""
-    from assistant import refs
-    from assistant.derived.changes import history_of
-    from assistant.errors import MemoryRefError
-
-    kind, row_id = refs.parse(memory_ref)
-    if kind == "episode":
-        raise MemoryRefError(
-            "episodes are not changed by reflection, only read; `me why ID` explains one"
-        )
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        records = history_of(memory.db.conn, kind, row_id)
-    if not records:
-        raise MemoryRefError(f"no changes recorded for {memory_ref}")
-    for record in records:
+    for record in backend().history(memory_ref):
         if as_json:
             echo_json(record.as_json())
             continue
@@ -60,9 +46,5 @@ def history(memory_ref: str, as_json: bool) -> None:
 @click.argument("change_id", type=int)
 def undo(change_id: int) -> None:
     """Take back change CHANGE_ID (as shown by `me history`), recorded as a new change."""
-    from assistant.derived.changes import undo as run_undo
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
-        undo_id = run_undo(conn, change_id)
+    undo_id = backend().undo(change_id)
     echo(f"Change {change_id} undone (recorded as change {undo_id}).")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import current_config, current_paths, flag_command, open_memory
+from assistant.cli.common import backend, flag_command
 from assistant.cli.forget import scoped_forget
 from assistant.cli.output import echo, echo_json
 
@@ -68,12 +68,7 @@ def persona(ctx: click.Context, person: str | None, show_all: bool, as_json: boo
     """Show the current profile: each fact with its confidence and evidence count."""
     if ctx.invoked_subcommand is not None:
         return
-    from assistant.derived import persona as store
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        facts = store.facts(memory.db.conn, person, include_closed=show_all)
-    _show(facts, as_json)
+    _show(backend().facts(person, include_closed=show_all), as_json)
 
 
 @persona.command()
@@ -82,12 +77,7 @@ def persona(ctx: click.Context, person: str | None, show_all: bool, as_json: boo
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fact.")
 def history(attribute: str, person: str, as_json: bool) -> None:
     """Every value ATTRIBUTE has had, oldest first, with when each held."""
-    from assistant.derived import persona as store
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        facts = store.facts(memory.db.conn, person, attribute, include_closed=True)
-    _show(facts, as_json)
+    _show(backend().facts(person, attribute, include_closed=True), as_json)
 
 
 @persona.command(name="set")
@@ -96,12 +86,8 @@ def history(attribute: str, person: str, as_json: bool) -> None:
 @click.option("--person", default="me", show_default=True, help="Whose attribute.")
 def set_(attribute: str, value: str, person: str) -> None:
     """Set ATTRIBUTE to VALUE yourself; reflection never changes what you set."""
-    from assistant.derived import persona as store
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory, memory.db.write() as conn:
-        fact_id = store.set_value(conn, person, attribute, value)
-    echo(f"f{fact_id}: {_who(store.resolve_person(person))} {attribute} = {value}")
+    fact = backend().set_fact(person, attribute, value)
+    echo(f"f{fact.id}: {_who(fact.person)} {fact.attribute} = {fact.value}")
 
 
 persona.add_command(

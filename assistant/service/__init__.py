@@ -6,7 +6,8 @@
     overview.py  `status`: what is stored and where
 
 Front ends (the CLI now, the terminal app next) parse, call a backend and render.
-Still to move behind it: ingest and sync, sources, identity, reflect, persona and
-thought edits, history, undo, forget and lock/unlock, which the CLI commands still
-run on the open memory themselves.
+Behind it so far: recall, ask, why, thoughts, status, persona (list, set, pin, unpin,
+hide), history and undo. Still to move: ingest and sync (their progress), sources,
+identity, reflect, forget and lock/unlock, which the CLI still runs on the open
+memory itself.
 """

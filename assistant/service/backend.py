@@ -13,12 +13,14 @@ from typing import Protocol, TypeVar
 
 from assistant.ask import AskResult
 from assistant.config import Config
+from assistant.derived.changes import ChangeRecord
+from assistant.derived.persona import Fact
 from assistant.derived.thoughts import Thought
 from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.recall import Hit, require_words
 from assistant.service import overview
-from assistant.service.core import AskRequest, RecallRequest, Service
+from assistant.service.core import AskRequest, RecallRequest, Service, history_target
 from assistant.service.explain import Explanation
 
 T = TypeVar("T")
@@ -30,6 +32,18 @@ class Backend(Protocol):
     def ask(
         self, request: AskRequest, engine: str | None = None, model: str | None = None
     ) -> AskResult: ...
+
+    def facts(
+        self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
+    ) -> list[Fact]: ...
+
+    def set_fact(self, person: str, attribute: str, value: str) -> Fact: ...
+
+    def flag(self, kind: str, row_id: int, op: str) -> int: ...
+
+    def history(self, memory_ref: str) -> list[ChangeRecord]: ...
+
+    def undo(self, change_id: int) -> int: ...
 
     def why(self, memory_ref: str) -> Explanation: ...
 
@@ -63,6 +77,24 @@ class InProcess:
         require_words(request.question)
         chosen = make_engine(self.config, engine, model)  # a bad setting fails before a prompt
         return self._run(lambda service: service.ask(request, chosen))
+
+    def facts(
+        self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
+    ) -> list[Fact]:
+        return self._run(lambda service: service.facts(person, attribute, include_closed))
+
+    def set_fact(self, person: str, attribute: str, value: str) -> Fact:
+        return self._run(lambda service: service.set_fact(person, attribute, value))
+
+    def flag(self, kind: str, row_id: int, op: str) -> int:
+        return self._run(lambda service: service.flag(kind, row_id, op))
+
+    def history(self, memory_ref: str) -> list[ChangeRecord]:
+        history_target(memory_ref)
+        return self._run(lambda service: service.history(memory_ref))
+
+    def undo(self, change_id: int) -> int:
+        return self._run(lambda service: service.undo(change_id))
 
     def why(self, memory_ref: str) -> Explanation:
         from assistant import refs

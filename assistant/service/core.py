@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from assistant import refs
 from assistant.ask import AskResult
 from assistant.ask import ask as run_ask
-from assistant.derived import persona, thoughts
+from assistant.derived import changes, persona, thoughts
+from assistant.errors import MemoryRefError
 from assistant.ingest import FileOutcome, IngestSummary
 from assistant.ingest import ingest as run_ingest
 from assistant.memory import Memory
@@ -40,6 +42,17 @@ class AskRequest:
     k: int | None = None
     remember: bool = True  # store the answer as a thought (post-thinking)
     reinforce: bool = True
+
+
+def history_target(memory_ref: str) -> tuple[str, int]:
+    """The (kind, id) whose history is asked for; episodes have none (they are read,
+    never changed). Checked before any vault is opened."""
+    kind, row_id = refs.parse(memory_ref)
+    if kind == "episode":
+        raise MemoryRefError(
+            "episodes are not changed by reflection, only read; `me why ID` explains one"
+        )
+    return kind, row_id
 
 
 class Service:
@@ -79,6 +92,29 @@ class Service:
         with self.memory.db.write() as conn:
             fact_id = persona.set_value(conn, person, attribute, value)
         return persona.get(self.memory.db.conn, fact_id)
+
+    def facts(
+        self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
+    ) -> list[persona.Fact]:
+        """Current facts (all of them, closed ones too, with `include_closed`)."""
+        return persona.facts(self.memory.db.conn, person, attribute, include_closed)
+
+    def flag(self, kind: str, row_id: int, op: str) -> int:
+        """Pin, unpin or hide a fact or a thought; returns the change's id."""
+        with self.memory.db.write() as conn:
+            return changes.user_flag(conn, kind, row_id, op)
+
+    def history(self, memory_ref: str) -> list[changes.ChangeRecord]:
+        kind, row_id = history_target(memory_ref)
+        records = changes.history_of(self.memory.db.conn, kind, row_id)
+        if not records:
+            raise MemoryRefError(f"no changes recorded for {memory_ref}")
+        return records
+
+    def undo(self, change_id: int) -> int:
+        """Take back a change; returns the id of the change that records the undo."""
+        with self.memory.db.write() as conn:
+            return changes.undo(conn, change_id)
 
     def why(self, memory_ref: str) -> explain.Explanation:
         return explain.why(self.memory, memory_ref)
