@@ -89,9 +89,7 @@ def test_status_counts_what_the_vault_holds(backend: Backend) -> None:
     assert backend.thoughts(include_all=True) == []
 
 
-def test_persona_edits_history_and_undo_through_the_seam(
-    backend: Backend, opener: Opener
-) -> None:
+def test_persona_edits_history_and_undo_through_the_seam(backend: Backend, opener: Opener) -> None:
     with pytest.raises(MemoryRefError, match="episodes are not changed"):
         backend.history("e1")
     assert opener.calls == 0  # refused before the vault was opened
