@@ -122,7 +122,7 @@ def _forget_keyring_entry(entry: dict[str, Any] | None) -> None:
 
 def create_vault(paths: Paths, secrets: Secrets, mode: str = "auto") -> InitResult:
     """Make a new vault; refuses if any part of one already exists."""
-    from store.database import create_database  # sqlite-utils: not on `me --help`'s path
+    from store.database import create_database  # sqlcipher3: not on `me --help`'s path
 
     for existing in (paths.key_file, paths.database, paths.snapshot):
         if existing.exists():

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import sqlcipher3
-import sqlite_utils
 
 from store.errors import (
     DatabaseDamagedError,
@@ -70,8 +69,6 @@ class Database:
         self._others_lock = threading.Lock()
         self._writer = threading.RLock()
         self._closed = False
-        # sqlite-utils nests its own writes as savepoints inside our transactions.
-        self.db = sqlite_utils.Database(conn)  # type: ignore[arg-type]  # DB-API twin
 
     @property
     def conn(self) -> sqlcipher3.Connection:

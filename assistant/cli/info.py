@@ -39,7 +39,7 @@ def status(as_json: bool) -> None:
         return
     echo(f"data      {found.data}")
     echo(f"runtime   {found.runtime} ({found.storage.describe()})")
-    echo(f"vault     {found.as_json()['vault']}")
+    echo(f"vault     {found.vault}")
     if found.unlock_mode is None:
         return
     echo(f"unlock    {found.unlock_mode}")

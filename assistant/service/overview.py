@@ -37,6 +37,10 @@ class Status:
     sizes: dict[str, int] = field(default_factory=dict)
     counts: VaultCounts | None = None
 
+    @property
+    def vault(self) -> str:
+        return "none (run `me init`)" if self.unlock_mode is None else "present"
+
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "data": str(self.data),
@@ -46,10 +50,9 @@ class Status:
                 "in_ram": self.storage.in_ram,
             },
         }
+        out["vault"] = self.vault
         if self.unlock_mode is None:
-            out["vault"] = "none (run `me init`)"
             return out
-        out["vault"] = "present"
         out["unlock_mode"] = self.unlock_mode
         out["sizes"] = dict(self.sizes)
         if self.counts is not None:
