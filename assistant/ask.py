@@ -23,6 +23,7 @@ import numpy as np
 from assistant.derived import persona, thoughts
 from assistant.derived.attributes import ATTRIBUTES
 from assistant.derived.proposals import ThoughtCandidate
+from assistant.hits import query_terms, require_words
 from assistant.memory import Memory
 from assistant.recall import (
     RRF_K,
@@ -32,9 +33,7 @@ from assistant.recall import (
     fuse,
     keyword_ranking,
     load_hits,
-    query_terms,
     ranked,
-    require_words,
     strengthen,
     with_retention,
 )

@@ -100,12 +100,31 @@ class ReflectionSettings:
 
 
 @dataclass(frozen=True)
+class DaemonSettings:
+    # Minutes without a client request after which the daemon locks: it drops the keys
+    # and seals the index, and `me unlock` opens it again. 0 never locks.
+    idle_lock_minutes: float = 30.0
+    # Minutes between full scans of every source. File events are only hints (they are
+    # lost while the daemon is down, and some filesystems send none); scans are the truth.
+    rescan_minutes: float = 60.0
+    # Seconds without a client request before reflection runs in the background, one
+    # small batch at a time. 0 never reflects in the background.
+    reflect_after_idle_s: float = 120.0
+    # Episodes per background reflection batch: a request arriving meanwhile waits for
+    # the batch's write at most.
+    reflect_batch: int = 8
+    # Milliseconds of quiet after a file event before the changed source is synced.
+    debounce_ms: int = 800
+
+
+@dataclass(frozen=True)
 class Config:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     recall: RecallSettings = field(default_factory=RecallSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     vault: VaultSettings = field(default_factory=VaultSettings)
     reflection: ReflectionSettings = field(default_factory=ReflectionSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
 
 
 def _coerce(value: Any, to: type, where: str) -> Any:

@@ -15,6 +15,8 @@ their own roots; this module re-exports them and draws the whole tree:
     │   │   └── VaultLockedError           no way to ask for the passphrase
     │   ├── ModelError                     a model (embedding or ollama) missing,
     │   │                                  not trusted or not answering
+    │   ├── DaemonError                    the daemon is not there, or refused a request
+    │   │   └── DaemonLockedError          the daemon is locked: `me unlock` (exit 3)
     │   ├── IngestError                    a path given to ingest does not exist
     │   └── MemoryRefError                 no such memory or change, or an undo
     │                                      that would lose a later change
@@ -28,7 +30,8 @@ their own roots; this module re-exports them and draws the whole tree:
         └── ParseError                     one file could not be read
 
 Every message says what happened and what to do next. Entry points catch
-`USER_ERRORS`, print the message to stderr and exit non-zero.
+`USER_ERRORS`, print the message to stderr and exit with the error's `exit_code`
+(1 unless the class says otherwise).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from store.errors import (
 
 class SecondSelfError(Exception):
     """Base of the assistant's own errors."""
+
+    exit_code = 1
 
 
 class ConfigError(SecondSelfError):
@@ -85,6 +90,16 @@ class ModelError(SecondSelfError):
     pinned hash, or the ollama server or model is not there or not answering."""
 
 
+class DaemonError(SecondSelfError):
+    """The daemon cannot be reached, cannot start, or refused a request."""
+
+
+class DaemonLockedError(DaemonError):
+    """The daemon holds the vault locked (`me lock`, or idle too long): `me unlock`."""
+
+    exit_code = 3  # scripts tell "locked" apart from every other failure
+
+
 class IngestError(SecondSelfError):
     """Ingest cannot start (e.g. a path that does not exist)."""
 
@@ -103,6 +118,8 @@ __all__ = [
     "USER_ERRORS",
     "ConfigError",
     "ConnectorError",
+    "DaemonError",
+    "DaemonLockedError",
     "DatabaseBusyError",
     "DatabaseDamagedError",
     "DatabaseKeyError",

@@ -9,15 +9,13 @@ can, because chroma's metadata-filtered search is much slower at scale.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import numpy as np
 
-from assistant.errors import QueryError
+from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.retention import rank_factor, retention_at
 
@@ -26,65 +24,6 @@ BM25_WEIGHTS = "1.5, 1.0, 1.0"  # title, sender, text: a heading match counts a 
 WIDEN = 20  # with a date range, candidates fetched per result before filtering
 WIDE_LIMIT = 3000  # most candidates one unfiltered dense search may return
 EXACT_LIMIT = 2500  # date ranges with at most this many episodes are scored exactly
-WORD = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset(
-    """a about above after again all am an and any are as at be been before being below
-    between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we
-    were what when where which while who whom why will with would you your yours yourself
-    yourselves""".split()  # noqa: SIM905
-)
-
-
-@dataclass
-class Hit:
-    id: int
-    score: float
-    time: str
-    source_ref: str
-    document: str
-    title: str | None
-    text: str
-    kind: str
-    author: str
-    sender: str | None = None
-    conversation: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    quarantine: str | None = None  # why it is held apart (an instruction, ...), or None
-    dense_rank: int | None = None
-    keyword_rank: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "score": round(self.score, 6),
-            "date": self.time,
-            "source_ref": self.source_ref,
-            "title": self.title,
-            "kind": self.kind,
-            "author": self.author,
-            "sender": self.sender,
-            "conversation": self.conversation,
-            "text": self.text,
-            "quarantined": self.quarantine is not None,
-            "quarantine": self.quarantine,
-        }
-
-
-def query_terms(query: str) -> list[str]:
-    """Content words of a query, lower-cased, stopwords removed, order kept."""
-    words = [w.lower() for w in WORD.findall(query)]
-    content = [w for w in words if w not in STOPWORDS]
-    return list(dict.fromkeys(content or words))
-
-
-def require_words(query: str) -> None:
-    """Refuse a question that has nothing to search for."""
-    if not WORD.search(query):
-        raise QueryError("the question is empty: say what to look for, e.g. me recall Lisbon")
 
 
 def fts_query(terms: Sequence[str]) -> str:
@@ -346,29 +285,3 @@ def recall(
         hit.dense_rank = dense_pos.get(hit.id)
         hit.keyword_rank = keyword_pos.get(hit.id)
     return hits
-
-
-def snippet(text: str, terms: Sequence[str], width: int = 220) -> tuple[str, list[tuple[int, int]]]:
-    """The window of `text` with the most query terms, and the spans to highlight in it."""
-    flat = " ".join(text.split())
-    lowered = flat.lower()
-    spans = []
-    for term in terms:
-        for m in re.finditer(r"\b" + re.escape(term.lower()), lowered):
-            spans.append((m.start(), m.end()))
-    if len(flat) <= width or not spans:
-        start = 0
-    else:
-        best, start = -1, 0
-        for s, _ in spans:
-            lo = max(0, s - width // 4)
-            count = sum(1 for a, b in spans if a >= lo and b <= lo + width)
-            if count > best:
-                best, start = count, lo
-    end = min(len(flat), start + width)
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(flat) else ""
-    window = prefix + flat[start:end] + suffix
-    shift = len(prefix) - start
-    marks = sorted((a + shift, b + shift) for a, b in spans if a >= start and b <= end)
-    return window, marks

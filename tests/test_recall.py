@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import QueryError
+from assistant.hits import query_terms, snippet
 from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.recall import fts_query, fuse, query_terms, recall, snippet, time_bounds
+from assistant.recall import fts_query, fuse, recall, time_bounds
 from tests.conftest import FIXTURES
 
 NOTES = FIXTURES / "recall_notes"

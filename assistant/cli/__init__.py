@@ -11,12 +11,13 @@ import os
 import sys
 
 import click
-import sqlcipher3
 
 from assistant import __version__
+from assistant.cli import common
 from assistant.cli.ask import ask
 from assistant.cli.check import check
 from assistant.cli.common import current_paths, fail
+from assistant.cli.daemon import daemon, lock
 from assistant.cli.demo import demo
 from assistant.cli.forget import forget
 from assistant.cli.history import history, undo
@@ -39,12 +40,21 @@ from assistant.errors import USER_ERRORS
 )
 @click.version_option(__version__, prog_name="secondself")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
-def cli(verbose: int) -> None:
+@click.option(
+    "--no-daemon",
+    is_flag=True,
+    help="Open the vault in this process even if a daemon runs (also SECONDSELF_NO_DAEMON=1).",
+)
+def cli(verbose: int, no_daemon: bool) -> None:
     """Second Self: your encrypted, local personal memory.
 
     Like remembering, `recall` and `ask` strengthen the memories they return
     (--no-reinforce leaves them as they are); no other command changes a memory's
-    strength."""
+    strength.
+
+    When a daemon runs for this vault (`me daemon start`), commands go through it;
+    while it is locked they fail with exit status 3 until `me unlock`."""
+    common.FORCE_IN_PROCESS = no_daemon
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from assistant.runtime import sweep_stale
@@ -59,14 +69,16 @@ def cli(verbose: int) -> None:
 
 
 for command in (
-    init, unlock, ingest, sync, sources, identity, recall, ask, reflect, persona, thoughts,
-    history, undo, why, forget, status, paths, check, demo,
+    init, unlock, lock, ingest, sync, sources, identity, recall, ask, reflect, persona,
+    thoughts, history, undo, why, forget, status, paths, check, demo, daemon,
 ):  # fmt: skip
     cli.add_command(command)
 
 
-def _database_error(exc: sqlcipher3.Error) -> str:
+def _database_error(exc: Exception) -> str:
     """A SQLCipher error that escaped the store's own translation, for a person."""
+    import sqlcipher3
+
     from store.integrity import RESTORE_HINT, is_damage
 
     if is_damage(exc, None):
@@ -95,9 +107,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except USER_ERRORS as exc:
-        fail(str(exc))
-    except sqlcipher3.Error as exc:
-        fail(_database_error(exc))
+        fail(str(exc), getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         echo("Interrupted; nothing half-written was kept.", err=True)
         sys.exit(130)
@@ -105,3 +115,9 @@ def main() -> None:
         if os.environ.get("SECONDSELF_DEBUG"):
             raise
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except Exception as exc:
+        # sqlcipher3 is imported only by commands that open the vault (a recall through
+        # the daemon never loads it), so its errors are recognised without importing it.
+        if type(exc).__module__.startswith("sqlcipher3"):
+            fail(_database_error(exc))
+        raise

@@ -36,8 +36,8 @@ def ask(
     """Answer QUESTION from thoughts, persona facts and episodes, citing them; the
     conclusion is stored as a thought so it need not be worked out again, and what it
     cites is strengthened (unless --no-remember, --no-reinforce)."""
-    from assistant.recall import require_words
-    from assistant.service.core import AskRequest
+    from assistant.hits import require_words
+    from assistant.service.requests import AskRequest
 
     text = " ".join(question)
     require_words(text)  # before the passphrase prompt

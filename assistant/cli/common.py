@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from datetime import date
 from typing import TYPE_CHECKING, NoReturn
 
 import click
-from rich.console import Console
 
 from assistant import config as config_mod
 from assistant import paths as paths_mod
 from assistant.config import Config
 from assistant.errors import VaultLockedError
 from assistant.paths import Paths
-from assistant.vault import Secrets
 
-if TYPE_CHECKING:  # `me --help` must not pay for the store and index modules
+if TYPE_CHECKING:  # `me --help` and a recall through the daemon pay for none of these
+    from rich.console import Console
+
     from assistant.keys import VaultKeys
     from assistant.memory import Memory
     from assistant.service.backend import Backend
+    from assistant.vault import Secrets
 
-err_console = Console(stderr=True)
+
+@functools.cache
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+# `me --no-daemon`: open the vault in this process even when a daemon serves it.
+FORCE_IN_PROCESS = False
 
 
 # Only `recall` and `ask` strengthen what they return; every other command only reads.
@@ -69,6 +80,8 @@ def _ask_recovery() -> str:
 
 def terminal_secrets() -> Secrets:
     """Secrets from SECONDSELF_PASSPHRASE, or prompts on the terminal."""
+    from assistant.vault import Secrets
+
     return Secrets(ask_passphrase=_ask_passphrase, ask_recovery=_ask_recovery)
 
 
@@ -97,10 +110,17 @@ def open_memory(
 
 
 def backend() -> Backend:
-    """The service for this user's vault: opened in this process for each command."""
-    from assistant.service.backend import InProcess
+    """The service for this user's vault: its daemon when one runs (and neither
+    --no-daemon nor SECONDSELF_NO_DAEMON says otherwise), else opened in this process."""
+    from assistant.daemon.client import find
 
     paths = current_paths()
+    if not FORCE_IN_PROCESS:
+        client = find(paths)
+        if client is not None:
+            return client
+    from assistant.service.backend import InProcess
+
     config = current_config(paths)
     return InProcess(paths, config, lambda: open_memory(paths, config))
 

@@ -77,7 +77,7 @@ class Bars:
         from assistant.cli.common import err_console
 
         self._bar: Progress = Progress(
-            *columns, console=err_console, transient=True, disable=disable, auto_refresh=True
+            *columns, console=err_console(), transient=True, disable=disable, auto_refresh=True
         )
         self._tasks: dict[str, TaskID] = {}
         self._started = False

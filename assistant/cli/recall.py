@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from assistant.cli.common import NO_REINFORCE_HELP, backend, parse_day
 from assistant.cli.output import clean, echo, echo_json, styled
@@ -15,7 +14,7 @@ from assistant.cli.output import clean, echo, echo_json, styled
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from assistant.recall import Hit
+    from assistant.hits import Hit
 
 
 THREAD_LABELS = {"email": "mail", "message": "chat", "event": "calendar"}
@@ -52,8 +51,10 @@ def recall(
 ) -> None:
     """Find the memories that best answer QUESTION (hybrid dense + keyword search).
     What it returns is strengthened, as remembering does, unless --no-reinforce."""
-    from assistant.recall import query_terms, require_words, snippet
-    from assistant.service.core import RecallRequest
+    from rich.console import Console
+
+    from assistant.hits import query_terms, require_words, snippet
+    from assistant.service.requests import RecallRequest
 
     text = " ".join(question)
     require_words(text)  # before the passphrase prompt

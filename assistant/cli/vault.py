@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from assistant.cli import common
 from assistant.cli.common import current_config, current_paths, open_memory, terminal_secrets
 from assistant.cli.output import echo
 
@@ -83,9 +84,18 @@ def init(mode: str, name: str | None) -> None:
     help="With --recovery: how this machine will open the vault from now on.",
 )
 def unlock(recovery: bool, mode: str) -> None:
-    """Check that the vault opens, or regain access with the recovery phrase."""
+    """Unlock the running daemon, check that the vault opens, or regain access with
+    the recovery phrase."""
     paths = current_paths()
     keys = None
+    if not recovery and not common.FORCE_IN_PROCESS:
+        from assistant.cli.daemon import unlock_daemon
+        from assistant.daemon.client import find
+
+        client = find(paths)
+        if client is not None:
+            unlock_daemon(client)
+            return
     if recovery:
         from assistant.vault import recover
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.recall import STOPWORDS, WORD, query_terms
+from assistant.hits import STOPWORDS, WORD, query_terms
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
 

@@ -16,9 +16,9 @@ from assistant.config import Config
 from assistant.derived.changes import ChangeRecord
 from assistant.derived.persona import Fact
 from assistant.derived.thoughts import Thought
+from assistant.hits import Hit, require_words
 from assistant.memory import Memory
 from assistant.paths import Paths
-from assistant.recall import Hit, require_words
 from assistant.service import overview
 from assistant.service.core import AskRequest, RecallRequest, Service, history_target
 from assistant.service.explain import Explanation

@@ -8,8 +8,6 @@ parse, call and render. Transactions and SQL stay below this line.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from assistant import refs
@@ -17,31 +15,14 @@ from assistant.ask import AskResult
 from assistant.ask import ask as run_ask
 from assistant.derived import changes, persona, thoughts
 from assistant.errors import MemoryRefError
+from assistant.hits import Hit
 from assistant.ingest import FileOutcome, IngestSummary
 from assistant.ingest import ingest as run_ingest
 from assistant.memory import Memory
-from assistant.recall import Hit
 from assistant.recall import recall as run_recall
 from assistant.reflection.engine import Engine
 from assistant.service import explain, overview
-
-
-@dataclass(frozen=True)
-class RecallRequest:
-    question: str
-    k: int | None = None  # None: the [recall] k setting
-    since: date | None = None
-    until: date | None = None
-    conversation: str | None = None
-    reinforce: bool = True  # a recall strengthens what it returns, as remembering does
-
-
-@dataclass(frozen=True)
-class AskRequest:
-    question: str
-    k: int | None = None
-    remember: bool = True  # store the answer as a thought (post-thinking)
-    reinforce: bool = True
+from assistant.service.requests import AskRequest, RecallRequest
 
 
 def history_target(memory_ref: str) -> tuple[str, int]:

@@ -1,0 +1,160 @@
+"""The backend that talks to a running daemon: the same methods as `InProcess`.
+
+Light on purpose: `me recall` through the daemon imports neither torch, chromadb,
+numpy nor SQLCipher. Result types that live in heavier modules are imported by the
+methods that return them, never by `recall`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from assistant.daemon import codec, protocol
+from assistant.daemon.place import DaemonPlace
+from assistant.errors import DaemonError, DaemonLockedError
+from assistant.hits import Hit, require_words
+from assistant.paths import Paths
+from assistant.service.requests import AskRequest, RecallRequest
+
+if TYPE_CHECKING:
+    from assistant.ask import AskResult
+    from assistant.derived.changes import ChangeRecord
+    from assistant.derived.persona import Fact
+    from assistant.derived.thoughts import Thought
+    from assistant.service.explain import Explanation
+    from assistant.service.overview import Status
+
+NO_DAEMON_ENV = "SECONDSELF_NO_DAEMON"
+CONNECT_TIMEOUT_S = 5.0
+
+
+def disabled() -> bool:
+    return os.environ.get(NO_DAEMON_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def find(paths: Paths) -> DaemonClient | None:
+    """A client for this vault's daemon if one is running and `SECONDSELF_NO_DAEMON`
+    does not forbid it."""
+    if disabled():
+        return None
+    place = DaemonPlace(paths)
+    if not place.socket.exists():
+        return None
+    client = DaemonClient(paths)
+    return client if client.reachable() else None
+
+
+class DaemonClient:
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.place = DaemonPlace(paths)
+
+    # -- transport --------------------------------------------------------------------
+
+    def reachable(self) -> bool:
+        sock = self.place.connect(CONNECT_TIMEOUT_S)
+        if sock is None:
+            return False
+        sock.close()
+        return True
+
+    def call(self, op: str, /, **args: Any) -> Any:
+        """Send one request and return its result, or raise the error it was answered with."""
+        sock = self.place.connect(CONNECT_TIMEOUT_S)
+        if sock is None:
+            raise DaemonError("the daemon is not running (it stopped?); run the command again")
+        with sock:
+            sock.settimeout(None)  # a sync or a reflection may take minutes
+            try:
+                protocol.write_frame(sock, protocol.request(op, args))
+                reply = protocol.read_frame(sock, protocol.MAX_REPLY)
+            except (OSError, protocol.ProtocolError) as exc:
+                raise DaemonError(f"the daemon did not answer {op}: {exc}") from None
+        if reply is None:
+            raise DaemonError(f"the daemon closed the connection without answering {op}")
+        if reply.get("ok"):
+            return reply.get("result")
+        error = reply.get("error") or {}
+        message = str(error.get("message", "the daemon refused the request"))
+        if error.get("kind") == "locked":
+            raise DaemonLockedError(message)
+        raise DaemonError(message)
+
+    # -- control ----------------------------------------------------------------------
+
+    def status(self) -> Status:
+        """What `me status` shows; while the daemon is locked, what can be told without keys."""
+        from assistant.service.overview import Status, outside
+
+        try:
+            return codec.load(Status, self.call("status"))
+        except DaemonLockedError:
+            return outside(self.paths)
+
+    def daemon_status(self) -> dict[str, Any]:
+        return dict(self.call("daemon_status"))
+
+    def lock(self) -> bool:
+        return bool(self.call("lock")["locked_now"])
+
+    def unlock(self, passphrase: str | None) -> bool:
+        return bool(self.call("unlock", passphrase=passphrase)["unlocked_now"])
+
+    def stop(self) -> None:
+        self.call("stop")
+
+    # -- the backend seam -------------------------------------------------------------
+
+    def recall(self, request: RecallRequest) -> list[Hit]:
+        require_words(request.question)
+        found = self.call("recall", request=codec.dump(request))
+        return [codec.load(Hit, hit) for hit in found]
+
+    def ask(
+        self, request: AskRequest, engine: str | None = None, model: str | None = None
+    ) -> AskResult:
+        from assistant.ask import AskResult
+
+        require_words(request.question)
+        reply = self.call("ask", request=codec.dump(request), engine=engine, model=model)
+        return codec.load(AskResult, reply)
+
+    def facts(
+        self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
+    ) -> list[Fact]:
+        from assistant.derived.persona import Fact
+
+        found = self.call(
+            "facts", person=person, attribute=attribute, include_closed=include_closed
+        )
+        return codec.load(list[Fact], found)
+
+    def set_fact(self, person: str, attribute: str, value: str) -> Fact:
+        from assistant.derived.persona import Fact
+
+        found = self.call("set_fact", person=person, attribute=attribute, value=value)
+        return codec.load(Fact, found)
+
+    def flag(self, kind: str, row_id: int, op: str) -> int:
+        return int(self.call("flag", kind=kind, row_id=row_id, op=op))
+
+    def history(self, memory_ref: str) -> list[ChangeRecord]:
+        from assistant.derived.changes import ChangeRecord
+
+        found = self.call("history", memory_ref=memory_ref)
+        return codec.load(list[ChangeRecord], found)
+
+    def undo(self, change_id: int) -> int:
+        return int(self.call("undo", change_id=change_id))
+
+    def why(self, memory_ref: str) -> Explanation:
+        from assistant.service.explain import Explanation
+
+        return codec.load(Explanation, self.call("why", memory_ref=memory_ref))
+
+    def thoughts(self, include_all: bool = False) -> list[Thought]:
+        from assistant.derived.thoughts import Thought
+
+        found = self.call("thoughts", include_all=include_all)
+        return codec.load(list[Thought], found)

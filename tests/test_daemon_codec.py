@@ -1,0 +1,68 @@
+"""Every result a backend returns survives the daemon's wire: JSON out, the same object back.
+
+If a result type gains a field the codec cannot carry (a set, a callable, a name only
+imported for type checking), the daemon client would hand out something else than
+the in-process backend; these round trips fail first.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.daemon import codec
+from assistant.hits import Hit
+from assistant.memory import Memory
+from assistant.reflection.builtin import BuiltinEngine
+from assistant.reflection.run import reflect
+from assistant.service.core import AskRequest, RecallRequest, Service
+from assistant.service.overview import outside
+
+pytestmark = pytest.mark.slow
+
+
+def wire(kind: Any, value: Any) -> Any:
+    return codec.load(kind, json.loads(json.dumps(codec.dump(value))))
+
+
+def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "me.md").write_text(
+        "# About me\n\nI work at Farol Analytics as a data analyst. "
+        "I live in Porto since 2021.\n\nBooked the flight to Lisbon for 12 March.\n"
+    )
+    service = Service(memory)
+    service.ingest([notes])
+    reflect(memory, BuiltinEngine())
+    hits = service.recall(RecallRequest("Lisbon flight", k=3, since=date(2000, 1, 1)))
+    assert hits and wire(list[Hit], hits) == hits
+    answer = service.ask(AskRequest("where do I work?"), BuiltinEngine())
+    assert wire(type(answer), answer) == answer
+    fact = service.set_fact("me", "employer", "Maré Energy")
+    facts = service.facts(include_closed=True)
+    assert len(facts) >= 2 and wire(list[type(fact)], facts) == facts
+    thoughts = service.thoughts(include_all=True)
+    if thoughts:
+        assert wire(list[type(thoughts[0])], thoughts) == thoughts
+    history = service.history(f"f{fact.id}")
+    assert wire(list[type(history[0])], history) == history
+    explained = service.why(f"e{hits[0].id}")
+    assert wire(type(explained), explained) == explained
+    counts = service.counts()
+    assert wire(type(counts), counts) == counts
+    status = outside(memory.paths)
+    assert wire(type(status), status) == status
+    request = RecallRequest("x", 3, date(2024, 1, 1), None, "Ana", reinforce=False)
+    assert wire(RecallRequest, request) == request
+
+
+def test_unsupported_values_are_refused() -> None:
+    with pytest.raises(TypeError):
+        codec.dump({1, 2})
+    with pytest.raises(TypeError):
+        codec.load(complex, 1)
