@@ -88,7 +88,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
     shutil.copytree(DEMO, vault.notes)
     (vault.notes / "canary.md").write_text(f"# Canary\n\nThe locker code is {CANARY}.\n")
     vault.me("init", "--mode", "passphrase")
-    vault.me("ingest", str(vault.notes))
+    vault.me("sources", "add", str(vault.notes))  # a source: the daemon keeps it in step
+    vault.me("sync")
     yield vault
     shutil.rmtree(vault.runtime, ignore_errors=True)
 

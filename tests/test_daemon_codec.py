@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from assistant.daemon import codec
+from assistant.forget import Target
 from assistant.hits import Hit
 from assistant.memory import Memory
 from assistant.reflection.builtin import BuiltinEngine
@@ -37,7 +38,17 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
         "I live in Porto since 2021.\n\nBooked the flight to Lisbon for 12 March.\n"
     )
     service = Service(memory)
-    service.ingest([notes])
+    source = service.add_source(notes)
+    assert wire(type(source), source) == source
+    synced = service.sync()
+    assert wire(type(synced), synced) == synced
+    listed = service.sources()
+    assert wire(list[type(source)], listed) == listed
+    service.add_identity([("email", "rui@example.com")])
+    who = service.identity()
+    assert who and wire(list[type(who[0])], who) == who
+    report = service.reflect(BuiltinEngine(), limit=1)
+    assert wire(type(report), report) == report
     reflect(memory, BuiltinEngine())
     hits = service.recall(RecallRequest("Lisbon flight", k=3, since=date(2000, 1, 1)))
     assert hits and wire(list[Hit], hits) == hits
@@ -57,6 +68,17 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     assert wire(type(counts), counts) == counts
     status = outside(memory.paths)
     assert wire(type(status), status) == status
+    target = Target(refs=(f"e{hits[-1].id}",), before=date(2000, 1, 2))
+    assert wire(Target, target) == target
+    plan = service.forget_plan(Target(matching="Lisbon"))
+    assert wire(type(plan), plan) == plan
+    gone = service.forget(Target(matching="Lisbon"), expect=plan.fingerprint)
+    assert wire(type(gone), gone) == gone
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.md").write_text("# X\n\nA note read once.\n")
+    summary = service.ingest([other])
+    assert wire(type(summary), summary) == summary
     request = RecallRequest("x", 3, date(2024, 1, 1), None, "Ana", reinforce=False)
     assert wire(RecallRequest, request) == request
 

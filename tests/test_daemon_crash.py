@@ -3,7 +3,7 @@ syncs and reflects, restarted each time, and in the end the memory is the one an
 uninterrupted daemon makes from the same files.
 
 Bounded in time: it stops at `SECONDSELF_KILL_ROUNDS` kills (100) or after
-`SECONDSELF_KILL_SECONDS` (240 s), whichever comes first, and needs at least 20.
+`SECONDSELF_KILL_SECONDS` (200 s), whichever comes first, and needs at least 20.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.test_daemon import DEMO, Vault, wait_for
 pytestmark = pytest.mark.slow
 
 ROUNDS = int(os.environ.get("SECONDSELF_KILL_ROUNDS", "100"))
-BUDGET_S = float(os.environ.get("SECONDSELF_KILL_SECONDS", "240"))
+BUDGET_S = float(os.environ.get("SECONDSELF_KILL_SECONDS", "200"))
 MIN_ROUNDS = 20
 
 
@@ -105,11 +105,15 @@ def make(tmp: Path) -> Vault:
     vault.env["SECONDSELF_DAEMON_REFLECT_BATCH"] = "4"
     vault.notes.mkdir(parents=True)
     (vault.notes / "first.md").write_text("# First\n\nThe first note, before the rest.\n")
+    os.utime(vault.notes / "first.md", (1_700_000_000, 1_700_000_000))
     vault.me("init", "--mode", "passphrase")
-    vault.me("ingest", str(vault.notes))
+    vault.me("sources", "add", str(vault.notes))
+    vault.me("sync")
     shutil.rmtree(vault.notes)
     notes_into(vault.notes)
     (vault.notes / "first.md").write_text("# First\n\nThe first note, before the rest.\n")
+    for path in vault.notes.rglob("*"):  # undated notes are dated by their mtime
+        os.utime(path, (1_700_000_000, 1_700_000_000))
     return vault
 
 
@@ -128,7 +132,7 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
             command, env={**os.environ, **victim.env}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        time.sleep(rng.uniform(0.2, 4.0))
+        time.sleep(rng.uniform(0.2, 3.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         kills += 1
@@ -136,7 +140,11 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     assert kills >= MIN_ROUNDS
 
     settle(victim)
-    assert snapshot(victim) == expected
+    found = snapshot(victim)
+    for part, rows in expected.items():
+        missing = [r for r in rows if r not in found[part]]
+        extra = [r for r in found[part] if r not in rows]
+        assert (missing, extra) == ([], []), part
     assert victim.plaintext_left() == []
     assert not (victim.paths.runtime / "daemon.sock").exists()
     shutil.rmtree(reference.runtime, ignore_errors=True)

@@ -50,7 +50,8 @@ def test_three_clients_for_a_minute(tmp_path: Path) -> None:
 
     shutil.copytree(DEMO, vault.notes)
     vault.me("init", "--mode", "passphrase")
-    vault.me("ingest", str(vault.notes))
+    vault.me("sources", "add", str(vault.notes))
+    vault.me("sync")
     vault.me("daemon", "start")
     env = {**os.environ, **vault.env}
     try:

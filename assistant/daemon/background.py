@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.daemon import sdnotify
 from assistant.errors import USER_ERRORS, DaemonLockedError
+from store.progress import Cancel, Cancelled
 
 if TYPE_CHECKING:
     from assistant.daemon.server import Daemon, Warm
@@ -99,7 +100,7 @@ class Background:
             self.current = "reflect" if job == REFLECT else "sync"
             try:
                 self._run(job)
-            except DaemonLockedError:
+            except (DaemonLockedError, Cancelled):
                 pass  # locked meanwhile: the scan at the next unlock catches up
             except USER_ERRORS as exc:
                 log.warning("background %s failed: %s", _name(job), exc)
@@ -115,19 +116,20 @@ class Background:
             if job == REFLECT:
                 self._reflect(warm)
                 return
-            only = None if job == FULL_SCAN else sorted(job)
-            report = warm.sync(only=only, cancel=gate.stop_work)
+            only = None if isinstance(job, str) else sorted(job)
+            report = warm.sync(only=only, cancel=Cancel(gate.stop_work))
             self.daemon.last_sync = datetime.now().astimezone().isoformat(timespec="seconds")
             if job == FULL_SCAN:
                 self._last_scan = time.monotonic()
-            log.info("synced %s: %s", "all sources" if only is None else only, report)
-            self._watch([Path(s.root) for s in warm.sources()])
+            log.info("synced %s: %s", "all sources" if only is None else only, report.as_json())
+            self._watch([s.path for s in warm.sources()])
 
     def _reflect(self, warm: Warm) -> None:
         if warm.pending_reflection() == 0:
             return
-        report = warm.reflect(limit=self.settings.reflect_batch, cancel=self.daemon.gate.stop_work)
-        log.info("reflected in the background: %s", report)
+        cancel = Cancel(self.daemon.gate.stop_work)
+        report = warm.reflect(limit=self.settings.reflect_batch, cancel=cancel)
+        log.info("reflected %d memories in the background", report.episodes)
 
     # -- the watcher -----------------------------------------------------------------
 

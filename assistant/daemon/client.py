@@ -18,12 +18,23 @@ from assistant.paths import Paths
 from assistant.service.requests import AskRequest, RecallRequest
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from assistant import forget as forgetting
+    from assistant import identity as identities
+    from assistant import sources as registry
     from assistant.ask import AskResult
     from assistant.derived.changes import ChangeRecord
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
+    from assistant.ingest import IngestSummary
+    from assistant.integrity import VaultCheck
+    from assistant.reflection.run import ReflectReport
     from assistant.service.explain import Explanation
     from assistant.service.overview import Status
+    from assistant.service.sync import SyncReport
+    from store.progress import Cancel, Progress
 
 NO_DAEMON_ENV = "SECONDSELF_NO_DAEMON"
 CONNECT_TIMEOUT_S = 5.0
@@ -158,3 +169,93 @@ class DaemonClient:
 
         found = self.call("thoughts", include_all=include_all)
         return codec.load(list[Thought], found)
+
+    # Long jobs run in the daemon; progress and cancel stay on its side for now (the
+    # command waits for the result), so these accept and ignore the local hooks.
+
+    def ingest(
+        self,
+        roots: Sequence[Path],
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> IngestSummary:
+        from assistant.ingest import IngestSummary
+
+        found = self.call("ingest", roots=[str(r.absolute()) for r in roots])
+        return codec.load(IngestSummary, found)
+
+    def sync(
+        self,
+        only: Sequence[int] | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> SyncReport:
+        from assistant.service.sync import SyncReport
+
+        found = self.call("sync", only=None if only is None else list(only))
+        return codec.load(SyncReport, found)
+
+    def sources(self) -> list[registry.Source]:
+        from assistant.sources import Source
+
+        return codec.load(list[Source], self.call("sources"))
+
+    def source_for(self, path: Path) -> int | None:
+        found = self.call("source_for", path=str(path.absolute()))
+        return None if found is None else int(found)
+
+    def add_source(self, path: Path, kind: str | None = None) -> registry.Source:
+        from assistant.sources import Source
+
+        found = self.call("add_source", path=str(path.absolute()), kind=kind)
+        return codec.load(Source, found)
+
+    def remove_source(self, source_id: int) -> None:
+        self.call("remove_source", source_id=source_id)
+
+    def identity(self) -> list[identities.IdentityValue]:
+        from assistant.identity import IdentityValue
+
+        return codec.load(list[IdentityValue], self.call("identity"))
+
+    def add_identity(self, values: Sequence[tuple[str, str]]) -> int:
+        return int(self.call("add_identity", values=[list(v) for v in values]))
+
+    def reflect(
+        self,
+        engine: str | None = None,
+        limit: int | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        model: str | None = None,
+    ) -> ReflectReport:
+        from assistant.reflection.run import ReflectReport
+
+        found = self.call("reflect", engine=engine, limit=limit, model=model)
+        return codec.load(ReflectReport, found)
+
+    def pending_reflection(self) -> int:
+        return int(self.call("pending_reflection"))
+
+    def forget_plan(self, target: forgetting.Target) -> forgetting.ForgetPreview:
+        from assistant.forget import ForgetPreview
+
+        found = self.call("forget_plan", target=codec.dump(target))
+        return codec.load(ForgetPreview, found)
+
+    def forget(
+        self,
+        target: forgetting.Target,
+        expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> forgetting.ForgetReport:
+        from assistant.forget import ForgetReport
+
+        found = self.call("forget", target=codec.dump(target), expect=expect)
+        return codec.load(ForgetReport, found)
+
+    def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:
+        raise DaemonError(
+            "`me check` reads the vault files on their own, and the daemon holds them: "
+            "run `me daemon stop`, then `me check`, then `me daemon start`"
+        )
