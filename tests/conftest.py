@@ -22,14 +22,22 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PASSPHRASE = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export of the model for the whole run (both xdist workers share it;
+    each export is written atomically), instead of one per test's home."""
+    return tmp_path_factory.getbasetemp().parent / "onnx-cache"
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, onnx_cache: Path) -> Path:
     """No test touches the real home, the real keyring or the shared temp folder."""
     home = tmp_path / "home"
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
     monkeypatch.setenv("SECONDSELF_HOME", str(home))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("SECONDSELF_ONNX_CACHE", str(onnx_cache))
     monkeypatch.delenv("SECONDSELF_PASSPHRASE", raising=False)
     # The keyring is opt-in per test (see tests/test_keyring.py); keyring caches its
     # backend per process, so drop the cache for the environment to take effect.
