@@ -18,14 +18,19 @@ their own roots; this module re-exports them and draws the whole tree:
     │   ├── DaemonError                    the daemon is not there, or refused a request
     │   │   └── DaemonLockedError          the daemon is locked: `me unlock` (exit 3)
     │   ├── IngestError                    a path given to ingest does not exist
-    │   └── MemoryRefError                 no such memory or change, or an undo
-    │                                      that would lose a later change
+    │   │   └── SourceNotFoundError        no registered source with that id
+    │   ├── MemoryRefError                 no such memory or change, or an undo
+    │   │                                  that would lose a later change
+    │   └── QueryError                     a question with nothing to search for
     ├── StoreError                         (store)
     │   ├── DatabaseKeyError               database does not open with the key
     │   ├── DatabaseDamagedError           truncated or corrupt database
     │   ├── DatabaseBusyError              another process holds the vault
     │   ├── SnapshotError                  sealed vector snapshot fails authentication
-    │   └── SchemaError                    database from a newer version
+    │   ├── SchemaError                    database from a newer version
+    │   ├── DiskFullError                  no space left where the store writes
+    │   └── Cancelled                      a job stopped at a safe point (exit 130):
+    │                                      what it finished is kept, nothing half-written
     └── ConnectorError                     (connectors)
         └── ParseError                     one file could not be read
 
@@ -38,9 +43,11 @@ from __future__ import annotations
 
 from connectors.base import ConnectorError, ParseError
 from store.errors import (
+    Cancelled,
     DatabaseBusyError,
     DatabaseDamagedError,
     DatabaseKeyError,
+    DiskFullError,
     SchemaError,
     SnapshotError,
     StoreError,
@@ -104,6 +111,10 @@ class IngestError(SecondSelfError):
     """Ingest cannot start (e.g. a path that does not exist)."""
 
 
+class SourceNotFoundError(IngestError):
+    """No registered source has the id given (`me sources list` shows them)."""
+
+
 class MemoryRefError(SecondSelfError):
     """A memory or change id that does not exist, or an operation it cannot take."""
 
@@ -116,6 +127,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (SecondSelfError, StoreError, Connect
 
 __all__ = [
     "USER_ERRORS",
+    "Cancelled",
     "ConfigError",
     "ConnectorError",
     "DaemonError",
@@ -123,14 +135,17 @@ __all__ = [
     "DatabaseBusyError",
     "DatabaseDamagedError",
     "DatabaseKeyError",
+    "DiskFullError",
     "IngestError",
     "KeyFileError",
     "KeyringError",
     "ModelError",
     "ParseError",
+    "QueryError",
     "SchemaError",
     "SecondSelfError",
     "SnapshotError",
+    "SourceNotFoundError",
     "StoreError",
     "VaultError",
     "VaultExistsError",

@@ -24,6 +24,7 @@ finished by the next open.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,8 +47,8 @@ from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.run import clean_views
 from store import tombstones
 from store.database import chunked, marks
+from store.progress import Progress
 from store.purge import PENDING, purge_copies
-from store.vectors import Progress
 
 SAMPLE = 12  # rows shown in the preview
 
@@ -126,9 +127,42 @@ class ForgetPlan:
         }
 
     def as_json(self) -> dict[str, Any]:
+        return self.preview().as_json()
+
+    def fingerprint(self) -> str:
+        """A digest of every row the plan reaches: equal for equal plans."""
+        digest = hashlib.sha256()
+        for name in ("episodes", "facts", "thoughts", "reconclude", "kept_facts", "links",
+                     "named_facts", "named_thoughts", "documents", "sources"):  # fmt: skip
+            ids = ",".join(str(i) for i in sorted(getattr(self, name)))
+            digest.update(f"{name}:{ids};".encode())
+        return digest.hexdigest()
+
+    def preview(self) -> ForgetPreview:
+        return ForgetPreview(
+            self.target.summary(), self.counts(), list(self.sample), self.fingerprint()
+        )
+
+
+@dataclass(frozen=True)
+class ForgetPreview:
+    """What a plan would forget, as shown before asking. `fingerprint` lets the forget
+    that follows refuse to run when what matches has changed since it was shown."""
+
+    target: str  # how the target was given, naming no forgotten value
+    counts: dict[str, int]
+    sample: list[Preview]
+    fingerprint: str
+
+    @property
+    def empty(self) -> bool:
+        reached = ("episodes", "facts", "thoughts", "links", "thoughts_concluded_again")
+        return not any(self.counts[k] for k in reached)
+
+    def as_json(self) -> dict[str, Any]:
         return {
-            "target": self.target.summary(),
-            "counts": self.counts(),
+            "target": self.target,
+            "counts": self.counts,
             "sample": [{"ref": p.ref, "date": p.date, "text": p.text} for p in self.sample],
         }
 
@@ -152,10 +186,7 @@ class ForgetReport:
 # -- planning ------------------------------------------------------------------------
 def plan(memory: Memory, target: Target) -> ForgetPlan:
     """Everything `target` reaches, changing nothing."""
-    if target.empty:
-        raise MemoryRefError(
-            "say what to forget: ids (e12 t3 f7 l5), --source, --person, --matching or --before"
-        )
+    check_target(target)
     conn = memory.db.conn
     out = ForgetPlan(target)
     _select_refs(conn, target.refs, out)
@@ -178,6 +209,26 @@ def plan(memory: Memory, target: Target) -> ForgetPlan:
     out.history = _history_pictures(conn, out)
     out.sample = _sample(conn, out)
     return out
+
+
+def check_target(target: Target) -> None:
+    """Refuse a target that is wrong on its face; it needs no vault, so front ends
+    call it before one is opened (or a passphrase asked for)."""
+    if target.empty:
+        raise MemoryRefError(
+            "say what to forget: ids (e12 t3 f7 l5), --source, --person, --matching or --before"
+        )
+    for text in target.refs:
+        refs.parse(text)
+    if target.person:
+        who = persona.resolve_person(target.person)
+        if who == "self" or not who:
+            raise MemoryRefError(
+                "--person names someone else; to forget things about yourself, give their "
+                "ids or use --matching"
+            )
+    if target.matching and not target.matching.casefold().strip():
+        raise MemoryRefError("--matching needs some text to match")
 
 
 def _select_refs(conn: sqlcipher3.Connection, given: Iterable[str], out: ForgetPlan) -> None:
@@ -214,13 +265,8 @@ def _select_source(conn: sqlcipher3.Connection, source_id: int, out: ForgetPlan)
 
 def _select_person(conn: sqlcipher3.Connection, name: str, out: ForgetPlan) -> None:
     """Their messages, conversations with them, memories that name them, and every
-    fact and thought about them."""
+    fact and thought about them (someone else: see `check_target`)."""
     who = persona.resolve_person(name)
-    if who == "self" or not who:
-        raise MemoryRefError(
-            "--person names someone else; to forget things about yourself, give their ids "
-            "or use --matching"
-        )
     word = re.compile(rf"(?<!\w){re.escape(who)}(?!\w)", re.IGNORECASE)
     out.episodes.update(_scan_episodes(conn, word.search))
     key = person_key(who)
@@ -233,9 +279,7 @@ def _select_person(conn: sqlcipher3.Connection, name: str, out: ForgetPlan) -> N
 
 
 def _select_matching(conn: sqlcipher3.Connection, needle: str, out: ForgetPlan) -> None:
-    folded = needle.casefold()
-    if not folded.strip():
-        raise MemoryRefError("--matching needs some text to match")
+    folded = needle.casefold()  # not blank: see `check_target`
 
     def contains(text: str) -> bool:
         return folded in text.casefold()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from assistant.errors import SecondSelfError
 from connectors import Author, Item
@@ -68,16 +69,33 @@ class Identity:
         return "self" if self.is_self(item.sender) else "other"
 
 
-def list_identity(db: Database) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in db.conn.execute("SELECT kind, value FROM identity ORDER BY id")]
+@dataclass(frozen=True)
+class IdentityValue:
+    """One name, email, phone or handle of the user's, as entered."""
+
+    kind: str
+    value: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": self.value}
 
 
-def add_identity(db: Database, kind: str, value: str) -> int:
-    """Add one value; returns how many stored episodes became the user's own."""
+def list_identity(db: Database) -> list[IdentityValue]:
+    rows = db.conn.execute("SELECT kind, value FROM identity ORDER BY id")
+    return [IdentityValue(k, v) for k, v in rows]
+
+
+def check_value(kind: str, value: str) -> None:
+    """Refuse an unknown kind or a value with nothing usable in it (no vault needed)."""
     if kind not in KINDS:
         raise SecondSelfError(f"unknown identity kind {kind!r}: use one of {', '.join(KINDS)}")
     if not normalize(kind, value):
         raise SecondSelfError(f"{value!r} is not a usable {kind}")
+
+
+def add_identity(db: Database, kind: str, value: str) -> int:
+    """Add one value; returns how many stored episodes became the user's own."""
+    check_value(kind, value)
     with db.write() as conn:
         conn.execute(
             "INSERT INTO identity(kind, value, added_at) VALUES (?, ?, ?) "

@@ -14,6 +14,13 @@ messages, so a re-export adds just the new ones and nothing is forgotten because
 later export lacks it. A skipped file that was stored before goes like a deleted one;
 a file that fails keeps what was stored. File names are stored as valid text
 (`connectors.surrogates`), so a name that is not UTF-8 cannot stop the batch.
+
+Progress is reported per file walked in the one shape (store/progress.py), the stage
+naming the file just read; `on_file` hears each file's outcome once it is settled (a
+new file's when its batch commits). A `Cancel` is heard between files and before a
+batch is embedded: files whose batch committed are kept, the batch not yet written is
+dropped whole, and nothing is removed for files never reached (vanished notes are
+only looked for after a whole walk). Running it again, or a sync, finishes the rest.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import sqlcipher3
 
 from assistant.discovery import EMPTY, NOT_A_FORMAT, NOT_REGULAR, walk
 from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
-from assistant.errors import IngestError
+from assistant.errors import IngestError, SourceNotFoundError
 from assistant.identity import Identity
 from assistant.memory import Memory
 from connectors import Connector, ConnectorError, Item, available_connectors
@@ -43,11 +50,14 @@ from connectors.registry import connector_named
 from connectors.sandbox import InProcessParser, ParseSandbox
 from connectors.surrogates import path_from_text, path_text, valid_item, valid_text
 from store import tombstones
+from store.errors import Cancelled
+from store.progress import Cancel, Progress, check
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # new chunks gathered before one embedding call and one transaction
 FORGOTTEN = "everything in it was forgotten (`me forget`)"
+READING = "Reading"  # the stage of every file's report: "Reading notes.md"
 
 
 @dataclass
@@ -124,6 +134,8 @@ class Ingestor:
         on_file: Callable[[FileOutcome], None] | None = None,
         parser: ParseSandbox | InProcessParser | None = None,
         connectors: list[Connector] | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
     ) -> None:
         self.memory = memory
         self.db = memory.db
@@ -132,6 +144,10 @@ class Ingestor:
         self.max_chunks = settings.max_chunks_per_document
         self.connectors = available_connectors() if connectors is None else connectors
         self.on_file = on_file
+        self.progress = progress
+        self.cancel = cancel
+        self.files = 0  # entries walked so far (read, skipped or failed), for progress
+        self.job = "ingest"  # what a cancel names
         self.model = memory.embedder.name  # refuses a model other than the vault's
         self.identity = Identity.load(memory.db)
         self.summary = IngestSummary()
@@ -152,11 +168,12 @@ class Ingestor:
 
     def sync(self, source_id: int) -> IngestSummary:
         """Bring one registered source up to date; a missing root removes nothing."""
+        self.job = "sync"
         row = self.db.conn.execute(
             "SELECT root, connector FROM sources WHERE id = ?", (source_id,)
         ).fetchone()
         if row is None:
-            raise IngestError(f"no source with id {source_id}; see `me sources list`")
+            raise SourceNotFoundError(f"no source with id {source_id}; see `me sources list`")
         root = path_from_text(row[0])
         if not root.exists():
             reason = "the source is missing (moved, deleted or not mounted); nothing removed"
@@ -166,9 +183,12 @@ class Ingestor:
         self._walk(root, source_id, forced)
         return self.summary
 
-    def close(self) -> None:
+    def close(self, flush: bool = True) -> None:
+        """Write the batch in hand (unless `flush` is False: a cancelled run drops it)
+        and record which sources were walked to the end."""
         try:
-            self._flush()
+            if flush:
+                self._flush()
         finally:
             self.parser.close()
         if self._synced:
@@ -187,7 +207,7 @@ class Ingestor:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(flush=not isinstance(exc, Cancelled))
 
     # -- walking ---------------------------------------------------------------
     def _source_for(self, root: Path) -> int:
@@ -207,6 +227,7 @@ class Ingestor:
         unlisted: list[str] = []  # folders that could not be read: nothing under them goes
         named = not root.is_dir()
         for found in walk(root, self.connectors, forced):
+            check(self.cancel, self.job)
             if found.failed:
                 unlisted.append(path_text(found.path) + os.sep)
                 self._done(FileOutcome(found.path, "failed", reason=found.reason))
@@ -214,6 +235,9 @@ class Ingestor:
                 self._skip(found.path, found.reason, found.detail)
             elif self._visit(source_id, found.path, forced, named):
                 seen.add(path_text(found.path))
+            self.files += 1
+            if self.progress:
+                self.progress(f"{READING} {path_text(found.path.name)}", self.files, None)
         self._flush()
         self._remove_vanished(root, seen, unlisted)
         self._synced.add(source_id)
@@ -343,6 +367,7 @@ class Ingestor:
     def _flush(self) -> None:
         if not self._batch:
             return
+        check(self.cancel, self.job)  # before the costly part: the embedding
         batch, self._batch, self._batch_new = self._batch, [], 0
         fresh = [i for p in batch for i in p.items if i.content_hash not in p.reused]
         vectors: dict[str, bytes] = {}
@@ -429,7 +454,9 @@ def ingest(
     memory: Memory,
     roots: list[Path],
     on_file: Callable[[FileOutcome], None] | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into `memory`; see the module docstring for the rules."""
-    with Ingestor(memory, on_file) as ingestor:
+    with Ingestor(memory, on_file, progress=progress, cancel=cancel) as ingestor:
         return ingestor.ingest(roots)

@@ -19,7 +19,8 @@ from assistant.vault import Secrets, load_key_file, unlock
 from store.database import Database, open_database
 from store.errors import DatabaseDamagedError, DatabaseKeyError
 from store.guard import IntegrityGuard
-from store.integrity import CheckProgress, check_snapshot
+from store.integrity import check_snapshot
+from store.progress import Cancel, Progress
 
 DATABASE_REMEDY = (
     "Restore memory.db from a backup, together with the keys.json of the same time; "
@@ -63,13 +64,21 @@ def _key_findings(paths: Paths) -> list[Finding]:
 
 
 def _snapshot_finding(
-    paths: Paths, keys: VaultKeys, db: Database, progress: CheckProgress | None
+    paths: Paths,
+    keys: VaultKeys,
+    db: Database,
+    progress: Progress | None,
+    cancel: Cancel | None,
+    held_open: bool = False,
 ) -> Finding:
     vectors = db.conn.execute("SELECT EXISTS (SELECT 1 FROM vectors)").fetchone()[0]
-    found = check_snapshot(paths.snapshot, keys.snapshot, db.get_meta("snapshot_id"), progress)
+    expected = db.get_meta("snapshot_id")
+    found = check_snapshot(paths.snapshot, keys.snapshot, expected, progress, cancel)
     if found.missing:
         if not vectors:
             return Finding(found.file, "not written yet (no vectors)")
+        if held_open:  # the index lives in the runtime folder until the vault closes
+            return Finding(found.file, "not sealed yet (the open index is sealed on lock)")
         return Finding(found.file, "", "it is missing", SNAPSHOT_REMEDY)
     if not found.ok:
         return Finding(found.file, "", f"it cannot be used: {found.problem}", SNAPSHOT_REMEDY)
@@ -77,29 +86,66 @@ def _snapshot_finding(
 
 
 def _database_findings(
-    paths: Paths, keys: VaultKeys, config: Config, progress: CheckProgress | None
+    paths: Paths, keys: VaultKeys, config: Config, progress: Progress | None, cancel: Cancel | None
 ) -> list[Finding]:
-    guard = IntegrityGuard(paths.integrity_stamp, config.vault.check_after_days, progress)
+    guard = IntegrityGuard(paths.integrity_stamp, config.vault.check_after_days, progress, cancel)
     try:
         db = open_database(paths.database, keys.database, guard)
     except (DatabaseDamagedError, DatabaseKeyError) as exc:
         return [Finding(paths.database.name, "", str(exc), DATABASE_REMEDY)]
     try:
-        result = guard.run(db.conn, db.path)
-        if not result.ok:
-            return [Finding(result.file, "", result.describe(), DATABASE_REMEDY)]
-        summary = f"{result.pages} pages authenticated, structure intact ({result.seconds:.1f} s)"
-        return [Finding(result.file, summary), _snapshot_finding(paths, keys, db, progress)]
+        return _open_database_findings(paths, keys, db, progress, cancel)
     finally:
         db.close()  # records the result: a pass spares the next commands their check
 
 
+def _open_database_findings(
+    paths: Paths,
+    keys: VaultKeys,
+    db: Database,
+    progress: Progress | None,
+    cancel: Cancel | None,
+    held_open: bool = False,
+) -> list[Finding]:
+    result = db.guard.run(db.conn, db.path)
+    if not result.ok:
+        return [Finding(result.file, "", result.describe(), DATABASE_REMEDY)]
+    summary = f"{result.pages} pages authenticated, structure intact ({result.seconds:.1f} s)"
+    snapshot = _snapshot_finding(paths, keys, db, progress, cancel, held_open)
+    return [Finding(result.file, summary), snapshot]
+
+
+def check_open(
+    paths: Paths,
+    keys: VaultKeys,
+    db: Database,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> VaultCheck:
+    """`check_vault` for a vault this process already holds open (the daemon): the same
+    findings, read through its connection. The sealed snapshot is the one on disk; one
+    not written yet is no damage while the open index is still to be sealed."""
+    guard = db.guard
+    guard.progress, guard.cancel = progress, cancel
+    try:
+        found = _open_database_findings(paths, keys, db, progress, cancel, held_open=True)
+        findings = _key_findings(paths) + found
+    finally:
+        guard.progress = guard.cancel = None
+    return VaultCheck(tuple(findings))
+
+
 def check_vault(
-    paths: Paths, config: Config, secrets: Secrets, progress: CheckProgress | None = None
+    paths: Paths,
+    config: Config,
+    secrets: Secrets,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> VaultCheck:
     """Check every file of the vault; damage is a finding, not an error.
 
-    A wrong passphrase or a vault in use still raise: they say nothing about damage.
+    A wrong passphrase or a vault in use still raise: they say nothing about damage;
+    nor does a cancelled check (`Cancelled`), which records nothing.
     """
     try:
         keys = unlock(paths, secrets)
@@ -109,7 +155,7 @@ def check_vault(
     lock.acquire()
     try:
         ensure_private(paths.cache)
-        findings = _key_findings(paths) + _database_findings(paths, keys, config, progress)
+        findings = _key_findings(paths) + _database_findings(paths, keys, config, progress, cancel)
     finally:
         lock.release()
     return VaultCheck(tuple(findings))

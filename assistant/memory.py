@@ -9,8 +9,12 @@ file stops a command before it has parsed or computed anything.
 
 from __future__ import annotations
 
+import inspect
 import logging
+import os
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 import sqlcipher3
@@ -24,9 +28,9 @@ from assistant.runtime import VaultLock, drop_if_empty, leftovers, remove
 from assistant.vault import Secrets, unlock
 from store.database import Database, open_database
 from store.guard import IntegrityGuard
-from store.integrity import CheckProgress
+from store.progress import Cancel, Progress
 from store.purge import resume_pending
-from store.vectors import OpenReport, Progress, VectorIndex
+from store.vectors import OpenReport, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,9 @@ class Memory:
         self._lock = lock
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
+        # One long writing job at a time (ingest, sync, reflect, forget): each decides
+        # what to do outside its transactions, so two at once would do it twice.
+        self.jobs = threading.RLock()
 
     @classmethod
     def open(
@@ -60,11 +67,19 @@ class Memory:
         paths: Paths,
         config: Config,
         secrets: Secrets,
-        progress: Progress | None = None,
+        progress: Progress | Callable[[int, int], None] | None = None,
         keys: VaultKeys | None = None,
-        check_progress: CheckProgress | None = None,
+        check_progress: Progress | None = None,
+        cancel: Cancel | None = None,
     ) -> Memory:
-        """Unlock (unless `keys` are given), lock, open the database and the index."""
+        """Unlock (unless `keys` are given), lock, open the database and the index.
+
+        `progress` hears every long step of opening: a due integrity check, an index
+        rebuild, the end of an interrupted forget. `cancel` stops the check or the
+        rebuild (a forget's purge always finishes). `check_progress`, and a `progress`
+        taking only (done, total), are the older shapes, kept until every caller
+        passes the one shape."""
+        progress, check_progress = _one_shape(progress, check_progress)
         keys = keys or unlock(paths, secrets)  # checks secrets before touching any file
         lock = VaultLock(paths.lock_file, config.vault.lock_timeout)
         lock.acquire()
@@ -72,16 +87,17 @@ class Memory:
             remove(leftovers(paths))  # a killed holder's; the lock is ours now
             ensure_private(paths.cache)
             guard = IntegrityGuard(
-                paths.integrity_stamp, config.vault.check_after_days, check_progress
+                paths.integrity_stamp, config.vault.check_after_days, check_progress, cancel
             )
             db = open_database(paths.database, keys.database, guard)
             try:
-                index, report = cls._ready(paths, keys, db, progress)
+                index, report = cls._ready(paths, keys, db, progress, cancel)
             except BaseException:
                 db.conn.close()
                 raise
             finally:
-                guard.progress = None  # the caller's progress display ends with `open`
+                # The caller's progress display and stop button end with `open`.
+                guard.progress = guard.cancel = None
         except BaseException:
             lock.release()
             drop_if_empty(paths.runtime)
@@ -90,7 +106,11 @@ class Memory:
 
     @staticmethod
     def _ready(
-        paths: Paths, keys: VaultKeys, db: Database, progress: Progress | None
+        paths: Paths,
+        keys: VaultKeys,
+        db: Database,
+        progress: Progress | None,
+        cancel: Cancel | None,
     ) -> tuple[VectorIndex, OpenReport]:
         """Check the vault id and, when due, the whole file; then make the index ready."""
         try:
@@ -105,7 +125,7 @@ class Memory:
         db.ensure_checked()
         ensure_private(paths.runtime)
         index = VectorIndex(db, paths.vector_dir, paths.snapshot, keys.snapshot)
-        report = index.open(progress)
+        report = index.open(progress, cancel)
         resume_pending(db, index, progress)  # a forget cut short by a crash
         return index, report
 
@@ -127,7 +147,7 @@ class Memory:
                     f"setting is {wanted!r}; vectors of different models cannot be mixed. "
                     f"Set [embedding] model back to {row[0]!r}."
                 )
-            self._embedder = Embedder(self.config.embedding)
+            self._embedder = Embedder(self.config.embedding, onnx_cache(self.paths))
         return self._embedder
 
     def close(self) -> None:
@@ -159,3 +179,39 @@ class Memory:
         self.close()
         if explained is not None:
             raise explained from exc
+
+
+def _one_shape(
+    progress: Progress | Callable[[int, int], None] | None, check_progress: Progress | None
+) -> tuple[Progress | None, Progress | None]:
+    """(progress, progress of the integrity check), both in the one shape.
+
+    Transitional: `progress` used to hear only the index as (done, total), and the
+    check had its own callback. A two-argument `progress` is adapted and, as before,
+    hears the index only; remove this once every caller passes the one shape."""
+    if progress is None or not _takes_two(progress):
+        return progress, check_progress or progress  # type: ignore[return-value]
+    legacy: Callable[[int, int], None] = progress  # type: ignore[assignment]
+
+    def index_only(_stage: str, done: int, total: int | None) -> None:
+        legacy(done, total or 0)
+
+    return index_only, check_progress
+
+
+def _takes_two(func: Callable[..., None]) -> bool:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return False
+    return sum(1 for p in params if p.kind in kinds and p.default is p.empty) == 2
+
+
+def onnx_cache(paths: Paths) -> Path:
+    """Where the model's ONNX export is kept: the cache folder (it holds no memory
+    content), or SECONDSELF_ONNX_CACHE to share one export between vaults."""
+    shared = os.environ.get("SECONDSELF_ONNX_CACHE")
+    return Path(shared) if shared else paths.cache / "onnx"

@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.documents import now_iso
-from assistant.errors import IngestError
+from assistant.errors import IngestError, SourceNotFoundError
 from connectors.registry import connector_named
-from connectors.surrogates import path_text
+from connectors.surrogates import path_from_text, path_text
 from store.database import Database
 
 
-def add_source(db: Database, path: Path, connector: str | None) -> int:
+@dataclass(frozen=True)
+class Source:
+    """A registered source as `me sources list` shows it. `root` is the path as stored:
+    valid text, with a name that is not UTF-8 escaped (`connectors.surrogates`)."""
+
+    id: int
+    root: str
+    kind: str  # a connector's name, or 'auto'
+    last_sync_at: str | None
+    documents: int
+    episodes: int
+
+    @property
+    def path(self) -> Path:
+        return path_from_text(self.root)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "root": self.root,
+            "kind": self.kind,
+            "last_sync_at": self.last_sync_at,
+            "documents": self.documents,
+            "episodes": self.episodes,
+        }
+
+
+def check_new_source(path: Path, connector: str | None) -> Path:
+    """The root a source at `path` would have; refused if it does not exist or names an
+    unknown connector. Needs no vault, so a bad argument fails before a prompt."""
     root = path.resolve()
     if not root.exists():
         raise IngestError(f"no such file or folder: {path}")
@@ -21,6 +52,24 @@ def add_source(db: Database, path: Path, connector: str | None) -> int:
             connector_named(connector)
         except KeyError as exc:
             raise IngestError(str(exc.args[0])) from None
+    return root
+
+
+def source_for(sources: Iterable[Source], path: Path) -> int | None:
+    """The id of the source holding `path` (the innermost, when sources nest), or None.
+    Pure: paths are compared as given, so give absolute ones (a watcher's are)."""
+    best: tuple[int, int] | None = None
+    for source in sources:
+        root = source.path
+        if path == root or root in path.parents:
+            depth = len(root.parts)
+            if best is None or depth > best[0]:
+                best = (depth, source.id)
+    return None if best is None else best[1]
+
+
+def add_source(db: Database, path: Path, connector: str | None) -> int:
+    root = check_new_source(path, connector)
     name = path_text(root)  # a folder name that is not UTF-8 is stored escaped
     with db.write() as conn:
         row = conn.execute("SELECT id, listed FROM sources WHERE root = ?", (name,)).fetchone()
@@ -39,7 +88,7 @@ def add_source(db: Database, path: Path, connector: str | None) -> int:
         return cur.lastrowid
 
 
-def list_sources(db: Database) -> list[dict[str, Any]]:
+def list_sources(db: Database) -> list[Source]:
     rows = db.conn.execute(
         "SELECT s.id, s.root, s.connector, s.last_sync_at, "
         "(SELECT count(*) FROM documents d WHERE d.source_id = s.id), "
@@ -47,20 +96,16 @@ def list_sources(db: Database) -> list[dict[str, Any]]:
         " WHERE d.source_id = s.id) "
         "FROM sources s WHERE s.listed = 1 ORDER BY s.id"
     ).fetchall()
-    return [
-        {"id": r[0], "root": r[1], "kind": r[2] or "auto", "last_sync_at": r[3],
-         "documents": r[4], "episodes": r[5]}
-        for r in rows
-    ]  # fmt: skip
+    return [Source(r[0], r[1], r[2] or "auto", r[3], r[4], r[5]) for r in rows]
 
 
 def remove_source(db: Database, source_id: int) -> None:
     """Unregister a source; its memories stay (`assistant.forget` removes them)."""
-    row = db.conn.execute(
-        "SELECT id FROM sources WHERE id = ? AND listed = 1", (source_id,)
-    ).fetchone()
-    if row is None:
-        raise IngestError(f"no source with id {source_id}; see `me sources list`")
     with db.write() as conn:
+        row = conn.execute(
+            "SELECT id FROM sources WHERE id = ? AND listed = 1", (source_id,)
+        ).fetchone()
+        if row is None:
+            raise SourceNotFoundError(f"no source with id {source_id}; see `me sources list`")
         conn.execute("UPDATE documents SET source_id = NULL WHERE source_id = ?", (source_id,))
         conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))

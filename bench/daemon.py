@@ -7,7 +7,8 @@ Run by hand from the repository root (not a test; compare runs on one machine on
     .venv/bin/python bench/daemon.py --chunks 1000 --recalls 200   # quicker
 
 For each size N it writes N synthetic note paragraphs (bench/ingest_recall.py's
-generator), makes a passphrase vault in a throwaway home, ingests them with `me`, and
+generator), makes a passphrase vault in a throwaway home, adds them as a source with
+`me sources add` and `me sync`, and
 measures, always through the real console script (`.venv/bin/me`) in fresh processes:
 
 - cold recall p50/p95: `me --no-daemon recall ...` (imports, Argon2id, index restore,
@@ -129,7 +130,8 @@ def run_size(n: int, recalls: int, keep: bool) -> dict[str, Any]:
         write_notes(bench.notes, n, seed=n)
         bench.me("init", "--mode", "passphrase")
         start = time.perf_counter()
-        bench.me("ingest", str(bench.notes))
+        bench.me("sources", "add", str(bench.notes))  # a source: the daemon watches it
+        bench.me("sync")
         log(f"[{n}] ingested in {time.perf_counter() - start:.0f} s")
         queries = [q.text for q in make_queries(40, seed=7)]
 

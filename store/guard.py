@@ -28,7 +28,8 @@ from pathlib import Path
 import sqlcipher3
 
 from store.errors import DatabaseDamagedError
-from store.integrity import RESTORE_HINT, CheckProgress, DatabaseCheck, check_database
+from store.integrity import RESTORE_HINT, DatabaseCheck, check_database
+from store.progress import Cancel, Progress
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +94,16 @@ class IntegrityGuard:
         self,
         stamp: Path | None = None,
         max_age_days: float = float("inf"),
-        progress: CheckProgress | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
     ) -> None:
-        """Without a stamp file, only forced checks run (a new or a bare database)."""
+        """Without a stamp file, only forced checks run (a new or a bare database).
+        `progress` and `cancel` serve whoever is waiting for the check now (the command
+        opening the vault); they can be dropped once it has opened."""
         self.stamp_path = stamp
         self.max_age_days = max_age_days
         self.progress = progress
+        self.cancel = cancel
         self._due = None if stamp is None else "there is no record of an earlier check"
         self._passed = False  # a full check passed in this process
         self._checked_at = 0.0
@@ -140,7 +145,7 @@ class IntegrityGuard:
 
     def run(self, conn: sqlcipher3.Connection, path: Path) -> DatabaseCheck:
         """The full check, now, remembered for this process and the next."""
-        result = check_database(conn, path, self.progress)
+        result = check_database(conn, path, self.progress, self.cancel)
         if result.ok:
             self._passed = True
             self._checked_at = time.time()

@@ -14,18 +14,18 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlcipher3
 
-from store.errors import SnapshotError
+from store.errors import Cancelled, SnapshotError
+from store.progress import Cancel, Progress, check, report
 from store.sealing import SEGMENT, SealedReader
 
-# (stage label, done, total): the CLI turns it into a progress bar.
-CheckProgress = Callable[[str, int, int], None]
+CHECK_JOB = "the integrity check"
 
 PAGE_SIZE = 4096  # SQLCipher 4 default; the check counts whole pages
 AUTH_STAGE = "Authenticating memory.db pages"
@@ -92,11 +92,6 @@ class DatabaseCheck:
         return f"{self.file} is damaged: " + "; ".join(parts)
 
 
-def _report(progress: CheckProgress | None, stage: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(stage, done, total)
-
-
 def _file_pages(path: Path) -> int:
     wal = path.with_name(path.name + "-wal")
     wal_pages = wal.stat().st_size // (PAGE_SIZE + 24) if wal.exists() else 0
@@ -126,7 +121,7 @@ def _read_by_thread(tid: int) -> int | None:
 
 
 def _authenticate(
-    conn: sqlcipher3.Connection, pages: int, progress: CheckProgress | None
+    conn: sqlcipher3.Connection, pages: int, progress: Progress | None
 ) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """`unauthenticated_pages`, with progress from the bytes its thread has read.
 
@@ -150,7 +145,7 @@ def _authenticate(
         worker.join(0.1)
         read = _read_by_thread(outcome["tid"]) if "tid" in outcome else None
         if read is not None:
-            _report(progress, AUTH_STAGE, min(read // PAGE_SIZE, pages - 1), pages)
+            report(progress, AUTH_STAGE, min(read // PAGE_SIZE, pages - 1), pages)
     if "error" in outcome:
         raise outcome["error"]
     result: tuple[tuple[int, ...], tuple[str, ...]] = outcome["result"]
@@ -158,8 +153,10 @@ def _authenticate(
 
 
 def _structure(
-    conn: sqlcipher3.Connection, pages: int, progress: CheckProgress | None
+    conn: sqlcipher3.Connection, pages: int, progress: Progress | None, cancel: Cancel | None
 ) -> list[str]:
+    """`PRAGMA integrity_check`'s findings. A cancel interrupts it through the progress
+    handler (a read-only statement: nothing to undo)."""
     walk = max(pages // HANDLER_STEPS, 1)  # handler calls while it walks the b-trees
     rest = max(pages * STEPS_PER_PAGE // HANDLER_STEPS - walk, 1)  # ... then checks rows
     calls = 0
@@ -171,33 +168,43 @@ def _structure(
             share = WALK_SHARE * calls / walk
         else:  # estimated: held below 100% until the check really ends
             share = WALK_SHARE + (1 - WALK_SHARE) * min((calls - walk) / rest, 0.99)
-        _report(progress, STRUCTURE_STAGE, int(share * pages), pages)
-        return 0
+        report(progress, STRUCTURE_STAGE, int(share * pages), pages)
+        return 1 if cancel is not None and cancel.cancelled else 0  # non-zero: interrupt
 
-    _report(progress, STRUCTURE_STAGE, 0, pages)
+    report(progress, STRUCTURE_STAGE, 0, pages)
     conn.set_progress_handler(tick, HANDLER_STEPS)
     try:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
     except (sqlcipher3.Error, MemoryError) as exc:
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(CHECK_JOB) from exc  # interrupted, not damaged
         return [f"a page could not be read ({exc or 'authentication failed'})"]
     finally:
         conn.set_progress_handler(None, 0)
-    _report(progress, STRUCTURE_STAGE, pages, pages)
+    report(progress, STRUCTURE_STAGE, pages, pages)
     lines = [line for (text,) in rows for line in str(text).splitlines() if line.strip()]
     return [] if lines == ["ok"] else [ln for ln in lines if not ln.startswith("***")]
 
 
 def check_database(
-    conn: sqlcipher3.Connection, path: Path, progress: CheckProgress | None = None
+    conn: sqlcipher3.Connection,
+    path: Path,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> DatabaseCheck:
-    """Authenticate every page, then check the structure (only if every page is sound)."""
+    """Authenticate every page, then check the structure (only if every page is sound).
+
+    A cancel stops it between the two stages or during the structure check (raising
+    `Cancelled`): a check cut short says nothing, so nothing is recorded."""
     started = time.monotonic()
     pages = _file_pages(path)
-    _report(progress, AUTH_STAGE, 0, pages)
+    check(cancel, CHECK_JOB)
+    report(progress, AUTH_STAGE, 0, pages)
     bad, other = _authenticate(conn, pages, progress)
-    _report(progress, AUTH_STAGE, pages, pages)
+    report(progress, AUTH_STAGE, pages, pages)
+    check(cancel, CHECK_JOB)
     # Structure checks on unauthenticated pages only repeat the same damage, noisily.
-    problems = list(other) if bad or other else _structure(conn, pages, progress)
+    problems = list(other) if bad or other else _structure(conn, pages, progress, cancel)
     return DatabaseCheck(path.name, pages, bad, tuple(problems), time.monotonic() - started)
 
 
@@ -245,21 +252,26 @@ class SnapshotCheck:
 
 
 def check_snapshot(
-    path: Path, key: bytes, expected_id: str | None, progress: CheckProgress | None = None
+    path: Path,
+    key: bytes,
+    expected_id: str | None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> SnapshotCheck:
     """Stream the snapshot through authentication without writing any plaintext."""
     if not path.exists():
         return SnapshotCheck(path.name, 0, missing=True)
     size = path.stat().st_size
-    _report(progress, SNAPSHOT_STAGE, 0, size)
+    report(progress, SNAPSHOT_STAGE, 0, size)
     try:
         with path.open("rb") as fh:
             reader = SealedReader(fh, key)
             if reader.header.get("id") != expected_id:
                 raise SnapshotError("it is not the snapshot this database last sealed")
             while reader.read(SEGMENT):
-                _report(progress, SNAPSHOT_STAGE, fh.tell(), size)
+                check(cancel, CHECK_JOB)
+                report(progress, SNAPSHOT_STAGE, fh.tell(), size)
     except (SnapshotError, OSError) as exc:
         return SnapshotCheck(path.name, size, problem=str(exc))
-    _report(progress, SNAPSHOT_STAGE, size, size)
+    report(progress, SNAPSHOT_STAGE, size, size)
     return SnapshotCheck(path.name, size)

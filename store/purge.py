@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 
 from store.database import Database
-from store.vectors import Progress, VectorIndex
+from store.progress import Progress, relabel
+from store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
 PENDING = "forget_pending"
 KEYWORD_INDEXES = ("episodes_fts", "thoughts_fts")
+PURGE_STAGE = "Purging every copy"
 
 
 def purge_copies(db: Database, index: VectorIndex, progress: Progress | None = None) -> None:
@@ -28,7 +30,7 @@ def purge_copies(db: Database, index: VectorIndex, progress: Progress | None = N
     with db.write() as conn:
         for table in KEYWORD_INDEXES:
             conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
-    index.rebuild(progress)
+    index.rebuild(relabel(progress, PURGE_STAGE))
     db.vacuum()
     with db.write() as conn:
         conn.execute("DELETE FROM meta WHERE key = ?", (PENDING,))

@@ -36,13 +36,14 @@ import numpy as np
 from store.database import Database
 from store.errors import DiskFullError, SnapshotError
 from store.layout import restore_dir, snapshot_tmp
+from store.progress import Cancel, Progress, check
 from store.sealing import SEGMENT, SealedReader, SealedWriter
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "episodes"
 REBUILD_BATCH = 5000
-Progress = Callable[[int, int], None]
+REBUILD_STAGE = "Rebuilding the vector index"
 
 
 @dataclass
@@ -119,17 +120,20 @@ class VectorIndex:
 
     # -- lifecycle -------------------------------------------------------------
     @_serialized
-    def open(self, progress: Progress | None = None) -> OpenReport:
-        """Make the index ready: restore + replay, or rebuild when that is impossible."""
+    def open(self, progress: Progress | None = None, cancel: Cancel | None = None) -> OpenReport:
+        """Make the index ready: restore + replay, or rebuild when that is impossible.
+
+        A cancelled rebuild leaves nothing behind: the runtime copy goes, and the next
+        open starts again (the database is the truth and was not touched)."""
         try:
-            return self._open(progress)
+            return self._open(progress, cancel)
         except BaseException as exc:
             self.discard()
             if _no_space(exc):
                 raise DiskFullError(self._runtime_full()) from exc
             raise
 
-    def _open(self, progress: Progress | None) -> OpenReport:
+    def _open(self, progress: Progress | None, cancel: Cancel | None) -> OpenReport:
         if self.dir.exists():  # left by a crash; SQLCipher is the truth, start clean
             shutil.rmtree(self.dir)
         self.dir.mkdir(mode=0o700, parents=True)
@@ -139,7 +143,7 @@ class VectorIndex:
             report = OpenReport("empty" if total == 0 else "rebuilt", "no snapshot yet")
             self._start_client()
             if total:
-                self._rebuild(progress)
+                self._rebuild(progress, cancel=cancel)
                 report.notice = (
                     f"{self.snapshot.name} was missing; the vector index was rebuilt from "
                     f"the database ({total} vectors). Nothing was lost."
@@ -161,7 +165,7 @@ class VectorIndex:
                 self.discard()
                 self.dir.mkdir(mode=0o700)
                 self._start_client()
-                self._rebuild(progress)
+                self._rebuild(progress, cancel=cancel)
                 report = OpenReport("rebuilt", str(exc))
                 report.notice = (
                     f"{self.snapshot.name} could not be used ({exc}); the vector index was "
@@ -215,7 +219,11 @@ class VectorIndex:
         The new index is written by a fresh process. hnswlib saves its whole allocated
         capacity, and the unused slots hold whatever the heap held before: in this
         process, the old index's vectors, forgotten ones included (a test found them in
-        the new data_level0.bin). A fresh process's heap holds nothing of them."""
+        the new data_level0.bin). A fresh process's heap holds nothing of them.
+
+        It takes no `Cancel`: once a forget has committed, its purge runs to the end (a
+        stop would leave the sealed copy of what was forgotten on disk until the next
+        open finishes the purge)."""
         self._stop_client()
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(mode=0o700, parents=True)
@@ -353,7 +361,10 @@ class VectorIndex:
         _upsert_rows(self._col, rows)
 
     def _rebuild(
-        self, progress: Progress | None, upsert: Callable[[list[Any]], None] | None = None
+        self,
+        progress: Progress | None,
+        upsert: Callable[[list[Any]], None] | None = None,
+        cancel: Cancel | None = None,
     ) -> None:
         # Never rebuild from (and then seal) a database that fails the full check.
         self.db.ensure_checked("the vector index is about to be rebuilt")
@@ -365,10 +376,11 @@ class VectorIndex:
             "JOIN episodes e ON e.id = v.episode_id ORDER BY v.episode_id"
         )
         while batch := cursor.fetchmany(REBUILD_BATCH):
+            check(cancel, "the vector index rebuild")
             (upsert or self._upsert)(batch)
             done += len(batch)
             if progress:
-                progress(done, total)
+                progress(REBUILD_STAGE, done, total)
         self.applied_seq = top
         self._dirty = True
         _private(self.dir)

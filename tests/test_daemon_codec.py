@@ -30,6 +30,10 @@ def wire(kind: Any, value: Any) -> Any:
     return codec.load(kind, json.loads(json.dumps(codec.dump(value))))
 
 
+def wire_each(values: list[Any]) -> list[Any]:
+    return [wire(type(v), v) for v in values]
+
+
 def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -43,10 +47,10 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     synced = service.sync()
     assert wire(type(synced), synced) == synced
     listed = service.sources()
-    assert wire(list[type(source)], listed) == listed
+    assert wire_each(listed) == listed
     service.add_identity([("email", "rui@example.com")])
     who = service.identity()
-    assert who and wire(list[type(who[0])], who) == who
+    assert who and wire_each(who) == who
     report = service.reflect(BuiltinEngine(), limit=1)
     assert wire(type(report), report) == report
     reflect(memory, BuiltinEngine())
@@ -56,12 +60,12 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     assert wire(type(answer), answer) == answer
     fact = service.set_fact("me", "employer", "Maré Energy")
     facts = service.facts(include_closed=True)
-    assert len(facts) >= 2 and wire(list[type(fact)], facts) == facts
+    assert len(facts) >= 2 and wire_each(facts) == facts
     thoughts = service.thoughts(include_all=True)
     if thoughts:
-        assert wire(list[type(thoughts[0])], thoughts) == thoughts
+        assert wire_each(thoughts) == thoughts
     history = service.history(f"f{fact.id}")
-    assert wire(list[type(history[0])], history) == history
+    assert wire_each(history) == history
     explained = service.why(f"e{hits[0].id}")
     assert wire(type(explained), explained) == explained
     counts = service.counts()

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from assistant import config as config_mod
-from assistant.errors import MemoryRefError, QueryError
+from assistant.errors import (
+    ConfigError,
+    IngestError,
+    MemoryRefError,
+    QueryError,
+    SecondSelfError,
+    SourceNotFoundError,
+)
+from assistant.forget import Target
 from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.runtime import VaultLock
@@ -44,10 +52,7 @@ def test_each_call_opens_and_closes_the_vault(
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "dog.md").write_text("# Dog\n\nTook Miso the dog to the beach at Nazaré.\n")
-    with opener() as memory:  # ingest is not behind the seam yet: through the memory
-        from assistant.ingest import ingest
-
-        assert ingest(memory, [notes]).added == 1
+    assert backend.ingest([notes]).added == 1
     hits = backend.recall(RecallRequest("Miso beach", k=1))
     assert [h.text for h in hits] == ["Took Miso the dog to the beach at Nazaré."]
     assert hits[0].as_json()["quarantined"] is False
@@ -101,3 +106,162 @@ def test_persona_edits_history_and_undo_through_the_seam(backend: Backend, opene
     assert [r.op for r in records] == ["set", "pin"] and records[-1].id == pinned
     backend.undo(pinned)
     assert [f.pinned for f in backend.facts("me", "city")] == [False]
+
+
+def test_sources_sync_and_identity_through_the_seam(
+    backend: Backend, opener: Opener, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nThe red bicycle is in the garage.\n")
+    (folder / "b.md").write_text("# B\n\nThe piano was tuned in March.\n")
+    added = backend.add_source(folder)
+    assert (added.id, added.root, added.kind, added.documents) == (1, str(folder), "auto", 0)
+    first = backend.sync()
+    assert [s.id for s in first.sources] == [added.id] and not first.failed
+    assert (first.sources[0].summary.added, first.sources[0].summary.chunks_added) == (2, 2)
+    (folder / "b.md").write_text("# B\n\nThe piano was tuned in April.\n")
+    heard: list[tuple[str, int, int | None]] = []
+    again = backend.sync([added.id], progress=lambda *call: heard.append(call))
+    summary = again.sources[0].summary
+    assert (summary.added, summary.updated, summary.unchanged) == (0, 1, 1)
+    assert [(stage, done) for stage, done, _ in heard] == [("Reading a.md", 1), ("Reading b.md", 2)]
+    listed = backend.sources()
+    assert [(s.id, s.documents, s.episodes) for s in listed] == [(added.id, 2, 2)]
+    assert listed[0].last_sync_at and listed[0].as_json()["root"] == str(folder)
+    assert backend.source_for(folder / "b.md") == added.id
+    assert backend.source_for(tmp_path / "elsewhere.md") is None
+    with pytest.raises(SourceNotFoundError):
+        backend.sync([added.id, 9])
+    assert backend.add_identity([("name", "Rui Costa"), ("email", "rui@example.com")]) == 0
+    assert [(v.kind, v.value) for v in backend.identity()] == [
+        ("name", "Rui Costa"),
+        ("email", "rui@example.com"),
+    ]
+    backend.remove_source(added.id)
+    assert backend.sources() == []
+    assert backend.status().counts.episodes == 2  # type: ignore[union-attr]  # kept
+
+
+def test_reflect_with_a_limit_leaves_the_rest_pending(
+    backend: Backend, opener: Opener, tmp_path: Path
+) -> None:
+    from tests.test_reflect import STORY, write_chat
+
+    backend.ingest([write_chat(tmp_path / "chat", STORY)])
+    assert backend.pending_reflection() == len(STORY)
+    heard: list[tuple[str, int, int | None]] = []
+    report = backend.reflect("builtin", limit=4, progress=lambda *call: heard.append(call))
+    assert (report.engine, report.episodes, report.left) == ("builtin", 4, len(STORY) - 4)
+    assert heard and heard[-1] == ("Reflecting (builtin)", 4, 4)
+    assert report.as_json()["engine"] == "builtin" and "left" not in report.as_json()
+    assert backend.pending_reflection() == len(STORY) - 4
+    rest = backend.reflect()
+    assert rest.episodes == len(STORY) - 4 and rest.left == 0
+
+
+def test_forget_removes_what_was_shown_and_refuses_a_changed_plan(
+    backend: Backend, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nMy old locker code is 4711.\n")
+    (folder / "b.md").write_text("# B\n\nThe locker room closes at nine.\n")
+    (folder / "d.md").write_text("# D\n\nThe swimming pool opens at eight.\n")
+    backend.ingest([folder])
+    target = Target(matching="locker")
+    shown = backend.forget_plan(target)
+    assert shown.counts["episodes"] == 2 and not shown.empty
+    assert shown.as_json()["target"] == "matching text"
+    (folder / "c.md").write_text("# C\n\nA new locker, this time.\n")
+    backend.ingest([folder])  # written to meanwhile: the preview no longer holds
+    with pytest.raises(MemoryRefError, match="changed since it was shown"):
+        backend.forget(target, expect=shown.fingerprint)
+    assert backend.status().counts.episodes == 4  # type: ignore[union-attr]
+    shown = backend.forget_plan(target)
+    heard: list[tuple[str, int, int | None]] = []
+    report = backend.forget(target, shown.fingerprint, progress=lambda *call: heard.append(call))
+    assert report.counts["episodes"] == 3
+    assert heard == [("Purging every copy", 1, 1)]  # the one memory left, re-indexed
+    assert backend.forget_plan(target).empty
+    left = backend.recall(RecallRequest("locker code", k=3))
+    assert [h.text for h in left] == ["The swimming pool opens at eight."]
+
+
+def test_bad_arguments_fail_before_the_vault_is_opened(
+    backend: Backend, opener: Opener, tmp_path: Path
+) -> None:
+    with pytest.raises(IngestError, match="no such file"):
+        backend.ingest([tmp_path / "missing"])
+    with pytest.raises(IngestError, match="no such file"):
+        backend.add_source(tmp_path / "missing")
+    with pytest.raises(IngestError):
+        backend.add_source(tmp_path, "no-such-connector")
+    with pytest.raises(SecondSelfError, match="unknown identity kind"):
+        backend.add_identity([("shoe size", "44")])
+    with pytest.raises(ConfigError, match="unknown reflection engine"):
+        backend.reflect("oracle")
+    with pytest.raises(SecondSelfError, match="at least 1"):
+        backend.reflect("builtin", limit=0)
+    with pytest.raises(MemoryRefError, match="say what to forget"):
+        backend.forget_plan(Target())
+    with pytest.raises(MemoryRefError):
+        backend.forget(Target(refs=("zz9",)))
+    with pytest.raises(MemoryRefError, match="someone else"):
+        backend.forget_plan(Target(person="me"))
+    assert opener.calls == 0
+
+
+def test_check_reads_the_vault_without_opening_it(
+    vault: Paths, opener: Opener, secrets: Secrets
+) -> None:
+    checking = InProcess(vault, config_mod.load(vault.config_file), opener, secrets)
+    heard: list[tuple[str, int, int | None]] = []
+    found = checking.check(progress=lambda *call: heard.append(call))
+    assert found.ok and [f.file for f in found.findings][:2] == ["keys.json", "memory.db"]
+    assert heard and all(total is not None for _, _, total in heard)
+    assert opener.calls == 0  # no memory opened: no index started, nothing sealed
+
+
+def test_results_cross_the_daemon_wire(backend: Backend, tmp_path: Path) -> None:
+    """What the new methods return survives the daemon's codec unchanged."""
+    import json
+    from typing import Any
+
+    from assistant.daemon import codec
+    from assistant.forget import ForgetPreview
+    from assistant.identity import IdentityValue
+    from assistant.reflection.run import ReflectReport
+    from assistant.service.sync import SyncReport
+    from assistant.sources import Source
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nThe kettle is blue, said Rui.\n")
+    backend.add_source(folder)
+    backend.add_identity([("name", "Rui")])
+    results: list[tuple[Any, Any]] = [
+        (SyncReport, backend.sync()),
+        (list[Source], backend.sources()),
+        (list[IdentityValue], backend.identity()),
+        (ReflectReport, backend.reflect()),
+        (ForgetPreview, backend.forget_plan(Target(matching="kettle"))),
+    ]
+    for kind, result in results:
+        assert codec.load(kind, json.loads(json.dumps(codec.dump(result)))) == result
+
+
+def test_a_resident_backend_serves_an_open_memory(memory: Memory, tmp_path: Path) -> None:
+    """The demo's and the daemon's way: one open memory, every call through the seam;
+    `check` reads the vault through the connection it already has."""
+    from assistant.service.backend import Resident
+
+    held = Resident(memory)
+    (tmp_path / "n.md").write_text("# N\n\nThe lighthouse is painted white.\n")
+    assert held.ingest([tmp_path / "n.md"]).added == 1
+    assert [h.text for h in held.recall(RecallRequest("lighthouse", k=1))] == [
+        "The lighthouse is painted white."
+    ]
+    found = held.check()
+    assert found.ok and {f.file for f in found.findings} >= {"keys.json", "memory.db"}
+    assert memory.db.guard.progress is None and memory.db.guard.cancel is None

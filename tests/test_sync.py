@@ -136,8 +136,8 @@ def test_sources_listing_counts_and_one_shot_ingest_is_not_listed(
     run(memory, source=source)
     run(memory, [tmp_path / "once.md"])
     listed = list_sources(memory.db)
-    assert [(s["id"], s["documents"], s["episodes"]) for s in listed] == [(source, 1, 1)]
-    assert listed[0]["last_sync_at"]
+    assert [(s.id, s.documents, s.episodes) for s in listed] == [(source, 1, 1)]
+    assert listed[0].last_sync_at
 
 
 @pytest.mark.parametrize("forget", [False, True])

@@ -29,6 +29,7 @@ from assistant.vault import Secrets, create_vault, unlock
 from store.database import open_database
 from store.errors import DatabaseDamagedError
 from store.guard import Fingerprint, Stamp, write_stamp
+from store.progress import Progress
 from store.sealing import SEGMENT, read_header
 from tests.test_database import filled, flip_page
 from tests.test_sealing import header_end
@@ -106,13 +107,23 @@ def keys(vault: Paths, secrets: Secrets) -> VaultKeys:
 Opener = Callable[..., Memory]
 
 
+def rebuild_progress(calls: list[tuple[int, int | None]]) -> Progress:
+    """Records the index rebuild's reports (opening also reports its integrity check)."""
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage == vectors_mod.REBUILD_STAGE:
+            calls.append((done, total))
+
+    return progress
+
+
 @pytest.fixture
 def open_memory(vault: Paths, secrets: Secrets, keys: VaultKeys) -> Iterator[Opener]:
     """Opens the vault (first time through the passphrase); closes leftovers at teardown."""
     opened: list[Memory] = []
     first = [True]
 
-    def _open(progress: vectors_mod.Progress | None = None) -> Memory:
+    def _open(progress: Progress | None = None) -> Memory:
         config = config_mod.load(vault.config_file)
         if first[0]:
             first[0] = False
@@ -410,8 +421,8 @@ def test_damaged_snapshot_is_rebuilt(open_memory: Opener, vault: Paths, keys: Va
     blob = bytearray(vault.snapshot.read_bytes())
     blob[len(blob) // 2] ^= 0x01
     vault.snapshot.write_bytes(bytes(blob))
-    calls: list[tuple[int, int]] = []
-    mem = open_memory(progress=lambda done, total: calls.append((done, total)))
+    calls: list[tuple[int, int | None]] = []
+    mem = open_memory(progress=rebuild_progress(calls))
     _assert_rebuilt(mem, ids, vecs)
     assert calls and calls[-1] == (40, 40)
     close(mem)
@@ -538,8 +549,8 @@ def test_rebuild_reports_progress(
     ids, vecs = sealed(vault, keys, open_memory, n=30)
     vault.snapshot.unlink()
     monkeypatch.setattr(vectors_mod, "REBUILD_BATCH", 7)
-    calls: list[tuple[int, int]] = []
-    mem = open_memory(progress=lambda done, total: calls.append((done, total)))
+    calls: list[tuple[int, int | None]] = []
+    mem = open_memory(progress=rebuild_progress(calls))
     assert mem.index_report.how == "rebuilt"
     assert calls == [(7, 30), (14, 30), (21, 30), (28, 30), (30, 30)]
     assert mem.index.count() == 30
@@ -548,8 +559,8 @@ def test_rebuild_reports_progress(
 
 def test_no_progress_when_restored(open_memory: Opener, vault: Paths, keys: VaultKeys) -> None:
     sealed(vault, keys, open_memory, n=5)
-    calls: list[tuple[int, int]] = []
-    mem = open_memory(progress=lambda done, total: calls.append((done, total)))
+    calls: list[tuple[int, int | None]] = []
+    mem = open_memory(progress=rebuild_progress(calls))
     assert mem.index_report.how == "restored"
     assert calls == []
 

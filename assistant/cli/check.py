@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from assistant.cli.common import current_config, current_paths, terminal_secrets
+from assistant.cli.common import backend
 from assistant.cli.output import Bars, echo, echo_json
 
 
@@ -19,11 +19,8 @@ def check(as_json: bool) -> None:
 
     Exits with status 1 and says how to recover when anything is damaged.
     """
-    from assistant.integrity import check_vault
-
-    paths = current_paths()
     with Bars() as bars:  # its first stage comes after the passphrase prompt
-        result = check_vault(paths, current_config(paths), terminal_secrets(), bars.update)
+        result = backend().check(progress=bars.update)
     if as_json:
         findings = [{**asdict(f), "ok": f.ok} for f in result.findings]
         echo_json({"ok": result.ok, "findings": findings})

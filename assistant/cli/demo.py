@@ -29,14 +29,10 @@ def demo(question: str, k: int, keep: bool) -> None:
     reflect on it (builtin engine) and ask it a question."""
     from assistant import config as config_mod
     from assistant import paths as paths_mod
-    from assistant.ask import ask
-    from assistant.cli.common import open_memory
     from assistant.cli.recall import _source_label
-    from assistant.derived import persona
-    from assistant.ingest import ingest
-    from assistant.recall import recall
-    from assistant.reflection.builtin import BuiltinEngine
-    from assistant.reflection.run import reflect
+    from assistant.memory import Memory
+    from assistant.service.backend import Resident
+    from assistant.service.requests import AskRequest, RecallRequest
     from assistant.vault import Secrets, create_vault
 
     home = Path(tempfile.mkdtemp(prefix="secondself-demo-"))
@@ -48,22 +44,24 @@ def demo(question: str, k: int, keep: bool) -> None:
         echo(f"1. Creating an encrypted vault in {home} (passphrase mode)")
         create_vault(p, demo_secrets, mode="passphrase")
         echo(f"2. Ingesting the sample notes from {demo_notes_dir()}")
-        with open_memory(p, config, demo_secrets) as memory:
-            summary = ingest(memory, [demo_notes_dir()])
+        # A throwaway vault, not the user's: it is held open here for the whole demo,
+        # and every step goes through the same backend seam as the real commands.
+        with Memory.open(p, config, demo_secrets) as memory:
+            service = Resident(memory)
+            summary = service.ingest([demo_notes_dir()])
             echo(
                 f"   {summary.added} files, {summary.chunks_added} chunks stored "
                 f"({len(summary.failed)} failed)"
             )
             echo(f"3. Recall: {question!r}\n")
-            hits = recall(memory, question, k=k)
+            hits = service.recall(RecallRequest(question, k=k))
             for rank, hit in enumerate(hits, start=1):
                 label = _source_label(hit.document, hit.title)
                 echo(f"  {rank}. {hit.time[:10]}  {label.replace(str(demo_notes_dir()), 'demo')}")
                 text = " ".join(hit.text.split())
                 echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
-            engine = BuiltinEngine()
-            report = reflect(memory, engine)
-            facts = persona.facts(memory.db.conn)
+            report = service.reflect("builtin")
+            facts = service.facts()
             echo(
                 f"\n4. Reflection (builtin engine): {report.episodes} chunks read, "
                 f"{len(facts)} current persona facts, {sum(report.thoughts.values())} thoughts, "
@@ -73,7 +71,7 @@ def demo(question: str, k: int, keep: bool) -> None:
                 who = "you" if fact.person == "self" else fact.person
                 echo(f"   {who}: {fact.attribute} = {fact.value}")
             echo(f"\n5. Ask: {DEMO_ASK!r}\n")
-            answer = ask(memory, DEMO_ASK, engine, k=5, post_think=True).answer
+            answer = service.ask(AskRequest(DEMO_ASK, k=5), "builtin").answer
             for line in answer.text.splitlines():
                 echo(f"   {line.replace(str(demo_notes_dir()), 'demo')}")
         if keep:

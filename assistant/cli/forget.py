@@ -10,17 +10,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import (
-    current_config,
-    current_paths,
-    open_memory,
-    parse_day,
-    ref_of,
-)
+from assistant.cli.common import backend, parse_day, ref_of
 from assistant.cli.output import Bars, echo, echo_json
 
 if TYPE_CHECKING:  # the forget machinery loads only when a command runs
-    from assistant.forget import ForgetPlan, ForgetReport, Target
+    from assistant.forget import ForgetPreview, ForgetReport, Target
 
 LABELS = {
     "episodes": "memories",
@@ -31,8 +25,8 @@ LABELS = {
 }
 
 
-def _show_plan(plan: ForgetPlan) -> None:
-    counts = plan.counts()
+def _show_plan(plan: ForgetPreview) -> None:
+    counts = plan.counts
     listed = ", ".join(f"{counts[k]} {label}" for k, label in LABELS.items() if counts[k])
     echo(f"This forgets, for good: {listed}.")
     if counts["documents"]:
@@ -69,33 +63,28 @@ def _show_report(report: ForgetReport) -> None:
 
 
 def run_forget(target: Target, yes: bool, dry_run: bool, as_json: bool) -> None:
-    """Plan, show, confirm, apply: shared by `me forget` and the scoped forgets."""
-    from assistant.forget import apply, plan
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        planned = plan(memory, target)
-        if planned.empty:
-            echo("Nothing matches: nothing was forgotten.")
-            return
-        if as_json:
-            echo_json({"plan": planned.as_json()})
-        else:
-            _show_plan(planned)
-        if dry_run:
-            return
-        if not yes:
-            if not sys.stdin.isatty():
-                raise click.UsageError(
-                    "forgetting cannot be undone: confirm with --yes when there is no terminal"
-                )
-            if not click.confirm("Forget these for good? This cannot be undone", err=True):
-                echo("Nothing was forgotten.")
-                return
-        with Bars() as bars:
-            report = apply(
-                memory, planned, lambda done, total: bars.update("Purging every copy", done, total)
+    """Plan, show, confirm, apply: shared by `me forget` and the scoped forgets. What
+    is applied is what was shown: the service refuses if it changed meanwhile."""
+    planned = backend().forget_plan(target)
+    if planned.empty:
+        echo("Nothing matches: nothing was forgotten.")
+        return
+    if as_json:
+        echo_json({"plan": planned.as_json()})
+    else:
+        _show_plan(planned)
+    if dry_run:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError(
+                "forgetting cannot be undone: confirm with --yes when there is no terminal"
             )
+        if not click.confirm("Forget these for good? This cannot be undone", err=True):
+            echo("Nothing was forgotten.")
+            return
+    with Bars() as bars:
+        report = backend().forget(target, expect=planned.fingerprint, progress=bars.update)
     if as_json:
         echo_json(report.as_json())
     else:

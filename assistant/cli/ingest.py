@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import backend
 from assistant.cli.output import Bars, echo, echo_json
 
 if TYPE_CHECKING:  # the ingest pipeline loads only when a command runs
-    from assistant.ingest import FileOutcome, IngestSummary
+    from assistant.ingest import IngestSummary
+    from store.progress import Progress
 
 
 @contextmanager
-def file_progress() -> Iterator[Callable[[FileOutcome], None]]:
-    """A bar counting the files read, named after the one just read."""
+def file_progress() -> Iterator[Progress]:
+    """A bar counting the files read, named after the one just read (the stage)."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
     with Bars(*columns) as bars:
-        count = 0
 
-        def on_file(outcome: FileOutcome) -> None:
-            nonlocal count
-            count += 1
-            name = Path(outcome.name).name  # valid text, even for a name that is not UTF-8
-            bars.update("Reading", count, None, description=f"Reading {name[:40]}")
+        def on_progress(stage: str, done: int, total: int | None) -> None:
+            bars.update("Reading", done, total, description=stage[:48])
 
-        yield on_file
+        yield on_progress
 
 
 def report(summary: IngestSummary, as_json: bool, label: str = "", verbose: bool = False) -> None:
@@ -71,15 +68,8 @@ def report_skipped(summary: IngestSummary, verbose: bool) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
 def ingest(roots: tuple[Path, ...], as_json: bool, verbose: bool) -> None:
     """Read notes, chats, mail and documents into the memory once (idempotent)."""
-    from assistant.ingest import Ingestor
-
-    paths = current_paths()
-    with (
-        open_memory(paths, current_config(paths)) as memory,
-        file_progress() as on_file,
-        Ingestor(memory, on_file) as ingestor,
-    ):
-        summary = ingestor.ingest(list(roots))
+    with file_progress() as progress:
+        summary = backend().ingest(list(roots), progress=progress)
     report(summary, as_json, verbose=verbose)
     if summary.failed:
         raise SystemExit(2)  # partial success: scripts can tell
@@ -93,25 +83,17 @@ def ingest(roots: tuple[Path, ...], as_json: bool, verbose: bool) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
 def sync(source_ids: tuple[int, ...], as_json: bool, verbose: bool) -> None:
     """Bring registered sources up to date (see `me sources`)."""
-    from assistant.ingest import Ingestor
+    from assistant.errors import SourceNotFoundError
 
-    paths = current_paths()
-    failed = False
-    with open_memory(paths, current_config(paths)) as memory:
-        rows = memory.db.conn.execute(
-            "SELECT id, root FROM sources WHERE listed = 1 ORDER BY id"
-        ).fetchall()
-        chosen = [r for r in rows if not source_ids or r[0] in source_ids]
-        unknown = set(source_ids) - {r[0] for r in rows}
-        if unknown:
-            raise click.BadParameter(f"no source with id {sorted(unknown)}; see `me sources list`")
-        if not chosen:
-            echo("No sources yet: add one with `me sources add PATH`.")
-            return
-        for source_id, root in chosen:
-            with file_progress() as on_file, Ingestor(memory, on_file) as ingestor:
-                summary = ingestor.sync(source_id)
-            report(summary, as_json, label=f"[{source_id}] {root}", verbose=verbose)
-            failed = failed or bool(summary.failed)
-    if failed:
+    try:
+        with file_progress() as progress:
+            done = backend().sync(list(source_ids) or None, progress=progress)
+    except SourceNotFoundError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if not done.sources:
+        echo("No sources yet: add one with `me sources add PATH`.")
+        return
+    for source in done.sources:
+        report(source.summary, as_json, label=source.label, verbose=verbose)
+    if done.failed:
         raise SystemExit(2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import backend
 from assistant.cli.output import Bars, echo, echo_json
 
 
@@ -23,25 +23,14 @@ from assistant.cli.output import Bars, echo, echo_json
 def reflect(engine: str | None, model: str | None, limit: int | None, as_json: bool) -> None:
     """Reflect on episodes not yet reflected on, oldest first. Safe to interrupt:
     the next run carries on where this one stopped."""
-    from assistant.reflection.run import make_engine, pending_count
-    from assistant.reflection.run import reflect as run_reflect
-
-    paths = current_paths()
-    config = current_config(paths)
-    chosen = make_engine(config, engine, model)  # fails early if ollama is not there
-    with open_memory(paths, config) as memory:
-        todo = pending_count(memory)
-        stage, total = f"Reflecting ({chosen.name})", min(todo, limit or todo)
-        with Bars(disable=as_json) as bars:
-            report = run_reflect(
-                memory, chosen, limit, progress=lambda done, _t: bars.update(stage, done, total)
-            )
+    with Bars(disable=as_json) as bars:  # a bad engine fails before the vault opens
+        report = backend().reflect(engine, limit, progress=bars.update, model=model)
     if as_json:
-        echo_json({"engine": chosen.name, **report.as_json()})
+        echo_json(report.as_json())
         return
     facts = ", ".join(f"{n} {op}" for op, n in sorted(report.facts.items())) or "none"
     thoughts = ", ".join(f"{n} {op}" for op, n in sorted(report.thoughts.items())) or "none"
-    echo(f"Reflected on {report.episodes} episode(s) with {chosen.name}.")
+    echo(f"Reflected on {report.episodes} episode(s) with {report.engine}.")
     echo(f"  facts: {facts}")
     echo(f"  thoughts: {thoughts}")
     echo(f"  links: {report.links}")
@@ -52,6 +41,5 @@ def reflect(engine: str | None, model: str | None, limit: int | None, as_json: b
         echo(f"  faded thoughts: {faded}")
     for note in report.notes:
         echo(f"  note: {note}", err=True)
-    left = todo - report.episodes
-    if left > 0:
-        echo(f"{left} episode(s) still to reflect on; run `me reflect` again.")
+    if report.left > 0:
+        echo(f"{report.left} episode(s) still to reflect on; run `me reflect` again.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.common import current_config, current_paths, open_memory
+from assistant.cli.common import backend
 from assistant.cli.forget import forget_options, run_forget
 from assistant.cli.output import echo, echo_json
 
@@ -27,33 +27,25 @@ def sources() -> None:
 @click.option("--kind", default="auto", show_default=True, help="Connector name, or auto.")
 def sources_add(path: Path, kind: str) -> None:
     """Register PATH as a source (then run `me sync`)."""
-    from assistant.sources import add_source
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        source_id = add_source(memory.db, path, None if kind == "auto" else kind)
-    echo(f"Added source {source_id}: {path.resolve()}. Run `me sync` to read it.")
+    added = backend().add_source(path, None if kind == "auto" else kind)
+    echo(f"Added source {added.id}: {path.resolve()}. Run `me sync` to read it.")
 
 
 @sources.command("list", epilog="Example:\n\n\b\n  me sources list\n  me sources list --json")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def sources_list(as_json: bool) -> None:
     """Show registered sources with their counts and last sync."""
-    from assistant.sources import list_sources
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        rows = list_sources(memory.db)
+    listed = backend().sources()
     if as_json:
-        for row in rows:
-            echo_json(row)
+        for source in listed:
+            echo_json(source.as_json())
         return
-    if not rows:
+    if not listed:
         echo("No sources yet: add one with `me sources add PATH`.")
-    for r in rows:
+    for s in listed:
         echo(
-            f"[{r['id']}] {r['root']}  ({r['kind']}; {r['documents']} files, "
-            f"{r['episodes']} memories; last sync {r['last_sync_at'] or 'never'})"
+            f"[{s.id}] {s.root}  ({s.kind}; {s.documents} files, "
+            f"{s.episodes} memories; last sync {s.last_sync_at or 'never'})"
         )
 
 
@@ -73,11 +65,7 @@ def sources_remove(source_id: int, forget: bool, yes: bool, dry_run: bool, as_js
 
         run_forget(Target(source=source_id), yes, dry_run, as_json)
         return
-    from assistant.sources import remove_source
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        remove_source(memory.db, source_id)
+    backend().remove_source(source_id)
     echo(f"Removed source {source_id}; its memories are kept.")
 
 
@@ -103,26 +91,16 @@ def identity_add(
     handles: tuple[str, ...],
 ) -> None:
     """Add identity values; messages already stored are re-attributed."""
-    from assistant.identity import add_identity
-
     values = [("name", v) for v in names] + [("email", v) for v in emails]
     values += [("phone", v) for v in phones] + [("handle", v) for v in handles]
     if not values:
         raise click.UsageError("give at least one of --name, --email, --phone, --handle")
-    paths = current_paths()
-    changed = 0
-    with open_memory(paths, current_config(paths)) as memory:
-        for kind, value in values:
-            changed += add_identity(memory.db, kind, value)
+    changed = backend().add_identity(values)
     echo(f"Added {len(values)} identity value(s); {changed} stored messages are now yours.")
 
 
 @identity.command("list", epilog="Example:\n\n\b\n  me identity list")
 def identity_list() -> None:
     """Show the identity values."""
-    from assistant.identity import list_identity
-
-    paths = current_paths()
-    with open_memory(paths, current_config(paths)) as memory:
-        for kind, value in list_identity(memory.db):
-            echo(f"{kind:<7} {value}")
+    for found in backend().identity():
+        echo(f"{found.kind:<7} {found.value}")

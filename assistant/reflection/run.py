@@ -3,16 +3,16 @@ in batches, each batch's results and its "reflected" mark in one transaction.
 
 A kill at any moment therefore loses at most the batch in flight, which the next run
 does again from the start; nothing is done twice, because a batch either committed
-(and is marked) or left no trace. The engine is asked outside the transaction, since
-a model call can take seconds, and the vault's file lock keeps other writers out.
+(and is marked) or left no trace. A `Cancel` is heard between batches, so a stopped
+run has committed every batch it began. The engine is asked outside the transaction,
+since a model call can take seconds, and the vault's file lock keeps other writers out.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -29,24 +29,29 @@ from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.engine import Engine, EpisodeView, Reflection
 from policies.injection import quarantine_reason
 from policies.secrets import redact
+from store.progress import Cancel, Progress, check
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
 class ReflectReport:
+    """What a run did. Plain values (counts by outcome in dicts), so that it travels
+    to a front end as it is; `left` is what is still pending after the run."""
+
+    engine: str = ""
     episodes: int = 0
     quarantined: int = 0
-    facts: Counter[str] = field(default_factory=Counter)  # by outcome: insert, supersede...
-    thoughts: Counter[str] = field(default_factory=Counter)  # insert, merge
+    facts: dict[str, int] = field(default_factory=dict)  # by outcome: insert, supersede...
+    thoughts: dict[str, int] = field(default_factory=dict)  # insert, merge
     links: int = 0
-    faded: Counter[str] = field(default_factory=Counter)  # archive, merge
+    faded: dict[str, int] = field(default_factory=dict)  # archive, merge
     notes: list[str] = field(default_factory=list)
+    left: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
+            "engine": self.engine,
             "episodes": self.episodes,
             "quarantined": self.quarantined,
             "facts": dict(self.facts),
@@ -85,34 +90,38 @@ def reflect(
     engine: Engine,
     limit: int | None = None,
     progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> ReflectReport:
     """Reflect on up to `limit` pending episodes (all when None), then let faded
-    thoughts go. Safe to interrupt and to run again."""
+    thoughts go. Safe to interrupt, to cancel between batches, and to run again."""
     settings = memory.config.reflection
-    report = ReflectReport()
+    report = ReflectReport(engine.name)
     pending = pending_count(memory)
-    total = pending if limit is None else min(limit, pending)
+    total = pending if limit is None else min(max(limit, 0), pending)
+    stage = f"Reflecting ({engine.name})"
     index = thoughts.ThoughtIndex(memory.db.conn)
-    earlier = linking.EarlierIndex(memory.db.conn) if total else None
+    earlier: linking.EarlierIndex | None = None  # built once there is something to link
     while limit is None or report.episodes < limit:
+        check(cancel, "reflection")
         size = settings.batch if limit is None else min(settings.batch, limit - report.episodes)
         batch = _next_batch(memory.db.conn, size)
         if not batch:
             break
-        assert earlier is not None
+        if earlier is None:
+            earlier = linking.EarlierIndex(memory.db.conn)
         _reflect_batch(memory, engine, batch, index, earlier, report)
         if progress:
-            progress(report.episodes, total)
+            progress(stage, report.episodes, total)
     with memory.db.write() as conn:
-        report.faded.update(
-            thoughts.archive_faded(
-                conn,
-                index,
-                memory.config.recall.retention_days,
-                settings.archive_below,
-                settings.merge_similarity,
-            )
+        faded = thoughts.archive_faded(
+            conn,
+            index,
+            memory.config.recall.retention_days,
+            settings.archive_below,
+            settings.merge_similarity,
         )
+    report.faded = dict(faded)
+    report.left = pending_count(memory)
     return report
 
 
@@ -189,14 +198,14 @@ def _reflect_batch(
         changed: list[links.NewLink] = []
         for fact in result.facts:
             outcome = persona.add_extracted(conn, fact, engine.name, settings.conflict_days)
-            report.facts[outcome.op] += 1
+            report.facts[outcome.op] = report.facts.get(outcome.op, 0) + 1
             if outcome.fact_id is not None:
                 changed.extend(_changed_links(conn, outcome))
         for thought, vector in zip(result.thoughts, vectors, strict=True):
             op, _ = thoughts.add(
                 conn, thought, vector, index, engine.name, settings.merge_similarity
             )
-            report.thoughts[op] += 1
+            report.thoughts[op] = report.thoughts.get(op, 0) + 1
         report.links += links.store(
             conn, changed + new_links, engine.name, f"linked episodes e{ids[0]}..e{ids[-1]}"
         )

@@ -1,27 +1,44 @@
 """The seam every front end calls through: the same methods, whoever holds the vault.
 
 `InProcess` opens the vault for each call in this process (the command line's cold
-path). A daemon client, talking to a process that keeps the vault open, is the other
+path); `Resident` serves a memory that stays open (the demo's throwaway vault, the
+daemon). A daemon client, talking to a process that keeps the vault open, is the other
 implementation (issue 9); the CLI and the terminal app pick one and never see which.
+
+Long calls take `progress` (stage, done, total) and a `Cancel` (store/progress.py).
+Every argument checked without the vault is checked before it is opened, so a bad
+one fails before a passphrase prompt. Annotations are real imports, not
+type-checking-only ones: the daemon rebuilds a request's arguments from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Protocol, TypeVar
 
+from assistant import forget as forgetting
+from assistant import identity as identities
+from assistant import sources as registry
 from assistant.ask import AskResult
 from assistant.config import Config
 from assistant.derived.changes import ChangeRecord
 from assistant.derived.persona import Fact
 from assistant.derived.thoughts import Thought
+from assistant.errors import IngestError, SecondSelfError
 from assistant.hits import Hit, require_words
+from assistant.ingest import IngestSummary
+from assistant.integrity import VaultCheck, check_vault
 from assistant.memory import Memory
 from assistant.paths import Paths
+from assistant.reflection.run import ReflectReport
 from assistant.service import overview
 from assistant.service.core import AskRequest, RecallRequest, Service, history_target
 from assistant.service.explain import Explanation
+from assistant.service.sync import SyncReport
+from assistant.vault import Secrets
+from store.progress import Cancel, Progress
 
 T = TypeVar("T")
 
@@ -51,15 +68,76 @@ class Backend(Protocol):
 
     def status(self) -> overview.Status: ...
 
+    def ingest(
+        self,
+        roots: Sequence[Path],
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> IngestSummary: ...
+
+    def sync(
+        self,
+        only: Sequence[int] | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> SyncReport: ...
+
+    def sources(self) -> list[registry.Source]: ...
+
+    def source_for(self, path: Path) -> int | None: ...
+
+    def add_source(self, path: Path, kind: str | None = None) -> registry.Source: ...
+
+    def remove_source(self, source_id: int) -> None: ...
+
+    def identity(self) -> list[identities.IdentityValue]: ...
+
+    def add_identity(self, values: Sequence[tuple[str, str]]) -> int: ...
+
+    def reflect(
+        self,
+        engine: str | None = None,
+        limit: int | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        model: str | None = None,
+    ) -> ReflectReport: ...
+
+    def pending_reflection(self) -> int: ...
+
+    def forget_plan(self, target: forgetting.Target) -> forgetting.ForgetPreview: ...
+
+    def forget(
+        self,
+        target: forgetting.Target,
+        expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> forgetting.ForgetReport: ...
+
+    def check(
+        self, progress: Progress | None = None, cancel: Cancel | None = None
+    ) -> VaultCheck: ...
+
 
 class InProcess:
     """Opens the vault for each call with `opener` (which may prompt for the
-    passphrase and show progress), runs the action, and seals and closes it again."""
+    passphrase and show progress), runs the action, and seals and closes it again.
 
-    def __init__(self, paths: Paths, config: Config, opener: Callable[[], Memory]) -> None:
+    `check` reads the vault without opening it as a memory (no index is started), so
+    it unlocks with `secrets`; without them, only SECONDSELF_PASSPHRASE or the
+    keyring can."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        config: Config,
+        opener: Callable[[], Memory],
+        secrets: Secrets | None = None,
+    ) -> None:
         self.paths = paths
         self.config = config
         self._open = opener
+        self._secrets = secrets
 
     def _run(self, action: Callable[[Service], T]) -> T:
         with self._open() as memory:
@@ -110,3 +188,94 @@ class InProcess:
         if found.unlock_mode is None:
             return found
         return replace(found, counts=self._run(lambda service: service.counts()))
+
+    def ingest(
+        self,
+        roots: Sequence[Path],
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> IngestSummary:
+        missing = [str(r) for r in roots if not r.exists()]
+        if missing:
+            raise IngestError(f"no such file or folder: {', '.join(missing)}")
+        given = [r.resolve() for r in roots]  # this process's working folder, not another's
+        return self._run(lambda service: service.ingest(given, progress, cancel))
+
+    def sync(
+        self,
+        only: Sequence[int] | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> SyncReport:
+        return self._run(lambda service: service.sync(only, progress, cancel))
+
+    def sources(self) -> list[registry.Source]:
+        return self._run(lambda service: service.sources())
+
+    def source_for(self, path: Path) -> int | None:
+        return self._run(lambda service: service.source_for(path))
+
+    def add_source(self, path: Path, kind: str | None = None) -> registry.Source:
+        root = registry.check_new_source(path, kind)
+        return self._run(lambda service: service.add_source(root, kind))
+
+    def remove_source(self, source_id: int) -> None:
+        self._run(lambda service: service.remove_source(source_id))
+
+    def identity(self) -> list[identities.IdentityValue]:
+        return self._run(lambda service: service.identity())
+
+    def add_identity(self, values: Sequence[tuple[str, str]]) -> int:
+        for kind, value in values:
+            identities.check_value(kind, value)
+        return self._run(lambda service: service.add_identity(values))
+
+    def reflect(
+        self,
+        engine: str | None = None,
+        limit: int | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        model: str | None = None,
+    ) -> ReflectReport:
+        from assistant.reflection.run import make_engine
+
+        if limit is not None and limit < 1:
+            raise SecondSelfError(f"a reflection limit must be at least 1, not {limit}")
+        chosen = make_engine(self.config, engine, model)  # ollama not there: fails here
+        return self._run(lambda service: service.reflect(chosen, limit, progress, cancel))
+
+    def pending_reflection(self) -> int:
+        return self._run(lambda service: service.pending_reflection())
+
+    def forget_plan(self, target: forgetting.Target) -> forgetting.ForgetPreview:
+        forgetting.check_target(target)
+        return self._run(lambda service: service.forget_plan(target))
+
+    def forget(
+        self,
+        target: forgetting.Target,
+        expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> forgetting.ForgetReport:
+        forgetting.check_target(target)
+        return self._run(lambda service: service.forget(target, expect, progress))
+
+    def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:
+        secrets = self._secrets or Secrets()
+        return check_vault(self.paths, self.config, secrets, progress, cancel)
+
+
+class Resident(InProcess):
+    """The in-process backend over a memory that stays open between calls; its holder
+    closes it."""
+
+    def __init__(self, memory: Memory) -> None:
+        super().__init__(memory.paths, memory.config, opener=lambda: memory)
+        self.memory = memory
+
+    def _run(self, action: Callable[[Service], T]) -> T:
+        return action(Service(self.memory))
+
+    def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:
+        return self._run(lambda service: service.check(progress, cancel))

@@ -7,22 +7,29 @@ parse, call and render. Transactions and SQL stay below this line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from assistant import forget as forgetting
+from assistant import identity as identities
 from assistant import refs
+from assistant import sources as registry
 from assistant.ask import AskResult
 from assistant.ask import ask as run_ask
 from assistant.derived import changes, persona, thoughts
 from assistant.errors import MemoryRefError
 from assistant.hits import Hit
-from assistant.ingest import FileOutcome, IngestSummary
+from assistant.ingest import IngestSummary
 from assistant.ingest import ingest as run_ingest
+from assistant.integrity import VaultCheck, check_open
 from assistant.memory import Memory
 from assistant.recall import recall as run_recall
+from assistant.reflection import run as reflection
 from assistant.reflection.engine import Engine
 from assistant.service import explain, overview
+from assistant.service import sync as syncing
 from assistant.service.requests import AskRequest, RecallRequest
+from store.progress import Cancel, Progress
 
 
 def history_target(memory_ref: str) -> tuple[str, int]:
@@ -37,7 +44,9 @@ def history_target(memory_ref: str) -> tuple[str, int]:
 
 
 class Service:
-    """Every user action on one open memory; safe to call from several threads."""
+    """Every user action on one open memory; safe to call from several threads. Short
+    actions are one transaction each; the long jobs (ingest, sync, reflect, forget) run
+    one at a time per memory, a second waiting for the first."""
 
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
@@ -64,9 +73,92 @@ class Service:
         )
 
     def ingest(
-        self, roots: Sequence[Path], on_file: Callable[[FileOutcome], None] | None = None
+        self,
+        roots: Sequence[Path],
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
     ) -> IngestSummary:
-        return run_ingest(self.memory, list(roots), on_file)
+        """Read files and folders once (they are not added to the sources)."""
+        with self.memory.jobs:
+            return run_ingest(self.memory, list(roots), progress=progress, cancel=cancel)
+
+    def sync(
+        self,
+        only: Sequence[int] | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> syncing.SyncReport:
+        """Bring every registered source, or those with the ids in `only`, up to date."""
+        with self.memory.jobs:
+            return syncing.sync(self.memory, only, progress, cancel)
+
+    def sources(self) -> list[registry.Source]:
+        return registry.list_sources(self.memory.db)
+
+    def source_for(self, path: Path) -> int | None:
+        """The registered source holding `path` (for a file watcher), or None."""
+        return registry.source_for(self.sources(), path)
+
+    def add_source(self, path: Path, kind: str | None = None) -> registry.Source:
+        """Register `path` to be kept in step by `sync`; `kind` a connector name, or None
+        to detect each file's format."""
+        source_id = registry.add_source(self.memory.db, path, kind)
+        return next(s for s in self.sources() if s.id == source_id)
+
+    def remove_source(self, source_id: int) -> None:
+        """Stop syncing a source; what was read from it stays (`forget` removes it)."""
+        registry.remove_source(self.memory.db, source_id)
+
+    def identity(self) -> list[identities.IdentityValue]:
+        return identities.list_identity(self.memory.db)
+
+    def add_identity(self, values: Sequence[tuple[str, str]]) -> int:
+        """Add (kind, value) pairs; returns how many stored messages became the user's."""
+        return sum(identities.add_identity(self.memory.db, k, v) for k, v in values)
+
+    def reflect(
+        self,
+        engine: Engine,
+        limit: int | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> reflection.ReflectReport:
+        """Reflect on up to `limit` pending episodes (all when None), oldest first."""
+        with self.memory.jobs:
+            return reflection.reflect(self.memory, engine, limit, progress, cancel)
+
+    def pending_reflection(self) -> int:
+        """Episodes not yet reflected on."""
+        return reflection.pending_count(self.memory)
+
+    def forget_plan(self, target: forgetting.Target) -> forgetting.ForgetPreview:
+        """What `forget(target)` would remove, changing nothing."""
+        return forgetting.plan(self.memory, target).preview()
+
+    def forget(
+        self,
+        target: forgetting.Target,
+        expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> forgetting.ForgetReport:
+        """Forget everything `target` reaches, and every copy of it. With `expect` (the
+        fingerprint of the preview the user agreed to), refuse if that has changed."""
+        with self.memory.jobs:  # no sync writes back what is being forgotten meanwhile
+            planned = forgetting.plan(self.memory, target)
+            if planned.empty:
+                raise MemoryRefError("nothing matches: nothing was forgotten")
+            if expect is not None and planned.fingerprint() != expect:
+                raise MemoryRefError(
+                    "what matches changed since it was shown (the memory was written to "
+                    "meanwhile); nothing was forgotten. Run the forget again to see it anew."
+                )
+            return forgetting.apply(self.memory, planned, progress)
+
+    def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:
+        """Read every page of the open vault and its sealed index, and say what, if
+        anything, is damaged."""
+        memory = self.memory
+        return check_open(memory.paths, memory.keys, memory.db, progress, cancel)
 
     def set_fact(self, person: str, attribute: str, value: str) -> persona.Fact:
         """The user states a value; it wins over anything extracted."""
