@@ -27,8 +27,10 @@ def test_every_command_has_help_with_an_example(name: str | None) -> None:
 
 
 def test_expected_commands_exist() -> None:
-    assert {"init", "unlock", "ingest", "recall", "status", "paths", "demo"} <= set(cli.commands)
-    assert all(isinstance(c, click.Command) for c in cli.commands.values())
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert {"init", "unlock", "ingest", "recall", "status", "paths", "demo", "daemon"} <= set(names)
+    assert all(isinstance(cli.get_command(ctx, name), click.Command) for name in names)
 
 
 def test_paths_follow_secondself_home(isolated_home: Path) -> None:

@@ -100,9 +100,8 @@ def open_memory(
             paths,
             config,
             secrets or terminal_secrets(),
-            progress=lambda done, total: bars.update("Rebuilding the vector index", done, total),
+            progress=bars.update,
             keys=keys,
-            check_progress=bars.update,
         )
     if memory.index_report.notice:
         echo(f"Note: {memory.index_report.notice}", err=True)
@@ -122,7 +121,8 @@ def backend() -> Backend:
     from assistant.service.backend import InProcess
 
     config = current_config(paths)
-    return InProcess(paths, config, lambda: open_memory(paths, config))
+    secrets = terminal_secrets()  # asked once per command, however many calls it makes
+    return InProcess(paths, config, lambda: open_memory(paths, config, secrets), secrets)
 
 
 def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

@@ -9,6 +9,7 @@ caught by the round-trip tests of every result type.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import types
 import typing
@@ -48,6 +49,8 @@ def load(kind: Any, value: Any) -> Any:
         return load(chosen[0], value)
     if origin is typing.Literal:
         return value
+    if origin is collections.abc.Sequence:  # what a signature accepts; a list is one
+        return [load(typing.get_args(kind)[0], v) for v in value]
     if origin in (list, tuple, dict) or kind in (list, tuple, dict):
         return _load_container(kind, origin, value)
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):

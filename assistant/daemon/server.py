@@ -32,8 +32,7 @@ from assistant.daemon.place import DaemonPlace
 from assistant.errors import USER_ERRORS, DaemonError, DaemonLockedError
 from assistant.memory import Memory
 from assistant.paths import Paths
-from assistant.service.backend import Backend, InProcess
-from assistant.service.core import Service
+from assistant.service.backend import Backend, Resident
 from assistant.vault import Secrets
 
 log = logging.getLogger(__name__)
@@ -47,15 +46,11 @@ MEMORY_OPS = frozenset(name for name in vars(Backend) if not name.startswith("_"
 CONTROL_OPS = frozenset({"ping", "daemon_status", "lock", "unlock", "stop"})
 
 
-class Warm(InProcess):
-    """The in-process backend over a memory that stays open between calls."""
+class Warm(Resident):
+    """The backend over the daemon's open memory (what every request runs on)."""
 
     def __init__(self, paths: Paths, config: Config, memory: Memory) -> None:
-        super().__init__(paths, config, opener=lambda: memory)
-        self.memory = memory
-
-    def _run(self, action: Callable[[Service], T]) -> T:
-        return action(Service(self.memory))
+        super().__init__(memory)
 
 
 def peer_uid(sock: socket.socket) -> int | None:
