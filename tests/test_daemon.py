@@ -6,6 +6,7 @@ its own daemon over it with `me daemon start` and stops it again.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import random
@@ -68,9 +69,11 @@ class Vault:
         """Files in the runtime and temp folders that hold the canary or an index copy
         (the notes themselves, under this vault's root, aside)."""
         found = []
+        # Test inputs (every test's notes) live under pytest's folder; no daemon writes there.
+        inputs = Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}"
         for root in (self.paths.runtime, Path(tempfile.gettempdir())):
             for path in root.rglob("*") if root.exists() else []:
-                if path.is_relative_to(self.root):
+                if path.is_relative_to(self.root) or path.is_relative_to(inputs):
                     continue
                 try:
                     if path.is_file() and CANARY.encode() in path.read_bytes():
