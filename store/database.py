@@ -94,6 +94,23 @@ class Database:
             self._others.append(conn)
         return conn
 
+    def release_thread(self) -> None:
+        """Close this thread's own connection, when a thread is done with the database.
+
+        A server that runs each client on a new thread must call this as the thread
+        ends: every connection keeps its page cache until closed, so one left behind
+        per request grows the process without bound (measured: ~220 KB a recall).
+        """
+        conn: sqlcipher3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn is self._main:
+            return
+        self._local.conn = None
+        with self._others_lock:
+            if conn not in self._others:
+                return  # closed already, with the database
+            self._others.remove(conn)
+        conn.close()
+
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlcipher3.Connection]:
         """A writing transaction, one at a time in this process, taken with BEGIN

@@ -110,3 +110,22 @@ def test_eight_threads_lose_nothing(memory: Memory, tmp_path: Path) -> None:
         current = [f.value for f in persona.facts(conn, person, "city")]
         assert current == [f"City{EDITS_PER_THREAD - 1}"], (person, current)
     assert len(recalled) == 24
+
+
+def test_threads_that_release_leave_no_connection_behind(memory: Memory) -> None:
+    """A server runs each client on a new thread: a connection kept per finished thread
+    grew the daemon by ~220 KB a recall. Released, the count stays where it was."""
+    db = memory.db
+    before = len(db._others)
+
+    def client() -> None:
+        db.conn.execute("SELECT count(*) FROM episodes").fetchone()
+        db.release_thread()
+
+    for _ in range(50):
+        worker = threading.Thread(target=client)
+        worker.start()
+        worker.join()
+    assert len(db._others) == before
+    db.release_thread()  # the main connection is never released
+    assert db.conn.execute("SELECT 1").fetchone() == (1,)

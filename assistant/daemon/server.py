@@ -143,6 +143,14 @@ class Daemon:
             return False
         return bool(reply and reply.get("ok"))
 
+    def release_thread(self) -> None:
+        """A client's thread is ending: close its database connection."""
+        try:
+            with self.gate.use() as warm:
+                warm.memory.db.release_thread()
+        except DaemonLockedError:
+            pass  # locking closed every connection already
+
     def idle_s(self) -> float:
         return time.monotonic() - self.last_request
 
@@ -236,6 +244,9 @@ class _Connection(socketserver.BaseRequestHandler):
     """One client connection: its uid is checked, then frames are answered in turn."""
 
     server: _Server
+
+    def finish(self) -> None:
+        self.server.daemon.release_thread()  # each connection runs on a thread of its own
 
     def handle(self) -> None:
         sock: socket.socket = self.request
