@@ -136,6 +136,9 @@ def test_lifecycle_through_the_socket(vault: Vault) -> None:
                     SECONDSELF_VAULT_LOCK_TIMEOUT="0")  # fmt: skip
     assert busy.returncode == 1 and "another Second Self process" in busy.stderr
 
+    checked = vault.me("check")  # through the daemon, on the vault it holds open
+    assert "All is well" in checked.stdout, checked.stdout
+
     assert "locked" in vault.me("lock").stdout
     refused = vault.me("recall", "Lisbon", check=False)
     assert refused.returncode == 3

@@ -83,6 +83,8 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     (other / "x.md").write_text("# X\n\nA note read once.\n")
     summary = service.ingest([other])
     assert wire(type(summary), summary) == summary
+    checked = service.check()
+    assert checked.findings and wire(type(checked), checked) == checked
     request = RecallRequest("x", 3, date(2024, 1, 1), None, "Ana", reinforce=False)
     assert wire(RecallRequest, request) == request
 

@@ -32,7 +32,8 @@ from assistant.errors import USER_ERRORS, DaemonLockedError
 from store.progress import Cancel, Cancelled
 
 if TYPE_CHECKING:
-    from assistant.daemon.server import Daemon, Warm
+    from assistant.daemon.server import Daemon
+    from assistant.service.backend import Resident
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Background:
             if thread is not None:
                 thread.join(timeout=30)
 
-    def unlocked(self, _warm: Warm) -> None:
+    def unlocked(self, _warm: Resident) -> None:
         """Every unlock starts with a full scan: files changed while it was locked or down."""
         self.queue(FULL_SCAN)
 
@@ -101,7 +102,7 @@ class Background:
             try:
                 self._run(job)
             except (DaemonLockedError, Cancelled):
-                pass  # locked meanwhile: the scan at the next unlock catches up
+                log.info("background %s stopped by a lock; the next unlock scans again", _name(job))
             except USER_ERRORS as exc:
                 log.warning("background %s failed: %s", _name(job), exc)
             except Exception:
@@ -124,7 +125,7 @@ class Background:
             log.info("synced %s: %s", "all sources" if only is None else only, report.as_json())
             self._watch([s.path for s in warm.sources()])
 
-    def _reflect(self, warm: Warm) -> None:
+    def _reflect(self, warm: Resident) -> None:
         if warm.pending_reflection() == 0:
             return
         cancel = Cancel(self.daemon.gate.stop_work)

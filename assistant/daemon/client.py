@@ -255,7 +255,6 @@ class DaemonClient:
         return codec.load(ForgetReport, found)
 
     def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:
-        raise DaemonError(
-            "`me check` reads the vault files on their own, and the daemon holds them: "
-            "run `me daemon stop`, then `me check`, then `me daemon start`"
-        )
+        from assistant.integrity import VaultCheck
+
+        return codec.load(VaultCheck, self.call("check"))

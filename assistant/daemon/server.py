@@ -1,16 +1,17 @@
 """The daemon: one process that keeps the vault, the index and the model warm, and
 serves every front end of this user over a private Unix socket.
 
-    client ──frame──▶ _Connection ──▶ Daemon.handle ──▶ Gate ──▶ the service (Warm)
+    client ──frame──▶ _Connection ──▶ Daemon.handle ──▶ Gate ──▶ the service (Resident)
 
 Memory requests are the `Backend` methods, run on a backend whose memory stays open
-(`Warm`), so the daemon answers exactly what the in-process backend would. Control
+(`Resident`), so the daemon answers exactly what the in-process backend would. Control
 requests (ping, status, lock, unlock, stop) manage the daemon itself. Every request is
 answered, a malformed one with an error; nothing a client sends can stop the server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -44,13 +45,6 @@ IDLE_CLIENT_S = 30.0
 # The requests that are user actions on the memory: exactly the backend seam's methods.
 MEMORY_OPS = frozenset(name for name in vars(Backend) if not name.startswith("_"))
 CONTROL_OPS = frozenset({"ping", "daemon_status", "lock", "unlock", "stop"})
-
-
-class Warm(Resident):
-    """The backend over the daemon's open memory (what every request runs on)."""
-
-    def __init__(self, paths: Paths, config: Config, memory: Memory) -> None:
-        super().__init__(memory)
 
 
 def peer_uid(sock: socket.socket) -> int | None:
@@ -89,7 +83,7 @@ class Daemon:
         self.paths = paths
         self.config = config
         self.place = place
-        self.gate: Gate[Warm] = Gate()
+        self.gate: Gate[Resident] = Gate()
         self.started = time.monotonic()
         self.last_request = time.monotonic()
         self.last_sync: str | None = None
@@ -97,7 +91,7 @@ class Daemon:
         self.unlock_mode: str | None = None
         self._transition = threading.Lock()  # one lock or unlock at a time
         self.stop_requested = threading.Event()
-        self.on_unlocked: list[Callable[[Warm], None]] = []  # background work starts here
+        self.on_unlocked: list[Callable[[Resident], None]] = []  # background work starts here
         self.current_job: Callable[[], str | None] = lambda: None
 
     # -- lock and unlock -------------------------------------------------------------
@@ -114,7 +108,7 @@ class Daemon:
             except BaseException:
                 memory.close()
                 raise
-            warm = Warm(self.paths, self.config, memory)
+            warm = Resident(memory)
             self.gate.open(warm)
             log.info("unlocked")
         for start in self.on_unlocked:
@@ -145,11 +139,9 @@ class Daemon:
 
     def release_thread(self) -> None:
         """A client's thread is ending: close its database connection."""
-        try:
-            with self.gate.use() as warm:
-                warm.memory.db.release_thread()
-        except DaemonLockedError:
-            pass  # locking closed every connection already
+        # While locked there is nothing to release: locking closed every connection.
+        with contextlib.suppress(DaemonLockedError), self.gate.use() as warm:
+            warm.memory.db.release_thread()
 
     def idle_s(self) -> float:
         return time.monotonic() - self.last_request
@@ -230,7 +222,7 @@ def _sources_and_pending(memory: Memory) -> tuple[int, int]:
     return counts(memory).sources, pending_count(memory)
 
 
-def _call(warm: Warm, op: str, args: dict[str, Any]) -> Any:
+def _call(warm: Resident, op: str, args: dict[str, Any]) -> Any:
     """Run backend method `op` with `args` rebuilt into the types its signature names."""
     method = getattr(warm, op)
     hints = typing.get_type_hints(method)
