@@ -246,7 +246,7 @@ class _Connection(socketserver.BaseRequestHandler):
         uid = peer_uid(sock)
         if uid != os.getuid():
             log.warning("refused a connection from uid %s", uid)
-            self._reply(protocol.failure("forbidden", "this daemon serves only its own user"))
+            self._refuse(protocol.failure("forbidden", "this daemon serves only its own user"))
             return
         while True:
             sock.settimeout(IDLE_CLIENT_S)
@@ -256,7 +256,7 @@ class _Connection(socketserver.BaseRequestHandler):
                 return  # connected and said nothing: let the thread go
             except protocol.ProtocolError as exc:
                 # The stream cannot be trusted past a bad frame: answer, then hang up.
-                self._reply(protocol.failure("protocol", str(exc)))
+                self._refuse(protocol.failure("protocol", str(exc)))
                 return
             except OSError:
                 return
@@ -268,6 +268,20 @@ class _Connection(socketserver.BaseRequestHandler):
             if daemon.stop_requested.is_set():
                 self.server.begin_shutdown()
                 return
+
+    def _refuse(self, message: dict[str, Any]) -> None:
+        """Answer, then hang up without losing the answer. Closing with the client's
+        unread bytes still queued makes the kernel send a reset, which can destroy the
+        reply before the client reads it; so stop writing, then drain (bounded)."""
+        sock: socket.socket = self.request
+        if not self._reply(message):
+            return
+        with contextlib.suppress(OSError):  # the client left first: nothing to protect
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(1.0)
+            drained = 0
+            while drained < protocol.MAX_REQUEST and (chunk := sock.recv(1 << 16)):
+                drained += len(chunk)
 
     def _reply(self, message: dict[str, Any]) -> bool:
         try:
