@@ -1,4 +1,4 @@
-"""Hybrid recall: dense (chroma) and keyword (FTS5 BM25) rankings fused by RRF.
+"""Hybrid recall: dense (vectors) and keyword (FTS5 BM25) rankings fused by RRF.
 
 Reciprocal-rank fusion needs no score calibration between the two retrievers:
 each contributes 1 / (RRF_K + rank) for the episodes it found. Date filters are
@@ -18,6 +18,7 @@ import numpy as np
 from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.retention import rank_factor, retention_at
+from store.vectors import exact_nearest, time_clause
 
 RRF_K = 60
 BM25_WEIGHTS = "1.5, 1.0, 1.0"  # title, sender, text: a heading match counts a little more
@@ -41,17 +42,6 @@ def time_bounds(since: date | None, until: date | None) -> tuple[float | None, f
     lo = day_start(since) if since else None
     hi = day_start(until + timedelta(days=1)) if until else None
     return lo, hi
-
-
-def _time_clause(lo: float | None, hi: float | None) -> tuple[str, list[float]]:
-    sql, args = "", []
-    if lo is not None:
-        sql += " AND e.time_unix >= ?"
-        args.append(lo)
-    if hi is not None:
-        sql += " AND e.time_unix < ?"
-        args.append(hi)
-    return sql, args
 
 
 @dataclass(frozen=True)
@@ -81,7 +71,7 @@ class Scope:
 def _scope_clause(
     lo: float | None, hi: float | None, conversation: str | None
 ) -> tuple[str, list[object]]:
-    sql, args = _time_clause(lo, hi)
+    sql, args = time_clause(lo, hi)
     out: list[object] = list(args)
     if conversation is not None:
         sql += " AND e.conversation = ?"
@@ -124,44 +114,36 @@ def dense_ranking(
 ) -> list[int]:
     """Episode ids by cosine similarity, inside `within` when given.
 
-    chroma's metadata-filtered search is slow at scale (120-210 ms at 100k), so a time
-    range is served by one wider unfiltered search sized to the range's share of the
-    memory, or, for a range with few episodes, by scoring their vectors exactly.
+    Without an open chroma index (a one-shot command), every vector in scope is
+    scored exactly. With one, chroma's metadata-filtered search is slow at scale
+    (120-210 ms at 100k), so a time range is served by one wider unfiltered search
+    sized to the range's share of the memory, or, for a range with few episodes, by
+    scoring their vectors exactly.
     """
-    total = memory.index.count()
+    total = memory.vector_count()
     if total == 0:
         return []
     if vector is None:  # callers that also need the query's vector pass it in
         vector = memory.embedder.encode([query])[0]
     if within is None:
-        return [i for i, _ in memory.index.query(vector, n)]
+        return [i for i, _ in memory.nearest(vector, n)]
     inside = len(within.ids)
     if inside == 0:
         return []
-    if inside <= EXACT_LIMIT:
+    if inside <= EXACT_LIMIT or memory.index_report is None:
         return _exact_in_range(memory, vector, n, within)
     wide = min(total, WIDE_LIMIT, max(n * 2, int(n * total / inside * 1.5)))
-    ranked = [i for i, _ in memory.index.query(vector, wide) if i in within.ids]
+    ranked = [i for i, _ in memory.nearest(vector, wide) if i in within.ids]
     if len(ranked) >= n or wide >= total:
         return ranked[:n]
     if within.conversation is not None:  # chroma's metadata knows times, not conversations
         return _exact_in_range(memory, vector, n, within)
-    return [i for i, _ in memory.index.query(vector, n, since=within.lo, until=within.hi)]
+    return [i for i, _ in memory.nearest(vector, n, since=within.lo, until=within.hi)]
 
 
 def _exact_in_range(memory: Memory, vector: np.ndarray, n: int, within: Scope) -> list[int]:
     clause, args = within.clause
-    rows = memory.db.conn.execute(
-        "SELECT v.episode_id, v.vector FROM episodes e JOIN vectors v ON v.episode_id = e.id "
-        f"WHERE 1{clause}",
-        args,
-    ).fetchall()
-    if not rows:
-        return []
-    ids = np.array([r[0] for r in rows])
-    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
-    order = np.argsort(-(matrix @ vector), kind="stable")[:n]
-    return [int(i) for i in ids[order]]
+    return [i for i, _ in exact_nearest(memory.db, vector, n, clause, args)]
 
 
 def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:

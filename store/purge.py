@@ -38,9 +38,14 @@ def purge_copies(db: Database, index: VectorIndex, progress: Progress | None = N
     log.info("forget: keyword indexes rebuilt, vector index resealed, database vacuumed")
 
 
+def purge_pending(db: Database) -> bool:
+    """Whether a forget was interrupted before its copies were purged."""
+    return db.get_meta(PENDING) is not None
+
+
 def resume_pending(db: Database, index: VectorIndex, progress: Progress | None = None) -> bool:
     """Finish a forget that was interrupted before its copies were purged."""
-    if db.get_meta(PENDING) is None:
+    if not purge_pending(db):
         return False
     log.warning("finishing an interrupted forget: purging the copies it left")
     purge_copies(db, index, progress)

@@ -163,7 +163,7 @@ def test_survives_close_and_reopen(memory: Memory, folder: Path, secrets) -> Non
     memory.close()
     again = Memory.open(memory.paths, config_mod.load(memory.paths.config_file), secrets)
     try:
-        assert again.index_report.how == "restored"
+        assert again.open_index().how == "restored"
         assert again.index.count() == 4
         assert ingest(again, [folder]).unchanged == 3
     finally:

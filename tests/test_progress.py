@@ -201,7 +201,7 @@ def test_a_cancelled_rebuild_leaves_nothing_and_the_next_open_rebuilds(
     assert not vault.vector_dir.exists()  # no plaintext copy left behind
     heard = Recorder()
     with Memory.open(vault, config, secrets, progress=heard) as again:
-        assert again.index_report.how == "rebuilt" and again.index.count() == 3
+        assert again.open_index().how == "rebuilt" and again.index.count() == 3
     assert (REBUILD_STAGE, 3, 3) in heard.calls
     assert {c[0] for c in heard.calls} >= {AUTH_STAGE, STRUCTURE_STAGE}  # the forced check
 

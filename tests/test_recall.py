@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from assistant import config as config_mod
 from assistant.errors import QueryError
 from assistant.hits import query_terms, snippet
 from assistant.ingest import ingest
 from assistant.memory import Memory
 from assistant.recall import fts_query, fuse, recall, time_bounds
+from assistant.vault import Secrets
 from tests.conftest import FIXTURES
 
 NOTES = FIXTURES / "recall_notes"
@@ -144,3 +146,25 @@ def test_every_date_filter_strategy_gives_the_same_ranking(
     assert all(i in within.ids for i in dense + keyword)
     assert len(keyword) == 3
     assert len(dense) == 3
+
+
+def test_a_read_without_the_index_scores_every_vector_and_agrees_with_chroma(
+    filled: Memory, secrets: Secrets
+) -> None:
+    """A one-shot command opens no chroma index: its search reads the vectors from the
+    database, makes no plaintext index copy, and ranks as the index does."""
+    questions = [q for q, _ in QUESTIONS]
+    with_index = [[h.id for h in recall(filled, q, k=5)] for q in questions]
+    dated = [h.id for h in recall(filled, "trip", since=date(2024, 1, 1))]
+    stored = filled.db.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+    filled.close()
+    config = config_mod.load(filled.paths.config_file)
+    cold = Memory.open(filled.paths, config, secrets, index=False)
+    try:
+        assert [[h.id for h in recall(cold, q, k=5)] for q in questions] == with_index
+        assert [h.id for h in recall(cold, "trip", since=date(2024, 1, 1))] == dated
+        assert cold.index_report is None  # chroma was never started
+        assert not cold.paths.vector_dir.exists()
+        assert cold.vector_count() == stored
+    finally:
+        cold.close()

@@ -31,9 +31,10 @@ class Opener:
     def __init__(self, paths: Paths, secrets: Secrets) -> None:
         self.paths, self.secrets, self.calls = paths, secrets, 0
 
-    def __call__(self) -> Memory:
+    def __call__(self, index: bool) -> Memory:
         self.calls += 1
-        return Memory.open(self.paths, config_mod.load(self.paths.config_file), self.secrets)
+        config = config_mod.load(self.paths.config_file)
+        return Memory.open(self.paths, config, self.secrets, index=index)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from store.errors import DatabaseDamagedError
 from store.guard import Fingerprint, Stamp, write_stamp
 from store.progress import Progress
 from store.sealing import SEGMENT, read_header
+from store.vectors import exact_nearest, time_clause
 from tests.test_database import filled, flip_page
 from tests.test_sealing import header_end
 
@@ -170,7 +171,7 @@ def sealed(
 
 def test_fresh_vault_opens_empty(open_memory: Opener, vault: Paths) -> None:
     mem = open_memory()
-    assert mem.index_report.how == "empty"
+    assert mem.open_index().how == "empty"
     assert mem.index.count() == 0
     assert mem.index.query(unit_vectors(1, 0)[0], 5) == []
     assert mem.paths.vector_dir.is_dir()
@@ -270,8 +271,8 @@ def test_logged_but_unreplayed_rows_are_picked_up_at_next_open(
     more_ids = add_rows(mem, more_vecs)  # no replay before close
     close(mem)
     mem = open_memory()
-    assert mem.index_report.how == "restored"
-    assert mem.index_report.replayed == 5
+    assert mem.open_index().how == "restored"
+    assert mem.open_index().replayed == 5
     assert mem.index.count() == 15
     assert_top_hits(mem, ids + more_ids, np.vstack([vecs, more_vecs]))
 
@@ -283,7 +284,7 @@ def test_reopen_restores_snapshot(open_memory: Opener, vault: Paths, keys: Vault
     ids, vecs = sealed(vault, keys, open_memory)
     before = vault.snapshot.read_bytes()
     mem = open_memory()
-    report = mem.index_report
+    report = mem.open_index()
     assert report.how == "restored"
     assert report.replayed == 0
     assert report.vectors == 40 == mem.index.count() == db_vector_count(mem)
@@ -300,7 +301,7 @@ def test_crash_restores_old_snapshot_and_replays_log(
     ids, vecs = sealed(vault, keys, open_memory, n=30)
     old_snapshot = vault.snapshot.read_bytes()
     mem = open_memory()
-    assert mem.index_report.how == "restored"
+    assert mem.open_index().how == "restored"
     new_vecs = unit_vectors(12, seed=42)
     new_ids = add_rows(mem, new_vecs)
     assert mem.index.replay() == 12
@@ -310,7 +311,7 @@ def test_crash_restores_old_snapshot_and_replays_log(
     assert vault.vector_dir.exists()
 
     mem = open_memory()
-    report = mem.index_report
+    report = mem.open_index()
     assert report.how == "restored"
     assert report.replayed == 12
     assert report.vectors == 42 == mem.index.count() == db_vector_count(mem)
@@ -319,8 +320,8 @@ def test_crash_restores_old_snapshot_and_replays_log(
 
     # The replayed state was sealed on close: the next open has nothing to replay.
     mem = open_memory()
-    assert mem.index_report.how == "restored"
-    assert mem.index_report.replayed == 0
+    assert mem.open_index().how == "restored"
+    assert mem.open_index().replayed == 0
     assert mem.index.count() == 42
 
 
@@ -331,11 +332,11 @@ def test_crash_twice_replays_again(open_memory: Opener, vault: Paths, keys: Vaul
     mem.index.replay()
     crash(mem)
     mem = open_memory()
-    assert mem.index_report.replayed == 3
+    assert mem.open_index().replayed == 3
     crash(mem)  # crashed again before sealing the replayed state
     mem = open_memory()
-    assert mem.index_report.how == "restored"
-    assert mem.index_report.replayed == 3
+    assert mem.open_index().how == "restored"
+    assert mem.open_index().replayed == 3
     assert mem.index.count() == 13
     assert {i for i, _ in mem.index.query(vecs[0], 13)} == set(ids + new_ids)
 
@@ -355,7 +356,7 @@ def test_deletion_is_reflected_after_replay(
     close(mem)
 
     mem = open_memory()
-    assert mem.index_report.how == "restored"
+    assert mem.open_index().how == "restored"
     assert mem.index.count() == 19
     assert gone not in [i for i, _ in mem.index.query(vecs[5], 19)]
     assert_top_hits(mem, ids[:5] + ids[6:], np.vstack([vecs[:5], vecs[6:]]))
@@ -390,8 +391,8 @@ def test_deletion_after_crash_is_replayed(
     delete_episode(mem, ids[14])
     crash(mem)
     mem = open_memory()
-    assert mem.index_report.how == "restored"
-    assert mem.index_report.replayed == 2
+    assert mem.open_index().how == "restored"
+    assert mem.open_index().replayed == 2
     assert mem.index.count() == 13 == db_vector_count(mem)
     returned = {i for i, _ in mem.index.query(vecs[0], 15)}
     assert returned == set(ids[1:14])
@@ -407,7 +408,7 @@ def _runtime_leftovers(vault: Paths) -> list[Path]:
 def _assert_rebuilt(
     mem: Memory, ids: list[int], vecs: np.ndarray, total: int | None = None
 ) -> None:
-    report = mem.index_report
+    report = mem.open_index()
     assert report.how == "rebuilt"
     assert report.reason
     assert report.replayed == 0
@@ -428,7 +429,7 @@ def test_damaged_snapshot_is_rebuilt(open_memory: Opener, vault: Paths, keys: Va
     close(mem)
     # The rebuilt index was sealed afresh and restores next time.
     mem = open_memory()
-    assert mem.index_report.how == "restored"
+    assert mem.open_index().how == "restored"
     assert_top_hits(mem, ids, vecs)
 
 
@@ -478,7 +479,7 @@ def test_damaged_snapshot_leaves_no_plaintext_in_runtime(
     damaged[-100] ^= 0x01
     vault.snapshot.write_bytes(bytes(damaged))
     mem = open_memory()
-    assert mem.index_report.how == "rebuilt"
+    assert mem.open_index().how == "rebuilt"
     assert _runtime_leftovers(vault) == [vault.vector_dir]
     close(mem)
     assert not vault.runtime.exists()
@@ -511,7 +512,7 @@ def test_snapshot_of_another_vault_is_rebuilt(
     shutil.copyfile(other_paths.snapshot, vault.snapshot)
     mem = open_memory()
     _assert_rebuilt(mem, ids, vecs)
-    assert "snapshot" in mem.index_report.reason
+    assert "snapshot" in mem.open_index().reason
 
 
 def test_stale_snapshot_of_this_vault_is_rebuilt(
@@ -530,7 +531,7 @@ def test_stale_snapshot_of_this_vault_is_rebuilt(
     vault.snapshot.write_bytes(old)
     mem = open_memory()
     _assert_rebuilt(mem, ids[1:] + more_ids, np.vstack([vecs[1:], more_vecs]))
-    assert "snapshot" in mem.index_report.reason
+    assert "snapshot" in mem.open_index().reason
     assert ids[0] not in [i for i, _ in mem.index.query(vecs[0], 20)]
 
 
@@ -551,7 +552,7 @@ def test_rebuild_reports_progress(
     monkeypatch.setattr(vectors_mod, "REBUILD_BATCH", 7)
     calls: list[tuple[int, int | None]] = []
     mem = open_memory(progress=rebuild_progress(calls))
-    assert mem.index_report.how == "rebuilt"
+    assert mem.open_index().how == "rebuilt"
     assert calls == [(7, 30), (14, 30), (21, 30), (28, 30), (30, 30)]
     assert mem.index.count() == 30
     assert_top_hits(mem, ids, vecs)
@@ -561,7 +562,7 @@ def test_no_progress_when_restored(open_memory: Opener, vault: Paths, keys: Vaul
     sealed(vault, keys, open_memory, n=5)
     calls: list[tuple[int, int | None]] = []
     mem = open_memory(progress=rebuild_progress(calls))
-    assert mem.index_report.how == "restored"
+    assert mem.open_index().how == "restored"
     assert calls == []
 
 
@@ -617,7 +618,7 @@ def test_time_filters(open_memory: Opener) -> None:
 def test_time_filters_survive_restore(open_memory: Opener, vault: Paths, keys: VaultKeys) -> None:
     ids, vecs = sealed(vault, keys, open_memory, n=20)
     mem = open_memory()
-    assert mem.index_report.how == "restored"
+    assert mem.open_index().how == "restored"
     got = sorted(
         i for i, _ in mem.index.query(vecs[0], 20, since=BASE + 5 * DAY, until=BASE + 8 * DAY)
     )
@@ -631,22 +632,22 @@ def test_notice_only_when_something_happened(
     open_memory: Opener, vault: Paths, keys: VaultKeys
 ) -> None:
     mem = open_memory()
-    assert mem.index_report.how == "empty" and mem.index_report.notice == ""
+    assert mem.open_index().how == "empty" and mem.open_index().notice == ""
     add_rows(mem, unit_vectors(6, 3))
     mem.index.replay()
     close(mem)
     mem = open_memory()
-    assert mem.index_report.how == "restored" and mem.index_report.notice == ""
+    assert mem.open_index().how == "restored" and mem.open_index().notice == ""
     close(mem)
     vault.snapshot.write_bytes(vault.snapshot.read_bytes()[:-7])
     mem = open_memory()
-    assert mem.index_report.how == "rebuilt"
-    assert mem.index_report.notice.startswith("vectors.sealed could not be used (")
-    assert "rebuilt from the database (6 vectors)" in mem.index_report.notice
+    assert mem.open_index().how == "rebuilt"
+    assert mem.open_index().notice.startswith("vectors.sealed could not be used (")
+    assert "rebuilt from the database (6 vectors)" in mem.open_index().notice
     close(mem)
     vault.snapshot.unlink()
     mem = open_memory()
-    assert mem.index_report.notice.startswith("vectors.sealed was missing")
+    assert mem.open_index().notice.startswith("vectors.sealed was missing")
 
 
 def test_runtime_files_are_private_whatever_the_umask(open_memory: Opener, vault: Paths) -> None:
@@ -684,3 +685,20 @@ def test_no_rebuild_from_a_damaged_database(
         open_memory()
     assert (vault.snapshot.read_bytes(), vault.database.read_bytes()) == before
     assert not vault.runtime.exists()
+
+
+def test_exact_nearest_ranks_by_cosine_within_a_time_range(open_memory: Opener) -> None:
+    """The search a one-shot command uses instead of chroma: every vector scored."""
+    mem = open_memory()
+    vecs = unit_vectors(30, seed=3)
+    ids = add_rows(mem, vecs)
+    scores = vecs @ vecs[4]
+    expected = [ids[int(i)] for i in np.argsort(-scores, kind="stable")[:5]]
+    found = exact_nearest(mem.db, vecs[4], 5)
+    assert [i for i, _ in found] == expected
+    assert found[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    assert len(exact_nearest(mem.db, vecs[4], 500)) == 30
+    later = exact_nearest(mem.db, vecs[4], 50, *time_clause(BASE + 20 * DAY, None))
+    assert {i for i, _ in later} == set(ids[20:])
+    assert exact_nearest(mem.db, vecs[4], 50, *time_clause(None, BASE)) == []

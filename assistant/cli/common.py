@@ -86,9 +86,15 @@ def terminal_secrets() -> Secrets:
 
 
 def open_memory(
-    paths: Paths, config: Config, secrets: Secrets | None = None, keys: VaultKeys | None = None
+    paths: Paths,
+    config: Config,
+    secrets: Secrets | None = None,
+    keys: VaultKeys | None = None,
+    index: bool = True,
 ) -> Memory:
     """Open the vault, with progress bars for a due integrity check or an index rebuild.
+    Without `index`, the vector index opens only if something needs it (a read's
+    search scores the stored vectors instead).
 
     The bars start at their first update, after any passphrase prompt has been answered.
     """
@@ -102,8 +108,9 @@ def open_memory(
             secrets or terminal_secrets(),
             progress=bars.update,
             keys=keys,
+            index=index,
         )
-    if memory.index_report.notice:
+    if memory.index_report is not None and memory.index_report.notice:
         echo(f"Note: {memory.index_report.notice}", err=True)
     return memory
 
@@ -122,7 +129,9 @@ def backend() -> Backend:
 
     config = current_config(paths)
     secrets = terminal_secrets()  # asked once per command, however many calls it makes
-    return InProcess(paths, config, lambda: open_memory(paths, config, secrets), secrets)
+    return InProcess(
+        paths, config, lambda index: open_memory(paths, config, secrets, index=index), secrets
+    )
 
 
 def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

@@ -107,4 +107,5 @@ def unlock(recovery: bool, mode: str) -> None:
     memory = open_memory(paths, current_config(paths), keys=keys)
     with memory:
         count = memory.db.conn.execute("SELECT count(*) FROM episodes").fetchone()[0]
-    echo(f"Vault opens: {count} memories, index {memory.index_report.how}.")
+        how = memory.open_index().how
+    echo(f"Vault opens: {count} memories, index {how}.")

@@ -123,6 +123,9 @@ class InProcess:
     """Opens the vault for each call with `opener` (which may prompt for the
     passphrase and show progress), runs the action, and seals and closes it again.
 
+    `opener(index)` says whether to open the vector index at once: reads pass False,
+    and their searches score the stored vectors without starting chroma.
+
     `check` reads the vault without opening it as a memory (no index is started), so
     it unlocks with `secrets`; without them, only SECONDSELF_PASSPHRASE or the
     keyring can."""
@@ -131,7 +134,7 @@ class InProcess:
         self,
         paths: Paths,
         config: Config,
-        opener: Callable[[], Memory],
+        opener: Callable[[bool], Memory],
         secrets: Secrets | None = None,
     ) -> None:
         self.paths = paths
@@ -139,13 +142,17 @@ class InProcess:
         self._open = opener
         self._secrets = secrets
 
-    def _run(self, action: Callable[[Service], T]) -> T:
-        with self._open() as memory:
+    def _run(self, action: Callable[[Service], T], index: bool = True) -> T:
+        with self._open(index) as memory:
             return action(Service(memory))
+
+    def _read(self, action: Callable[[Service], T]) -> T:
+        """Run an action that changes no vectors: without opening the chroma index."""
+        return self._run(action, index=False)
 
     def recall(self, request: RecallRequest) -> list[Hit]:
         require_words(request.question)  # an empty question fails before a prompt
-        return self._run(lambda service: service.recall(request))
+        return self._read(lambda service: service.recall(request))
 
     def ask(
         self, request: AskRequest, engine: str | None = None, model: str | None = None
@@ -154,22 +161,22 @@ class InProcess:
 
         require_words(request.question)
         chosen = make_engine(self.config, engine, model)  # a bad setting fails before a prompt
-        return self._run(lambda service: service.ask(request, chosen))
+        return self._read(lambda service: service.ask(request, chosen))
 
     def facts(
         self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
     ) -> list[Fact]:
-        return self._run(lambda service: service.facts(person, attribute, include_closed))
+        return self._read(lambda service: service.facts(person, attribute, include_closed))
 
     def set_fact(self, person: str, attribute: str, value: str) -> Fact:
-        return self._run(lambda service: service.set_fact(person, attribute, value))
+        return self._read(lambda service: service.set_fact(person, attribute, value))
 
     def flag(self, kind: str, row_id: int, op: str) -> int:
-        return self._run(lambda service: service.flag(kind, row_id, op))
+        return self._read(lambda service: service.flag(kind, row_id, op))
 
     def history(self, memory_ref: str) -> list[ChangeRecord]:
         history_target(memory_ref)
-        return self._run(lambda service: service.history(memory_ref))
+        return self._read(lambda service: service.history(memory_ref))
 
     def undo(self, change_id: int) -> int:
         return self._run(lambda service: service.undo(change_id))
@@ -178,10 +185,10 @@ class InProcess:
         from assistant import refs
 
         refs.parse(memory_ref)  # a malformed ref fails before a prompt
-        return self._run(lambda service: service.why(memory_ref))
+        return self._read(lambda service: service.why(memory_ref))
 
     def thoughts(self, include_all: bool = False) -> list[Thought]:
-        return self._run(lambda service: service.thoughts(include_all))
+        return self._read(lambda service: service.thoughts(include_all))
 
     def status(self) -> overview.Status:
         found = overview.outside(self.paths)
@@ -210,10 +217,10 @@ class InProcess:
         return self._run(lambda service: service.sync(only, progress, cancel))
 
     def sources(self) -> list[registry.Source]:
-        return self._run(lambda service: service.sources())
+        return self._read(lambda service: service.sources())
 
     def source_for(self, path: Path) -> int | None:
-        return self._run(lambda service: service.source_for(path))
+        return self._read(lambda service: service.source_for(path))
 
     def add_source(self, path: Path, kind: str | None = None) -> registry.Source:
         root = registry.check_new_source(path, kind)
@@ -223,7 +230,7 @@ class InProcess:
         self._run(lambda service: service.remove_source(source_id))
 
     def identity(self) -> list[identities.IdentityValue]:
-        return self._run(lambda service: service.identity())
+        return self._read(lambda service: service.identity())
 
     def add_identity(self, values: Sequence[tuple[str, str]]) -> int:
         for kind, value in values:
@@ -246,11 +253,11 @@ class InProcess:
         return self._run(lambda service: service.reflect(chosen, limit, progress, cancel))
 
     def pending_reflection(self) -> int:
-        return self._run(lambda service: service.pending_reflection())
+        return self._read(lambda service: service.pending_reflection())
 
     def forget_plan(self, target: forgetting.Target) -> forgetting.ForgetPreview:
         forgetting.check_target(target)
-        return self._run(lambda service: service.forget_plan(target))
+        return self._read(lambda service: service.forget_plan(target))
 
     def forget(
         self,
@@ -271,10 +278,10 @@ class Resident(InProcess):
     closes it."""
 
     def __init__(self, memory: Memory) -> None:
-        super().__init__(memory.paths, memory.config, opener=lambda: memory)
+        super().__init__(memory.paths, memory.config, opener=lambda _index: memory)
         self.memory = memory
 
-    def _run(self, action: Callable[[Service], T]) -> T:
+    def _run(self, action: Callable[[Service], T], index: bool = True) -> T:
         return action(Service(self.memory))
 
     def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:

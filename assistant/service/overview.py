@@ -96,7 +96,7 @@ def counts(memory: Memory) -> VaultCounts:
     def count(sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
-    report = memory.index_report
+    report = memory.open_index()  # the status tells how the index came to be ready
     return VaultCounts(
         sources=count("SELECT count(*) FROM sources WHERE listed = 1"),
         documents=count("SELECT count(*) FROM documents"),
