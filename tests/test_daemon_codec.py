@@ -94,3 +94,18 @@ def test_unsupported_values_are_refused() -> None:
         codec.dump({1, 2})
     with pytest.raises(TypeError):
         codec.load(complex, 1)
+
+
+def test_every_backend_signature_resolves_for_the_daemon() -> None:
+    """The daemon rebuilds arguments from the annotations; the types imported for type
+    checking only must all be named by `annotation_types`, or a request fails."""
+    import inspect
+    import typing
+
+    from assistant.service.backend import InProcess, annotation_types
+
+    methods = [m for n, m in inspect.getmembers(InProcess, inspect.isfunction) if n[0] != "_"]
+    assert len(methods) >= 20
+    for method in methods:
+        hints = typing.get_type_hints(method, localns=annotation_types())
+        assert "return" in hints, method.__name__

@@ -28,6 +28,16 @@ def test_core_packages_import_without_ui_or_torch() -> None:
     assert not modules & set(HEAVY)
 
 
+def test_the_service_loads_no_writing_or_reflection_machinery_until_used() -> None:
+    """A cold `me recall` imports the service; the modules behind reading files,
+    reflecting and forgetting compile hundreds of patterns (~0.25 s) and wait for
+    the actions that need them."""
+    modules = loaded_after("import assistant.service.backend, assistant.cli.recall")
+    assert "assistant.service.core" in modules
+    lazy = {"assistant.ingest", "assistant.forget", "assistant.reflection.run", "assistant.ask"}
+    assert not modules & (lazy | set(HEAVY))
+
+
 def test_help_does_not_import_torch_or_chromadb() -> None:
     modules = loaded_after(
         "import sys\nsys.argv = ['me', '--help']\nfrom assistant.cli import main\n"

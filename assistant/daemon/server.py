@@ -33,7 +33,7 @@ from assistant.daemon.place import DaemonPlace
 from assistant.errors import USER_ERRORS, DaemonError, DaemonLockedError
 from assistant.memory import Memory
 from assistant.paths import Paths
-from assistant.service.backend import Backend, Resident
+from assistant.service.backend import Backend, Resident, annotation_types
 from assistant.vault import Secrets
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ def _sources_and_pending(memory: Memory) -> tuple[int, int]:
 def _call(warm: Resident, op: str, args: dict[str, Any]) -> Any:
     """Run backend method `op` with `args` rebuilt into the types its signature names."""
     method = getattr(warm, op)
-    hints = typing.get_type_hints(method)
+    hints = typing.get_type_hints(method, localns=annotation_types())
     unknown = set(args) - set(hints) - {"return"}
     if unknown:
         raise TypeError(f"unexpected argument(s) {', '.join(sorted(unknown))}")

@@ -7,40 +7,72 @@ implementation (issue 9); the CLI and the terminal app pick one and never see wh
 
 Long calls take `progress` (stage, done, total) and a `Cancel` (store/progress.py).
 Every argument checked without the vault is checked before it is opened, so a bad
-one fails before a passphrase prompt. Annotations are real imports, not
-type-checking-only ones: the daemon rebuilds a request's arguments from them.
+one fails before a passphrase prompt. The result types of the heavier actions are
+imported for type checking only, so that a cold `me recall` does not load them; the
+daemon, which rebuilds a request's arguments from the annotations, resolves them
+with `annotation_types()`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from assistant import forget as forgetting
 from assistant import identity as identities
-from assistant import sources as registry
-from assistant.ask import AskResult
 from assistant.config import Config
 from assistant.derived.changes import ChangeRecord
-from assistant.derived.persona import Fact
-from assistant.derived.thoughts import Thought
 from assistant.errors import IngestError, SecondSelfError
 from assistant.hits import Hit, require_words
-from assistant.ingest import IngestSummary
 from assistant.integrity import VaultCheck, check_vault
 from assistant.memory import Memory
 from assistant.paths import Paths
-from assistant.reflection.run import ReflectReport
 from assistant.service import overview
 from assistant.service.core import AskRequest, RecallRequest, Service, history_target
-from assistant.service.explain import Explanation
-from assistant.service.sync import SyncReport
 from assistant.vault import Secrets
 from store.progress import Cancel, Progress
 
+if TYPE_CHECKING:
+    from assistant import forget as forgetting
+    from assistant import sources as registry
+    from assistant.ask import AskResult
+    from assistant.derived.persona import Fact
+    from assistant.derived.thoughts import Thought
+    from assistant.ingest import IngestSummary
+    from assistant.reflection.run import ReflectReport
+    from assistant.service.explain import Explanation
+    from assistant.service.sync import SyncReport
+
 T = TypeVar("T")
+
+
+@functools.cache
+def annotation_types() -> dict[str, Any]:
+    """The names this module imports for type checking only, imported now, for
+    `typing.get_type_hints(method, localns=...)` in the daemon."""
+    from assistant import forget as forgetting
+    from assistant import sources as registry
+    from assistant.ask import AskResult
+    from assistant.derived.persona import Fact
+    from assistant.derived.thoughts import Thought
+    from assistant.ingest import IngestSummary
+    from assistant.reflection.run import ReflectReport
+    from assistant.service.explain import Explanation
+    from assistant.service.sync import SyncReport
+
+    return {
+        "forgetting": forgetting,
+        "registry": registry,
+        "AskResult": AskResult,
+        "Fact": Fact,
+        "Thought": Thought,
+        "IngestSummary": IngestSummary,
+        "ReflectReport": ReflectReport,
+        "Explanation": Explanation,
+        "SyncReport": SyncReport,
+    }
 
 
 class Backend(Protocol):
@@ -223,6 +255,8 @@ class InProcess:
         return self._read(lambda service: service.source_for(path))
 
     def add_source(self, path: Path, kind: str | None = None) -> registry.Source:
+        from assistant import sources as registry
+
         root = registry.check_new_source(path, kind)
         return self._run(lambda service: service.add_source(root, kind))
 
@@ -256,6 +290,8 @@ class InProcess:
         return self._read(lambda service: service.pending_reflection())
 
     def forget_plan(self, target: forgetting.Target) -> forgetting.ForgetPreview:
+        from assistant import forget as forgetting
+
         forgetting.check_target(target)
         return self._read(lambda service: service.forget_plan(target))
 
@@ -265,6 +301,8 @@ class InProcess:
         expect: str | None = None,
         progress: Progress | None = None,
     ) -> forgetting.ForgetReport:
+        from assistant import forget as forgetting
+
         forgetting.check_target(target)
         return self._run(lambda service: service.forget(target, expect, progress))
 

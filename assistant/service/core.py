@@ -9,27 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant import forget as forgetting
 from assistant import identity as identities
 from assistant import refs
-from assistant import sources as registry
-from assistant.ask import AskResult
-from assistant.ask import ask as run_ask
-from assistant.derived import changes, persona, thoughts
+from assistant.derived import changes
 from assistant.errors import MemoryRefError
 from assistant.hits import Hit
-from assistant.ingest import IngestSummary
-from assistant.ingest import ingest as run_ingest
 from assistant.integrity import VaultCheck, check_open
 from assistant.memory import Memory
 from assistant.recall import recall as run_recall
-from assistant.reflection import run as reflection
-from assistant.reflection.engine import Engine
-from assistant.service import explain, overview
-from assistant.service import sync as syncing
+from assistant.service import overview
 from assistant.service.requests import AskRequest, RecallRequest
 from store.progress import Cancel, Progress
+
+# The modules behind reading files, reflecting and forgetting compile hundreds of
+# patterns at import (~0.25 s together); the methods that need them import them, so a
+# cold `me recall` pays only for recall.
+if TYPE_CHECKING:
+    from assistant import forget as forgetting
+    from assistant import sources as registry
+    from assistant.ask import AskResult
+    from assistant.derived import persona, thoughts
+    from assistant.ingest import IngestSummary
+    from assistant.reflection import run as reflection
+    from assistant.reflection.engine import Engine
+    from assistant.service import explain
+    from assistant.service import sync as syncing
 
 
 def history_target(memory_ref: str) -> tuple[str, int]:
@@ -63,6 +69,8 @@ class Service:
         )
 
     def ask(self, request: AskRequest, engine: Engine) -> AskResult:
+        from assistant.ask import ask as run_ask
+
         return run_ask(
             self.memory,
             request.question,
@@ -79,6 +87,8 @@ class Service:
         cancel: Cancel | None = None,
     ) -> IngestSummary:
         """Read files and folders once (they are not added to the sources)."""
+        from assistant.ingest import ingest as run_ingest
+
         with self.memory.jobs:
             return run_ingest(self.memory, list(roots), progress=progress, cancel=cancel)
 
@@ -89,24 +99,34 @@ class Service:
         cancel: Cancel | None = None,
     ) -> syncing.SyncReport:
         """Bring every registered source, or those with the ids in `only`, up to date."""
+        from assistant.service import sync as syncing
+
         with self.memory.jobs:
             return syncing.sync(self.memory, only, progress, cancel)
 
     def sources(self) -> list[registry.Source]:
+        from assistant import sources as registry
+
         return registry.list_sources(self.memory.db)
 
     def source_for(self, path: Path) -> int | None:
         """The registered source holding `path` (for a file watcher), or None."""
+        from assistant import sources as registry
+
         return registry.source_for(self.sources(), path)
 
     def add_source(self, path: Path, kind: str | None = None) -> registry.Source:
         """Register `path` to be kept in step by `sync`; `kind` a connector name, or None
         to detect each file's format."""
+        from assistant import sources as registry
+
         source_id = registry.add_source(self.memory.db, path, kind)
         return next(s for s in self.sources() if s.id == source_id)
 
     def remove_source(self, source_id: int) -> None:
         """Stop syncing a source; what was read from it stays (`forget` removes it)."""
+        from assistant import sources as registry
+
         registry.remove_source(self.memory.db, source_id)
 
     def identity(self) -> list[identities.IdentityValue]:
@@ -124,15 +144,21 @@ class Service:
         cancel: Cancel | None = None,
     ) -> reflection.ReflectReport:
         """Reflect on up to `limit` pending episodes (all when None), oldest first."""
+        from assistant.reflection import run as reflection
+
         with self.memory.jobs:
             return reflection.reflect(self.memory, engine, limit, progress, cancel)
 
     def pending_reflection(self) -> int:
         """Episodes not yet reflected on."""
+        from assistant.reflection import run as reflection
+
         return reflection.pending_count(self.memory)
 
     def forget_plan(self, target: forgetting.Target) -> forgetting.ForgetPreview:
         """What `forget(target)` would remove, changing nothing."""
+        from assistant import forget as forgetting
+
         return forgetting.plan(self.memory, target).preview()
 
     def forget(
@@ -143,6 +169,8 @@ class Service:
     ) -> forgetting.ForgetReport:
         """Forget everything `target` reaches, and every copy of it. With `expect` (the
         fingerprint of the preview the user agreed to), refuse if that has changed."""
+        from assistant import forget as forgetting
+
         with self.memory.jobs:  # no sync writes back what is being forgotten meanwhile
             planned = forgetting.plan(self.memory, target)
             if planned.empty:
@@ -162,6 +190,8 @@ class Service:
 
     def set_fact(self, person: str, attribute: str, value: str) -> persona.Fact:
         """The user states a value; it wins over anything extracted."""
+        from assistant.derived import persona
+
         with self.memory.db.write() as conn:
             fact_id = persona.set_value(conn, person, attribute, value)
         return persona.get(self.memory.db.conn, fact_id)
@@ -170,6 +200,8 @@ class Service:
         self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
     ) -> list[persona.Fact]:
         """Current facts (all of them, closed ones too, with `include_closed`)."""
+        from assistant.derived import persona
+
         return persona.facts(self.memory.db.conn, person, attribute, include_closed)
 
     def flag(self, kind: str, row_id: int, op: str) -> int:
@@ -190,9 +222,13 @@ class Service:
             return changes.undo(conn, change_id)
 
     def why(self, memory_ref: str) -> explain.Explanation:
+        from assistant.service import explain
+
         return explain.why(self.memory, memory_ref)
 
     def thoughts(self, include_all: bool = False) -> list[thoughts.Thought]:
+        from assistant.derived import thoughts
+
         return thoughts.listing(self.memory.db.conn, include_all)
 
     def counts(self) -> overview.VaultCounts:
