@@ -65,6 +65,12 @@ def init(mode: str, name: str | None) -> None:
     warning = runtime_storage(paths.runtime).warning()
     if warning:
         echo(f"\nNote: {warning}", err=True)
+    from assistant.embedder import prepare_model
+    from assistant.memory import onnx_cache
+
+    # Last, while the phrase is being written down: the one-off ONNX export (seconds,
+    # with torch) that spares every later recall from importing torch.
+    prepare_model(current_config(paths).embedding, onnx_cache(paths))
 
 
 @click.command(
