@@ -134,6 +134,11 @@ class _TorchModel:
             )
 
 
+# One load at a time in a process: a second Embedder (a warm-up thread's, the
+# memory's) waits for the first and then finds the cached model.
+_LOADING = threading.Lock()
+
+
 @functools.lru_cache(maxsize=2)
 def _load_encoder(name: str, threads: int, batch_size: int, cache: Path | None) -> Any:
     """Once per process: the daemon, the TUI and tests reuse the same session.
@@ -188,13 +193,27 @@ class Embedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                self._model = _load_encoder(
-                    self.name, self.settings.threads, self.settings.batch_size, self.cache
-                )
+                with _LOADING:
+                    self._model = _load_encoder(
+                        self.name, self.settings.threads, self.settings.batch_size, self.cache
+                    )
             return self._model
 
     def load(self) -> None:
         self._load()
+
+    def warm_up(self) -> None:
+        """Start loading the model in a background thread, for a command that will
+        need it after work that leaves a core idle (unlocking the vault). A failure is
+        left for the real use to report."""
+
+        def load_quietly() -> None:
+            try:
+                self._load()
+            except Exception as exc:  # the encode that follows raises it properly
+                log.debug("warming up the embedding model failed: %s", exc)
+
+        threading.Thread(target=load_quietly, name="model-warm-up", daemon=True).start()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`, in order. Texts go to the model in batches of at most

@@ -98,10 +98,15 @@ def _stale(model_dir: Path, target_dir: Path) -> str | None:
         # Size and mtime stand for the weights' hash between exports: hashing 90 MB on
         # every start would add ~70 ms. `export` hashes a changed file before using it.
         return "the weights file changed"
+    graph = target_dir / GRAPH
     try:
-        # The graph is what runs: a flipped byte in it would give wrong vectors without
-        # an error, so it is hashed (~70 ms) on every load.
-        intact = file_sha256(target_dir / GRAPH) == stamp.get("graph_sha256")
+        # The graph is what runs: a changed byte in it would give wrong vectors without
+        # an error. The very file that was exported and hashed (same size and mtime)
+        # is trusted as the weights are; any other is hashed (~70 ms, too much for
+        # every cold recall) and made again unless it matches.
+        if stamp.get("graph") == _file_id(graph):
+            return None
+        intact = file_sha256(graph) == stamp.get("graph_sha256")
     except OSError:
         return "the graph is missing"
     return None if intact else "the graph is damaged"
@@ -138,7 +143,7 @@ def export(model_dir: Path, target_dir: Path) -> Path:
         _trace(model_dir, tmp)
         _fuse(tmp)
         graph_sha256 = file_sha256(tmp)
-        os.replace(tmp, target_dir / GRAPH)
+        os.replace(tmp, target_dir / GRAPH)  # a rename keeps the size and mtime hashed
     finally:
         tmp.unlink(missing_ok=True)
     stamp = {
@@ -146,6 +151,7 @@ def export(model_dir: Path, target_dir: Path) -> Path:
         "weights_sha256": PACKAGED_SHA256,
         "weights": weights,
         "graph_sha256": graph_sha256,
+        "graph": _file_id(target_dir / GRAPH),
         "opset": OPSET,
     }
     fd, name = tempfile.mkstemp(dir=target_dir, prefix=".", suffix=".json.tmp")

@@ -342,4 +342,10 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     INSERT INTO meta (key, value) VALUES ('tombstone_salt', lower(hex(randomblob(32))));
     """,
+    # v7: a small index of the vectors' model names. Without it, the check that every
+    # vector came from the configured model, and `count(*)`, read the whole table: two
+    # extra passes over ~15 MB of encrypted pages at 10k memories in a cold recall.
+    """
+    CREATE INDEX vectors_model ON vectors(model);
+    """,
 ]

@@ -121,6 +121,28 @@ def test_a_damaged_graph_is_detected_and_exported_again(exported: Path, tmp_path
     assert _stale(packaged_model_dir(), folder) == "its stamp is unreadable"
 
 
+def test_only_a_graph_other_than_the_exported_file_is_hashed(
+    exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold recall trusts the file the export hashed (same size and mtime, as for the
+    weights); a copy or an edited file is hashed before it is used."""
+    import assistant.onnx_model as onnx_model
+
+    folder = copy_export(exported, tmp_path / "onnx")  # a copy: new mtime
+    hashed: list[Path] = []
+    real = onnx_model.file_sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(onnx_model, "file_sha256", counting)
+    assert _stale(packaged_model_dir(), exported) is None
+    assert hashed == []
+    assert _stale(packaged_model_dir(), folder) is None
+    assert hashed == [folder / GRAPH]
+
+
 def test_other_weights_are_refused_with_a_clear_message(exported: Path, tmp_path: Path) -> None:
     model_dir = tmp_path / "model"
     shutil.copytree(packaged_model_dir(), model_dir, ignore=shutil.ignore_patterns("*.safetensors"))

@@ -182,9 +182,18 @@ class InProcess:
         """Run an action that changes no vectors: without opening the chroma index."""
         return self._run(action, index=False)
 
+    def _search(self, action: Callable[[Service], T]) -> T:
+        """A read that encodes a query: the model loads on the other core while the
+        passphrase is stretched and the database opened (~0.2 s sooner)."""
+        from assistant.embedder import Embedder
+        from assistant.memory import onnx_cache
+
+        Embedder(self.config.embedding, onnx_cache(self.paths)).warm_up()
+        return self._read(action)
+
     def recall(self, request: RecallRequest) -> list[Hit]:
         require_words(request.question)  # an empty question fails before a prompt
-        return self._read(lambda service: service.recall(request))
+        return self._search(lambda service: service.recall(request))
 
     def ask(
         self, request: AskRequest, engine: str | None = None, model: str | None = None
@@ -193,7 +202,7 @@ class InProcess:
 
         require_words(request.question)
         chosen = make_engine(self.config, engine, model)  # a bad setting fails before a prompt
-        return self._read(lambda service: service.ask(request, chosen))
+        return self._search(lambda service: service.ask(request, chosen))
 
     def facts(
         self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
@@ -321,6 +330,9 @@ class Resident(InProcess):
 
     def _run(self, action: Callable[[Service], T], index: bool = True) -> T:
         return action(Service(self.memory))
+
+    def _search(self, action: Callable[[Service], T]) -> T:
+        return self._run(action)  # the memory is open: nothing to overlap
 
     def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:
         return self._run(lambda service: service.check(progress, cancel))
