@@ -157,6 +157,54 @@ def test_lifecycle_through_the_socket(vault: Vault) -> None:
     assert "Lisbon" in vault.me("recall", "Lisbon flight", "--no-reinforce").stdout
 
 
+def test_a_long_job_shows_progress_and_stops_when_asked(vault: Vault, tmp_path: Path) -> None:
+    """Progress comes back over the socket, and a cancel reaches the job in the daemon:
+    it stops, keeps what it finished, and the daemon goes on serving. Hanging up
+    mid-job (Ctrl-C) cancels it too."""
+    from assistant.daemon import protocol
+    from assistant.daemon.client import DaemonClient
+    from store.errors import Cancelled
+    from store.progress import Cancel
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(400):
+        (folder / f"note-{i:03}.md").write_text(f"# Note {i}\n\nPebble {i} is grey.\n")
+    vault.me("daemon", "start")
+    client = DaemonClient(vault.paths)
+
+    cancel = Cancel()
+    heard: list[tuple[str, int, int | None]] = []
+
+    def stop_early(stage: str, done: int, total: int | None) -> None:
+        heard.append((stage, done, total))
+        if done >= 3:
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        client.ingest([folder], progress=stop_early, cancel=cancel)
+    assert heard and heard[0][0].startswith("Reading")
+
+    rest: list[tuple[str, int, int | None]] = []
+    summary = client.ingest([folder], progress=lambda *call: rest.append(call))
+    assert 0 < summary.added < 400  # the cancelled run kept what it had finished
+    assert summary.added + summary.unchanged == 400
+    assert [done for _, done, _ in rest] == sorted(done for _, done, _ in rest)
+
+    # A client that hangs up after the first progress frame: its job is cancelled.
+    for i in range(400, 800):
+        (folder / f"note-{i:03}.md").write_text(f"# Note {i}\n\nPebble {i} is blue.\n")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(str(vault.paths.runtime / "daemon.sock"))
+    protocol.write_frame(sock, protocol.request("ingest", {"roots": [str(folder)]}, True))
+    assert "progress" in (protocol.read_frame(sock, protocol.MAX_REPLY) or {})
+    sock.close()
+    time.sleep(1.0)  # the daemon notices within its 0.1 s watch, then stops the job
+    after = client.ingest([folder])
+    assert after.added > 0 and after.added + after.unchanged == 800
+    vault.me("daemon", "stop")
+
+
 def test_idle_daemon_locks_itself(vault: Vault) -> None:
     vault.me("daemon", "start", SECONDSELF_DAEMON_IDLE_LOCK_MINUTES="0.03")
     took = wait_for(lambda: vault.status()["locked"] is True, 30, "auto-lock")

@@ -8,6 +8,8 @@ methods that return them, never by `recall`.
 from __future__ import annotations
 
 import os
+import select
+import socket
 from typing import TYPE_CHECKING, Any
 
 from assistant.daemon import codec, protocol
@@ -16,6 +18,7 @@ from assistant.errors import DaemonError, DaemonLockedError
 from assistant.hits import Hit, require_words
 from assistant.paths import Paths
 from assistant.service.requests import AskRequest, RecallRequest
+from store.errors import Cancelled
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -72,14 +75,29 @@ class DaemonClient:
 
     def call(self, op: str, /, **args: Any) -> Any:
         """Send one request and return its result, or raise the error it was answered with."""
+        return self._exchange(op, args)
+
+    def job(self, op: str, progress: Progress | None, cancel: Cancel | None, /, **args: Any) -> Any:
+        """`call` for a long job: the daemon's progress frames go to `progress`, and
+        `cancel` stops the job in the daemon (its reply is then `Cancelled`)."""
+        return self._exchange(op, args, progress, cancel)
+
+    def _exchange(
+        self,
+        op: str,
+        args: dict[str, Any],
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> Any:
         sock = self.place.connect(CONNECT_TIMEOUT_S)
         if sock is None:
             raise DaemonError("the daemon is not running (it stopped?); run the command again")
+        # Leaving this block early (Ctrl-C) closes the socket, which cancels a job too.
         with sock:
             sock.settimeout(None)  # a sync or a reflection may take minutes
             try:
-                protocol.write_frame(sock, protocol.request(op, args))
-                reply = protocol.read_frame(sock, protocol.MAX_REPLY)
+                protocol.write_frame(sock, protocol.request(op, args, progress is not None))
+                reply = _await_reply(sock, progress, cancel)
             except (OSError, protocol.ProtocolError) as exc:
                 raise DaemonError(f"the daemon did not answer {op}: {exc}") from None
         if reply is None:
@@ -90,6 +108,8 @@ class DaemonClient:
         message = str(error.get("message", "the daemon refused the request"))
         if error.get("kind") == "locked":
             raise DaemonLockedError(message)
+        if error.get("kind") == "cancelled":
+            raise Cancelled(str(error.get("job") or op))
         raise DaemonError(message)
 
     # -- control ----------------------------------------------------------------------
@@ -170,8 +190,8 @@ class DaemonClient:
         found = self.call("thoughts", include_all=include_all)
         return codec.load(list[Thought], found)
 
-    # Long jobs run in the daemon; progress and cancel stay on its side for now (the
-    # command waits for the result), so these accept and ignore the local hooks.
+    # Long jobs run in the daemon; their progress comes back over the socket, and a
+    # cancel (or Ctrl-C) reaches them there.
 
     def ingest(
         self,
@@ -181,7 +201,7 @@ class DaemonClient:
     ) -> IngestSummary:
         from assistant.ingest import IngestSummary
 
-        found = self.call("ingest", roots=[str(r.absolute()) for r in roots])
+        found = self.job("ingest", progress, cancel, roots=[str(r.absolute()) for r in roots])
         return codec.load(IngestSummary, found)
 
     def sync(
@@ -192,7 +212,7 @@ class DaemonClient:
     ) -> SyncReport:
         from assistant.service.sync import SyncReport
 
-        found = self.call("sync", only=None if only is None else list(only))
+        found = self.job("sync", progress, cancel, only=None if only is None else list(only))
         return codec.load(SyncReport, found)
 
     def sources(self) -> list[registry.Source]:
@@ -231,7 +251,7 @@ class DaemonClient:
     ) -> ReflectReport:
         from assistant.reflection.run import ReflectReport
 
-        found = self.call("reflect", engine=engine, limit=limit, model=model)
+        found = self.job("reflect", progress, cancel, engine=engine, limit=limit, model=model)
         return codec.load(ReflectReport, found)
 
     def pending_reflection(self) -> int:
@@ -251,10 +271,38 @@ class DaemonClient:
     ) -> forgetting.ForgetReport:
         from assistant.forget import ForgetReport
 
-        found = self.call("forget", target=codec.dump(target), expect=expect)
+        found = self.job("forget", progress, None, target=codec.dump(target), expect=expect)
         return codec.load(ForgetReport, found)
 
     def check(self, progress: Progress | None = None, cancel: Cancel | None = None) -> VaultCheck:
         from assistant.integrity import VaultCheck
 
-        return codec.load(VaultCheck, self.call("check"))
+        return codec.load(VaultCheck, self.job("check", progress, cancel))
+
+
+def _await_reply(
+    sock: socket.socket, progress: Progress | None, cancel: Cancel | None
+) -> dict[str, Any] | None:
+    """Read frames until the reply, passing progress frames to `progress`. A cancel is
+    passed on by shutting down our sending side: the daemon stops the job at its next
+    safe point and still replies."""
+    stop_sent = False
+    while True:
+        if cancel is not None and not stop_sent:
+            readable, _, _ = select.select([sock], [], [], 0.1)
+            if cancel.cancelled:
+                sock.shutdown(socket.SHUT_WR)
+                stop_sent = True
+            if not readable:
+                continue
+        frame = protocol.read_frame(sock, protocol.MAX_REPLY)
+        if frame is None or "progress" not in frame:
+            return frame
+        shown = frame["progress"]
+        if progress is not None and isinstance(shown, dict):
+            total = shown.get("total")
+            progress(
+                str(shown.get("stage", "")),
+                int(shown.get("done") or 0),
+                total if isinstance(total, int) else None,
+            )

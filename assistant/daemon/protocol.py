@@ -8,6 +8,15 @@ allocate more than the bound. Requests and replies carry the protocol version:
     reply    {"v": 1, "ok": true, "result": ...}
              {"v": 1, "ok": false, "error": {"kind": "locked", "message": "..."}}
 
+A long job (ingest, sync, reflect, forget, check) asked with `"progress": true` in its
+request is answered with progress frames before its reply, a few per second at most:
+
+    progress {"v": 1, "progress": {"stage": "...", "done": 3, "total": 10}}
+
+A client cancels the job it is waiting for by shutting down its sending side (or by
+going away): the job stops at its next safe point, and the reply, still sent, is the
+error of kind "cancelled".
+
 Standard library only: the client side must start in a blink.
 """
 
@@ -67,13 +76,21 @@ def write_frame(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.sendall(HEADER.pack(len(body)) + body)
 
 
-def request(op: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {"v": VERSION, "op": op, "args": args}
+def request(op: str, args: dict[str, Any], progress: bool = False) -> dict[str, Any]:
+    message: dict[str, Any] = {"v": VERSION, "op": op, "args": args}
+    if progress:
+        message["progress"] = True
+    return message
+
+
+def progress(stage: str, done: int, total: int | None) -> dict[str, Any]:
+    return {"v": VERSION, "progress": {"stage": stage, "done": done, "total": total}}
 
 
 def success(result: Any) -> dict[str, Any]:
     return {"v": VERSION, "ok": True, "result": result}
 
 
-def failure(kind: str, message: str) -> dict[str, Any]:
-    return {"v": VERSION, "ok": False, "error": {"kind": kind, "message": message}}
+def failure(kind: str, message: str, **detail: str) -> dict[str, Any]:
+    """An error reply; `detail` lets the client rebuild the error (a cancelled job's name)."""
+    return {"v": VERSION, "ok": False, "error": {"kind": kind, "message": message, **detail}}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import signal
 import socket
 import socketserver
@@ -35,6 +36,8 @@ from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.service.backend import Backend, Resident, annotation_types
 from assistant.vault import Secrets
+from store.errors import Cancelled
+from store.progress import Cancel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +48,9 @@ IDLE_CLIENT_S = 30.0
 # The requests that are user actions on the memory: exactly the backend seam's methods.
 MEMORY_OPS = frozenset(name for name in vars(Backend) if not name.startswith("_"))
 CONTROL_OPS = frozenset({"ping", "daemon_status", "lock", "unlock", "stop"})
+# A long job's hooks: given by the connection (`Link`), never by the client's arguments.
+HOOKS = frozenset({"progress", "cancel"})
+PROGRESS_EVERY_S = 0.1  # a bar redrawn ten times a second looks live; more is noise
 
 
 def peer_uid(sock: socket.socket) -> int | None:
@@ -74,6 +80,63 @@ def rss_mb() -> float:
 
 def _error_kind(exc: BaseException) -> str:
     return "locked" if isinstance(exc, DaemonLockedError) else "error"
+
+
+class Link:
+    """What a long job may use of the connection that asked for it: progress frames
+    to the client (when it asked for them), and a `Cancel` set when the client shuts
+    its sending side or goes away.
+
+    Progress frames are written under a lock and stop when the job returns, so they
+    never interleave with each other or the reply; a watcher thread only peeks, so a
+    request the client sent early stays unread for the connection to answer next."""
+
+    def __init__(self, sock: socket.socket, wants_progress: bool) -> None:
+        self.sock = sock
+        self.cancel = Cancel()
+        self._wants_progress = wants_progress
+        self._last_sent = 0.0
+        self._writing = threading.Lock()
+        self._finished = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="link-watch", daemon=True)
+
+    def __enter__(self) -> Link:
+        self._watcher.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._writing:
+            self._wants_progress = False  # the reply is next; a late report is dropped
+        self._finished.set()
+        self._watcher.join()
+
+    def progress(self, stage: str, done: int, total: int | None) -> None:
+        with self._writing:
+            if not self._wants_progress or self.cancel.cancelled:
+                return
+            now = time.monotonic()
+            last = total is not None and done >= total
+            if now - self._last_sent < PROGRESS_EVERY_S and not last:
+                return
+            self._last_sent = now
+            try:
+                protocol.write_frame(self.sock, protocol.progress(stage, done, total))
+            except OSError:  # the client is gone: nobody wants the rest of the work
+                self.cancel.cancel()
+
+    def _watch(self) -> None:
+        while not self._finished.is_set():
+            try:
+                readable, _, _ = select.select([self.sock], [], [], 0.1)
+                if not readable:
+                    continue
+                hung_up = not self.sock.recv(1, socket.MSG_PEEK)
+            except (OSError, ValueError):  # closed under us: the same as hanging up
+                hung_up = True
+            if hung_up:
+                log.info("the client stopped waiting: cancelling its job")
+                self.cancel.cancel()
+            return  # hung up, or sent its next request: nothing more to watch for
 
 
 class Daemon:
@@ -148,7 +211,9 @@ class Daemon:
 
     # -- requests --------------------------------------------------------------------
 
-    def handle(self, message: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, message: dict[str, Any], sock: socket.socket | None = None) -> dict[str, Any]:
+        """The reply to one request; `sock`, the client's connection, carries a long
+        job's progress and cancel (without it, a job runs without them)."""
         if message.get("v") != protocol.VERSION:
             return protocol.failure(
                 "protocol", f"protocol version {message.get('v')!r} is not {protocol.VERSION}"
@@ -164,9 +229,11 @@ class Daemon:
             if op in CONTROL_OPS:
                 return protocol.success(self._control(op, args))
             with self.gate.use() as warm:
-                result = codec.dump(_call(warm, op, args))
+                result = codec.dump(_call(warm, op, args, sock, message.get("progress") is True))
             self.served += 1
             return protocol.success(result)
+        except Cancelled as exc:
+            return protocol.failure("cancelled", str(exc), job=exc.job)
         except USER_ERRORS as exc:
             return protocol.failure(_error_kind(exc), str(exc))
         except (TypeError, KeyError, ValueError) as exc:
@@ -222,14 +289,27 @@ def _sources_and_pending(memory: Memory) -> tuple[int, int]:
     return counts(memory).sources, pending_count(memory)
 
 
-def _call(warm: Resident, op: str, args: dict[str, Any]) -> Any:
-    """Run backend method `op` with `args` rebuilt into the types its signature names."""
+def _call(
+    warm: Resident,
+    op: str,
+    args: dict[str, Any],
+    sock: socket.socket | None = None,
+    wants_progress: bool = False,
+) -> Any:
+    """Run backend method `op` with `args` rebuilt into the types its signature names;
+    a long job gets its progress and cancel hooks from the connection."""
     method = getattr(warm, op)
     hints = typing.get_type_hints(method, localns=annotation_types())
-    unknown = set(args) - set(hints) - {"return"}
+    unknown = set(args) - (set(hints) - HOOKS - {"return"})
     if unknown:
         raise TypeError(f"unexpected argument(s) {', '.join(sorted(unknown))}")
-    return method(**{name: codec.load(hints[name], value) for name, value in args.items()})
+    loaded = {name: codec.load(hints[name], value) for name, value in args.items()}
+    hooks = HOOKS & set(hints)
+    if sock is None or not hooks:
+        return method(**loaded)
+    with Link(sock, wants_progress) as link:
+        given = {"progress": link.progress, "cancel": link.cancel}
+        return method(**loaded, **{name: given[name] for name in hooks})
 
 
 class _Connection(socketserver.BaseRequestHandler):
@@ -263,7 +343,7 @@ class _Connection(socketserver.BaseRequestHandler):
             if message is None:
                 return
             sock.settimeout(None)
-            if not self._reply(daemon.handle(message)):
+            if not self._reply(daemon.handle(message, sock)):
                 return
             if daemon.stop_requested.is_set():
                 self.server.begin_shutdown()
