@@ -15,11 +15,9 @@ vectors), and no plaintext index copy is made at all.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -76,9 +74,8 @@ class Memory:
         paths: Paths,
         config: Config,
         secrets: Secrets,
-        progress: Progress | Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
         keys: VaultKeys | None = None,
-        check_progress: Progress | None = None,
         cancel: Cancel | None = None,
         index: bool = True,
     ) -> Memory:
@@ -87,10 +84,7 @@ class Memory:
 
         `progress` hears every long step of opening: a due integrity check, an index
         rebuild, the end of an interrupted forget. `cancel` stops the check or the
-        rebuild (a forget's purge always finishes). `check_progress`, and a `progress`
-        taking only (done, total), are the older shapes, kept until every caller
-        passes the one shape."""
-        progress, check_progress = _one_shape(progress, check_progress)
+        rebuild (a forget's purge always finishes)."""
         keys = keys or unlock(paths, secrets)  # checks secrets before touching any file
         lock = VaultLock(paths.lock_file, config.vault.lock_timeout)
         lock.acquire()
@@ -98,7 +92,7 @@ class Memory:
             remove(leftovers(paths))  # a killed holder's; the lock is ours now
             ensure_private(paths.cache)
             guard = IntegrityGuard(
-                paths.integrity_stamp, config.vault.check_after_days, check_progress, cancel
+                paths.integrity_stamp, config.vault.check_after_days, progress, cancel
             )
             db = open_database(paths.database, keys.database, guard)
             try:
@@ -225,35 +219,6 @@ class Memory:
         self.close()
         if explained is not None:
             raise explained from exc
-
-
-def _one_shape(
-    progress: Progress | Callable[[int, int], None] | None, check_progress: Progress | None
-) -> tuple[Progress | None, Progress | None]:
-    """(progress, progress of the integrity check), both in the one shape.
-
-    Transitional: `progress` used to hear only the index as (done, total), and the
-    check had its own callback. A two-argument `progress` is adapted and, as before,
-    hears the index only; remove this once every caller passes the one shape."""
-    if progress is None or not _takes_two(progress):
-        return progress, check_progress or progress  # type: ignore[return-value]
-    legacy: Callable[[int, int], None] = progress  # type: ignore[assignment]
-
-    def index_only(_stage: str, done: int, total: int | None) -> None:
-        legacy(done, total or 0)
-
-    return index_only, check_progress
-
-
-def _takes_two(func: Callable[..., None]) -> bool:
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
-        return False
-    return sum(1 for p in params if p.kind in kinds and p.default is p.empty) == 2
 
 
 def onnx_cache(paths: Paths) -> Path:

@@ -13,7 +13,9 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -243,3 +245,29 @@ def test_damaged_keyring_wrapper_says_the_key_file_is_damaged(
     assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "is damaged" in proc.stderr and "another vault" not in proc.stderr, proc.stderr
     assert tree_digest(isolated_home) == before
+
+
+def test_a_keyring_vault_daemon_unlocks_itself(
+    secret_service: SecretService, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In keyring mode the daemon opens the vault at start, and `me unlock` after a
+    lock needs no prompt: the key comes from the Secret Service, never a passphrase."""
+    runtime = Path(tempfile.mkdtemp(prefix="ssk", dir="/tmp"))  # a socket path is short
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    try:
+        init_keyring_vault(secret_service, "--mode", "keyring")
+        me(secret_service, "daemon", "start")
+        state = json.loads(me(secret_service, "daemon", "status", "--json").stdout)
+        assert state["running"] is True and state["locked"] is False
+        assert state["unlock_mode"] == "keyring"
+        assert "locked" in me(secret_service, "lock").stdout
+        assert "unlocked" in me(secret_service, "unlock", input="").stdout
+        note = tmp_path / "heron.md"
+        note.write_text("# Birds\n\nA grey heron stood in the canal.\n")
+        me(secret_service, "ingest", str(note))
+        found = me(secret_service, "recall", "heron", "--json", "--no-reinforce")
+        assert "grey heron" in found.stdout
+        assert json.loads(me(secret_service, "daemon", "status", "--json").stdout)["requests"] == 2
+    finally:
+        run_me("daemon", "stop", env=secret_service.env, check=False)
+        shutil.rmtree(runtime, ignore_errors=True)
