@@ -18,8 +18,8 @@ measures, always through the real console script (`.venv/bin/me`) in fresh proce
 - client imports: the import time of a recall through the daemon (`-X importtime`,
   summed over top-level imports), and whether torch, chromadb, numpy or sqlcipher3
   were among them (they must not be);
-- daemon RSS when idle after start, and after `--recalls` recalls through the client
-  API (1,000 by default), to show that nothing leaks;
+- daemon RSS when idle after start, and after each quarter of `--recalls` recalls
+  through the client API (1,000 by default): flat after the first quarter means no leak;
 - write to searchable: a note written into the ingested folder, polled with recalls
   every 0.1 s until it is found (3 notes; the median and the worst);
 - recall while reflecting: the daemon restarted with background reflection after 1 s
@@ -102,6 +102,16 @@ class Bench:
         return found
 
 
+def wait_until_idle(client: Any, limit: float = 300) -> None:
+    """Until the daemon runs no background job (its start-up scan, a sync)."""
+    deadline = time.monotonic() + limit
+    time.sleep(0.5)  # the start-up scan begins just after the socket answers
+    while client.daemon_status()["job"] is not None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the daemon was still busy after {limit:.0f} s")
+        time.sleep(0.2)
+
+
 def client_imports(bench: Bench, query: str) -> tuple[float, list[str]]:
     """Import time (s) of a recall through the daemon, and the heavy modules it loaded."""
     proc = subprocess.run(
@@ -145,7 +155,7 @@ def run_size(n: int, recalls: int, keep: bool) -> dict[str, Any]:
         bench.me("daemon", "start")
         out["daemon_start_s"] = time.perf_counter() - start
         client = bench.client()
-        time.sleep(2)  # let the start-up scan finish
+        wait_until_idle(client)  # the start-up scan would slow the first recalls
         out["rss_idle_mb"] = client.daemon_status()["rss_mb"]
         warm = [bench.timed([str(ME), "recall", q, "--no-reinforce"]) for q in queries[:30]]
         out["daemon_p50_s"], out["daemon_p95_s"] = pct(warm, 0.5), pct(warm, 0.95)
@@ -167,14 +177,16 @@ def run_size(n: int, recalls: int, keep: bool) -> dict[str, Any]:
 
         from assistant.service.requests import RecallRequest
 
-        api = []
+        api, rss = [], []
         for i in range(recalls):
             start = time.perf_counter()
             client.recall(RecallRequest(queries[i % len(queries)], reinforce=False))
             api.append(time.perf_counter() - start)
+            if (i + 1) % (recalls // 4 or 1) == 0:  # a leak grows at every quarter
+                rss.append(client.daemon_status()["rss_mb"])
         out["api_recall_p50_ms"] = pct(api, 0.5) * 1000
         out["api_recall_p95_ms"] = pct(api, 0.95) * 1000
-        out[f"rss_after_{recalls}_recalls_mb"] = client.daemon_status()["rss_mb"]
+        out[f"rss_each_quarter_of_{recalls}_recalls_mb"] = rss
 
         searchable = []
         for i in range(3):

@@ -320,7 +320,7 @@ def open_child(home: str) -> None:
         memory.embedder.load()
         loaded = time.perf_counter()
         rss_model = own_peak_rss_kib()
-        report = memory.index_report
+        report = memory.open_index()  # opened at `open` already: how it became ready
     finally:
         memory.close()
     print(
