@@ -118,6 +118,13 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class TuiSettings:
+    # Start the daemon when `me tui` finds none running, so the app and `me` commands in
+    # other terminals share one open vault. Off: the app opens the vault itself.
+    start_daemon: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     recall: RecallSettings = field(default_factory=RecallSettings)
@@ -125,6 +132,7 @@ class Config:
     vault: VaultSettings = field(default_factory=VaultSettings)
     reflection: ReflectionSettings = field(default_factory=ReflectionSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    tui: TuiSettings = field(default_factory=TuiSettings)
 
 
 def _coerce(value: Any, to: type, where: str) -> Any:

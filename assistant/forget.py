@@ -28,7 +28,6 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -45,43 +44,13 @@ from assistant.memory import Memory
 from assistant.recall import day_start
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.run import clean_views
+from assistant.service.requests import Target
 from store import tombstones
 from store.database import chunked, marks
 from store.progress import Progress
 from store.purge import PENDING, purge_copies
 
 SAMPLE = 12  # rows shown in the preview
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the user asked to forget; several parts add up."""
-
-    refs: tuple[str, ...] = ()
-    source: int | None = None
-    person: str | None = None
-    matching: str | None = None
-    before: date | None = None
-
-    @property
-    def empty(self) -> bool:
-        given = (self.refs, self.source is not None, self.person, self.matching, self.before)
-        return not any(given)
-
-    def summary(self) -> str:
-        """How the target was given, naming no forgotten value (kept in the history)."""
-        parts = []
-        if self.refs:
-            parts.append(f"{len(self.refs)} id(s)")
-        if self.source is not None:
-            parts.append(f"source {self.source}")
-        if self.person:
-            parts.append("a person")
-        if self.matching:
-            parts.append("matching text")
-        if self.before is not None:
-            parts.append(f"before {self.before.isoformat()}")
-        return ", ".join(parts)
 
 
 @dataclass(frozen=True)

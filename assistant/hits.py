@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.errors import QueryError
@@ -59,6 +60,16 @@ class Hit:
             "quarantined": self.quarantine is not None,
             "quarantine": self.quarantine,
         }
+
+
+def source_label(document: str, title: str | None) -> str:
+    """Where a memory came from, for people: its file (under ~ when it is) › heading."""
+    path = Path(document)
+    try:
+        shown = "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        shown = str(path)
+    return f"{shown} › {title}" if title else shown
 
 
 def query_terms(query: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 import sys
 import time
 from typing import Any
@@ -13,7 +12,6 @@ import click
 from assistant.cli.common import current_config, current_paths, fail
 from assistant.cli.output import echo, echo_json
 
-START_LIMIT_S = 120.0  # opening the vault, restoring the index and loading the model
 STOP_LIMIT_S = 60.0  # sealing the index
 
 
@@ -40,36 +38,11 @@ def run() -> None:
 @daemon.command()
 def start() -> None:
     """Start in the background; returns once it answers requests."""
-    from assistant.daemon.client import find
-    from assistant.daemon.place import DaemonPlace
-    from assistant.paths import ensure_private
+    from assistant.daemon.launch import start_in_background
 
-    paths = current_paths()
-    place = DaemonPlace(paths)
-    holder = place.holder()
-    if holder is not None:
-        fail(f"a daemon already serves this vault (pid {holder}); `me daemon stop` stops it")
-    log_file = ensure_private(paths.cache) / "daemon.log"
-    with open(log_file, "ab") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "daemon", "run"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            start_new_session=True,  # not killed with this terminal
-        )
-    deadline = time.monotonic() + START_LIMIT_S
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            fail(f"the daemon did not start: {_last_line(log_file)} (log: {log_file})")
-        client = find(paths)
-        if client is not None:
-            state = client.daemon_status()
-            locked = " locked: run `me unlock`" if state["locked"] else ""
-            echo(f"daemon started (pid {state['pid']}){locked}")
-            return
-        time.sleep(0.1)
-    fail(f"the daemon did not answer within {START_LIMIT_S:.0f} s (log: {log_file})")
+    state = start_in_background(current_paths()).daemon_status()
+    locked = " locked: run `me unlock`" if state["locked"] else ""
+    echo(f"daemon started (pid {state['pid']}){locked}")
 
 
 @daemon.command()
@@ -178,12 +151,3 @@ def unlock_daemon(client: Any) -> None:
         passphrase = terminal_secrets().passphrase()
     client.unlock(passphrase)
     echo("unlocked")
-
-
-def _last_line(path: Any) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = [line for line in fh if line.strip()]
-    except OSError:
-        return "no log"
-    return lines[-1].strip() if lines else "no output"

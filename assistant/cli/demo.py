@@ -7,10 +7,16 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from assistant.cli.output import echo
+
+if TYPE_CHECKING:
+    from assistant.config import Config
+    from assistant.memory import Memory
+    from assistant.paths import Paths
 
 DEMO_QUESTION = "when did I plan the Lisbon trip"
 DEMO_ASK = "when is Ana's flight to Lisbon?"
@@ -24,12 +30,14 @@ def demo_notes_dir() -> Path:
 @click.option("--question", default=DEMO_QUESTION, show_default=True, help="What to recall.")
 @click.option("-k", "k", type=click.IntRange(1, 50), default=3, show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the demo vault and print where it is.")
-def demo(question: str, k: int, keep: bool) -> None:
+@click.option("--tui", "with_tui", is_flag=True, help="Then open it in the terminal app.")
+def demo(question: str, k: int, keep: bool, with_tui: bool) -> None:
     """Create a throwaway encrypted memory from the bundled sample notes, query it,
-    reflect on it (builtin engine) and ask it a question."""
+    reflect on it (builtin engine) and ask it a question; with --tui, then explore it
+    in the terminal app (ctrl+q ends the demo)."""
     from assistant import config as config_mod
     from assistant import paths as paths_mod
-    from assistant.cli.recall import _source_label
+    from assistant.hits import source_label
     from assistant.memory import Memory
     from assistant.service.backend import Resident
     from assistant.service.requests import AskRequest, RecallRequest
@@ -56,7 +64,7 @@ def demo(question: str, k: int, keep: bool) -> None:
             echo(f"3. Recall: {question!r}\n")
             hits = service.recall(RecallRequest(question, k=k))
             for rank, hit in enumerate(hits, start=1):
-                label = _source_label(hit.document, hit.title)
+                label = source_label(hit.document, hit.title)
                 echo(f"  {rank}. {hit.time[:10]}  {label.replace(str(demo_notes_dir()), 'demo')}")
                 text = " ".join(hit.text.split())
                 echo(f"     {text[:200]}{'…' if len(text) > 200 else ''}")
@@ -74,6 +82,8 @@ def demo(question: str, k: int, keep: bool) -> None:
             answer = service.ask(AskRequest(DEMO_ASK, k=5), "builtin").answer
             for line in answer.text.splitlines():
                 echo(f"   {line.replace(str(demo_notes_dir()), 'demo')}")
+            if with_tui:
+                explore(p, config, memory)
         if keep:
             echo(
                 f"\nKept. Try: SECONDSELF_HOME={home} SECONDSELF_PASSPHRASE={passphrase} "
@@ -82,3 +92,12 @@ def demo(question: str, k: int, keep: bool) -> None:
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def explore(paths: Paths, config: Config, memory: Memory) -> None:
+    """The terminal app over the demo's open vault (no daemon: the vault is throwaway)."""
+    from tui.app import SecondSelfApp
+    from tui.session import LocalSession
+
+    session = LocalSession(paths, config, memory)
+    SecondSelfApp(lambda: session).run()

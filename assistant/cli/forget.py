@@ -97,7 +97,7 @@ def scoped_forget(kind: str, doc: str) -> click.Command:
     @click.argument("memory_ref")
     @forget_options
     def command(memory_ref: str, yes: bool, dry_run: bool, as_json: bool) -> None:
-        from assistant.forget import Target
+        from assistant.service.requests import Target
 
         run_forget(Target(refs=(ref_of(kind, memory_ref),)), yes, dry_run, as_json)
 
@@ -144,7 +144,7 @@ def forget(
     """Forget memories for good: the memories, what was derived from them (facts,
     thoughts, links), their values in the history, and every copy (keyword index,
     vector index, free pages). Shows what goes and asks first."""
-    from assistant.forget import Target
+    from assistant.service.requests import Target
 
     target = Target(tuple(memory_refs), source_id, person, matching, before)
     if target.empty:

@@ -18,32 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from assistant.display import clean
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
     from rich.text import Text
 
-# Escape sequences whole (CSI, OSC, DCS/PM/APC strings, two-byte escapes), so their
-# parameters do not stay behind as litter once the ESC byte is gone.
-_SEQUENCES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erase
-    r"|\x1b[\]PX^_].*?(?:\x07|\x1b\\|$)"  # OSC (titles, hyperlinks), DCS, SOS, PM, APC
-    r"|\x1b[ -/]*[0-~]"  # two-byte and charset escapes
-    r"|\x9b[0-?]*[ -/]*[@-~]",  # the one-byte C1 CSI
-    re.DOTALL,
-)
-# C0 and C1 controls but newline and tab; bidirectional overrides, which reorder what
-# is shown ("Trojan Source"); and the ESC byte of anything the pattern above missed.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # JSON escapes C0 itself; C1 and the bidi marks it leaves raw (ensure_ascii=False).
 _JSON_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(text: str, one_line: bool = False) -> str:
-    """`text` without escape sequences and control characters; `one_line` also folds lines."""
-    text = _CONTROLS.sub("", _SEQUENCES.sub("", text))
-    if one_line:
-        text = " ".join(text.split())
-    return text
 
 
 def echo(text: str = "", err: bool = False) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from assistant.cli.common import NO_REINFORCE_HELP, backend, parse_day
 from assistant.cli.output import clean, echo, echo_json, styled
+from assistant.hits import source_label
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -18,15 +18,6 @@ if TYPE_CHECKING:
 
 
 THREAD_LABELS = {"email": "mail", "message": "chat", "event": "calendar"}
-
-
-def _source_label(document: str, title: str | None) -> str:
-    path = Path(document)
-    try:
-        shown = "~/" + str(path.relative_to(Path.home()))
-    except ValueError:
-        shown = str(path)
-    return f"{shown} › {title}" if title else shown
 
 
 @click.command(
@@ -87,7 +78,7 @@ def _head(rank: int, hit: Hit) -> Text:
     if hit.conversation:
         where = f"{hit.conversation} ({THREAD_LABELS.get(hit.kind, hit.kind)})"
     else:
-        where = _source_label(hit.document, hit.title)
+        where = source_label(hit.document, hit.title)
     head.append_text(styled("  " + clean(where, one_line=True), style="dim"))
     if hit.quarantine:
         head.append_text(styled(f"  [quarantined: {hit.quarantine}]", style="bold red"))

@@ -61,7 +61,7 @@ def sources_list(as_json: bool) -> None:
 def sources_remove(source_id: int, forget: bool, yes: bool, dry_run: bool, as_json: bool) -> None:
     """Stop syncing a source; with --forget, forget for good what came from it."""
     if forget:
-        from assistant.forget import Target
+        from assistant.service.requests import Target
 
         run_forget(Target(source=source_id), yes, dry_run, as_json)
         return

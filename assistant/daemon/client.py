@@ -176,6 +176,11 @@ class DaemonClient:
         found = self.call("history", memory_ref=memory_ref)
         return codec.load(list[ChangeRecord], found)
 
+    def recent_changes(self, limit: int = 50) -> list[ChangeRecord]:
+        from assistant.derived.changes import ChangeRecord
+
+        return codec.load(list[ChangeRecord], self.call("recent_changes", limit=limit))
+
     def undo(self, change_id: int) -> int:
         return int(self.call("undo", change_id=change_id))
 

@@ -262,6 +262,12 @@ def history_of(conn: sqlcipher3.Connection, kind: str, row_id: int) -> list[Chan
     return [c for (i,) in ids if (c := load_change(conn, i)) is not None]
 
 
+def recent(conn: sqlcipher3.Connection, limit: int = 50) -> list[ChangeRecord]:
+    """The latest `limit` changes, newest first."""
+    ids = conn.execute("SELECT id FROM changes ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    return [c for (i,) in ids if (c := load_change(conn, i)) is not None]
+
+
 def undo(conn: sqlcipher3.Connection, change_id: int) -> int:
     """Put back what change `change_id` changed, as a new change; returns its id.
 

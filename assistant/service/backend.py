@@ -92,6 +92,8 @@ class Backend(Protocol):
 
     def history(self, memory_ref: str) -> list[ChangeRecord]: ...
 
+    def recent_changes(self, limit: int = 50) -> list[ChangeRecord]: ...
+
     def undo(self, change_id: int) -> int: ...
 
     def why(self, memory_ref: str) -> Explanation: ...
@@ -218,6 +220,9 @@ class InProcess:
     def history(self, memory_ref: str) -> list[ChangeRecord]:
         history_target(memory_ref)
         return self._read(lambda service: service.history(memory_ref))
+
+    def recent_changes(self, limit: int = 50) -> list[ChangeRecord]:
+        return self._read(lambda service: service.recent_changes(limit))
 
     def undo(self, change_id: int) -> int:
         return self._run(lambda service: service.undo(change_id))

@@ -216,6 +216,10 @@ class Service:
             raise MemoryRefError(f"no changes recorded for {memory_ref}")
         return records
 
+    def recent_changes(self, limit: int = 50) -> list[changes.ChangeRecord]:
+        """What changed lately (reflection, the user, undos), newest first."""
+        return changes.recent(self.memory.db.conn, limit)
+
     def undo(self, change_id: int) -> int:
         """Take back a change; returns the id of the change that records the undo."""
         with self.memory.db.write() as conn:

@@ -22,3 +22,34 @@ class AskRequest:
     k: int | None = None
     remember: bool = True  # store the answer as a thought (post-thinking)
     reinforce: bool = True
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user asked to forget; several parts add up."""
+
+    refs: tuple[str, ...] = ()
+    source: int | None = None
+    person: str | None = None
+    matching: str | None = None
+    before: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        given = (self.refs, self.source is not None, self.person, self.matching, self.before)
+        return not any(given)
+
+    def summary(self) -> str:
+        """How the target was given, naming no forgotten value (kept in the history)."""
+        parts = []
+        if self.refs:
+            parts.append(f"{len(self.refs)} id(s)")
+        if self.source is not None:
+            parts.append(f"source {self.source}")
+        if self.person:
+            parts.append("a person")
+        if self.matching:
+            parts.append("matching text")
+        if self.before is not None:
+            parts.append(f"before {self.before.isoformat()}")
+        return ", ".join(parts)
