@@ -38,6 +38,14 @@ def test_the_service_loads_no_writing_or_reflection_machinery_until_used() -> No
     assert not modules & (lazy | set(HEAVY))
 
 
+def test_the_app_is_a_thin_client() -> None:
+    """The terminal app talks to the core through the backend seam: starting it loads
+    no database, vector index or model code (a daemon holds those)."""
+    modules = loaded_after("import tui.app, tui.session")
+    assert "tui.screens.home" in modules
+    assert not modules & {"numpy", "sqlcipher3", "chromadb", "onnxruntime", "torch"}
+
+
 def test_help_does_not_import_torch_or_chromadb() -> None:
     modules = loaded_after(
         "import sys\nsys.argv = ['me', '--help']\nfrom assistant.cli import main\n"
@@ -52,6 +60,8 @@ def test_only_tui_may_import_textual() -> None:
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             assert "import textual" not in text and "from textual" not in text, path
+            # the CLI reaches the app through function-level imports only
+            assert "\nfrom tui" not in text and "\nimport tui" not in text, path
 
 
 def test_lower_layers_never_import_assistant_or_tui() -> None:

@@ -1,0 +1,289 @@
+"""The terminal app driven by Textual's pilot: every screen's behaviour, on a real
+vault of the demo notes opened in the test process (`LocalSession`), and on a backend
+slowed on purpose to show that the app never waits for the core.
+
+One vault per module; each test opens it in its own session and closes it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
+
+from assistant import config as config_mod
+from assistant import paths as paths_mod
+from assistant.hits import Hit
+from assistant.memory import Memory
+from assistant.paths import Paths
+from assistant.service.backend import Resident
+from assistant.vault import Secrets, create_vault
+from tests.conftest import PASSPHRASE, ROOT
+from tui.app import SecondSelfApp
+from tui.screens.home import HomeScreen
+from tui.screens.memory import MemoryScreen
+from tui.screens.unlock import UnlockScreen
+from tui.session import LocalSession
+
+pytestmark = pytest.mark.slow
+
+DEMO = ROOT / "assistant" / "demo_notes"
+SIZE = (100, 30)
+
+
+@pytest.fixture(scope="module")
+def demo_vault(tmp_path_factory: pytest.TempPathFactory, onnx_cache: Path) -> Iterator[Paths]:
+    """The demo notes ingested and reflected on, in a passphrase vault."""
+    root = tmp_path_factory.mktemp("tui")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SECONDSELF_ONNX_CACHE", str(onnx_cache))
+        env.delenv("SECONDSELF_PASSPHRASE", raising=False)
+        paths = paths_mod.resolve(root / "home")
+        secrets = Secrets(_remembered=PASSPHRASE)
+        create_vault(paths, secrets, mode="passphrase")
+        with Memory.open(paths, config_mod.load(paths.config_file), secrets) as memory:
+            service = Resident(memory)
+            service.ingest([DEMO])
+            service.reflect("builtin")
+    yield paths
+
+
+@pytest.fixture
+def session(demo_vault: Paths) -> Iterator[LocalSession]:
+    """The demo vault, locked; tests unlock it as the user would, or up front."""
+    opened = LocalSession(demo_vault, config_mod.load(demo_vault.config_file))
+    yield opened
+    opened.close()
+
+
+def run(app: SecondSelfApp, steps: Callable[[Pilot[None]], Coroutine[Any, Any, None]]) -> None:
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await steps(pilot)
+
+    asyncio.run(main())
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], limit: float = 30) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {limit} s: {condition.__doc__ or condition}")
+        await pilot.pause(0.05)
+
+
+def options_text(widget: OptionList) -> str:
+    return "\n".join(str(widget.get_option_at_index(i).prompt) for i in range(widget.option_count))
+
+
+async def home(pilot: Pilot[None]) -> HomeScreen:
+    await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, HomeScreen)
+    return screen
+
+
+# -- unlock ---------------------------------------------------------------------------
+
+
+def test_unlock_says_a_wrong_passphrase_inline_then_opens(session: LocalSession) -> None:
+    async def steps(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: isinstance(pilot.app.screen, UnlockScreen))
+        assert isinstance(pilot.app.focused, Input) and pilot.app.focused.password
+        await pilot.press(*"not the passphrase", "enter")
+        error = pilot.app.screen.query_one("#unlock-error", Static)
+        await until(pilot, lambda: "passphrase" in str(error.render()).lower())
+        assert session.is_locked()
+        await pilot.press(*PASSPHRASE, "enter")
+        screen = await home(pilot)
+        assert pilot.app.focused is screen.query_one("#query", Input)
+        assert not session.is_locked()
+
+    run(SecondSelfApp(lambda: session), steps)
+
+
+def test_lock_now_asks_for_the_passphrase_again(session: LocalSession) -> None:
+    session.unlock(PASSPHRASE)
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await home(pilot)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(pilot.app.screen, UnlockScreen))
+        assert session.is_locked()
+        await pilot.press(*PASSPHRASE, "enter")
+        await home(pilot)
+        assert not session.is_locked()
+
+    run(SecondSelfApp(lambda: session), steps)
+
+
+# -- recall, open, ask -------------------------------------------------------------------
+
+
+def test_search_as_you_type_then_open_a_memory(session: LocalSession) -> None:
+    session.unlock(PASSPHRASE)
+
+    async def steps(pilot: Pilot[None]) -> None:
+        screen = await home(pilot)
+        await pilot.press(*"Lisbon trip")
+        results = screen.query_one("#results", OptionList)
+        await until(pilot, lambda: results.option_count > 0)
+        assert "Lisbon trip.md" in options_text(results)
+        first = results.get_option_at_index(0).id
+        assert first is not None and first.startswith("e")
+        results.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, MemoryScreen))
+        body = pilot.app.screen.query_one("#memory-text", Static)
+        await until(pilot, lambda: "source:" in str(body.render()))
+        assert "retention:" in str(body.render())
+        await pilot.press("escape")
+        await home(pilot)
+
+    run(SecondSelfApp(lambda: session), steps)
+
+
+def test_enter_asks_and_each_citation_opens(session: LocalSession) -> None:
+    session.unlock(PASSPHRASE)
+
+    async def steps(pilot: Pilot[None]) -> None:
+        screen = await home(pilot)
+        await pilot.press(*"when is Ana's flight to Lisbon?", "enter")
+        answer = screen.query_one("#answer", Static)
+        await until(pilot, lambda: "Thinking" not in str(answer.render()) and answer.display)
+        results = screen.query_one("#results", OptionList)
+        await until(pilot, lambda: results.option_count > 0)
+        cited = results.get_option_at_index(0).id
+        assert cited is not None and cited in str(answer.render())
+        results.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, MemoryScreen))
+        assert pilot.app.screen.ref == cited  # type: ignore[attr-defined]
+
+    run(SecondSelfApp(lambda: session), steps)
+
+
+# -- persona, activity and undo ---------------------------------------------------------------
+
+
+def test_persona_set_shows_and_activity_undoes_it(session: LocalSession) -> None:
+    session.unlock(PASSPHRASE)
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await home(pilot)
+        await pilot.press("f3")
+        facts = pilot.app.screen.query_one("#facts", DataTable)
+        await until(pilot, lambda: facts.row_count > 0)
+        assert "Amsterdam" in str([facts.get_row_at(i) for i in range(facts.row_count)])
+        await pilot.press("s", *"city = Porto", "enter")
+        await until(pilot, lambda: "Porto" in str(facts_rows(facts)))
+        await pilot.press("f5")
+        changes = pilot.app.screen.query_one("#changes", DataTable)
+        await until(pilot, lambda: changes.row_count > 0)
+        newest = changes.get_row_at(0)
+        assert newest[2] == "set" and "city" in str(newest[3])
+        changes.focus()
+        await pilot.press("u")
+        await until(pilot, lambda: changes.row_count > 1 and changes.get_row_at(0)[2] == "undo")
+        await pilot.press("f3")
+        await until(pilot, lambda: "Porto" not in str(facts_rows(facts)))
+        assert "Amsterdam" in str(facts_rows(facts))
+
+    run(SecondSelfApp(lambda: session), steps)
+
+
+def facts_rows(table: DataTable[Any]) -> list[list[Any]]:
+    return [table.get_row_at(i) for i in range(table.row_count)]
+
+
+# -- sources and sync --------------------------------------------------------------------------
+
+
+def test_add_a_source_and_sync_it_with_progress(session: LocalSession, tmp_path: Path) -> None:
+    session.unlock(PASSPHRASE)
+    folder = tmp_path / "more notes"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"note {i}.md").write_text(f"# Note {i}\n\nThe kestrel came back, day {i}.\n")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7 not really")
+    shown: list[float | None] = []
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await home(pilot)
+        await pilot.press("f4")
+        screen = pilot.app.screen
+        table = screen.query_one("#sources", DataTable)
+        await pilot.press("a", *str(folder), "enter")
+        await until(pilot, lambda: str(folder) in str(facts_rows(table)))
+        bar = screen.query_one("#sync-progress", ProgressBar)
+        original = bar.update
+
+        def watched(**kwargs: Any) -> None:
+            shown.append(kwargs.get("progress"))
+            original(**kwargs)
+
+        bar.update = watched  # type: ignore[method-assign]
+        table.focus()
+        await pilot.press("s")
+        errors = screen.query_one("#sync-errors", Static)
+        await until(pilot, lambda: "broken.pdf" in str(errors.render()), limit=90)
+        row = next(r for r in facts_rows(table) if r[1] == str(folder))
+        assert row[4] == "40" and row[3] != "never"  # the broken PDF is not stored
+
+    run(SecondSelfApp(lambda: session), steps)
+    assert len([p for p in shown if p]) >= 2  # the bar moved while the sync ran
+
+
+# -- never blocked by the core ------------------------------------------------------------------
+
+
+class SlowBackend:
+    """Recall waits until released; everything the home screen needs otherwise."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def recall(self, request: Any) -> list[Hit]:
+        self.started.set()
+        self.release.wait(30)
+        return [Hit(1, 1.0, "2024-02-10T09:00:00", "x#1", "/notes/x.md", "X", "slow but sure",
+                    "note", "self")]  # fmt: skip
+
+
+class SlowSession:
+    def __init__(self) -> None:
+        self.backend = SlowBackend()
+
+    def is_locked(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.backend.release.set()
+
+
+def test_keys_are_handled_while_a_recall_is_pending() -> None:
+    slow = SlowSession()
+
+    async def steps(pilot: Pilot[None]) -> None:
+        screen = await home(pilot)
+        await pilot.press(*"slow")
+        await until(pilot, slow.backend.started.is_set)
+        filters = screen.query_one("#filters")
+        assert not filters.display
+        await pilot.press("ctrl+f")  # while the recall is still running
+        await pilot.pause(0.1)
+        assert filters.display and pilot.app.focused is screen.query_one("#since", Input)
+        assert screen.query_one("#results", OptionList).option_count == 0
+        slow.backend.release.set()
+        results = screen.query_one("#results", OptionList)
+        await until(pilot, lambda: results.option_count == 1)
+
+    run(SecondSelfApp(lambda: slow), steps)  # type: ignore[arg-type,return-value]
