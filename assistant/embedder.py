@@ -202,10 +202,11 @@ class Embedder:
     def load(self) -> None:
         self._load()
 
-    def warm_up(self) -> None:
+    def warm_up(self) -> threading.Thread:
         """Start loading the model in a background thread, for a command that will
         need it after work that leaves a core idle (unlocking the vault). A failure is
-        left for the real use to report."""
+        left for the real use to report. Join the thread before the process ends: one
+        cut off inside onnxruntime at exit aborts the process."""
 
         def load_quietly() -> None:
             try:
@@ -213,7 +214,9 @@ class Embedder:
             except Exception as exc:  # the encode that follows raises it properly
                 log.debug("warming up the embedding model failed: %s", exc)
 
-        threading.Thread(target=load_quietly, name="model-warm-up", daemon=True).start()
+        thread = threading.Thread(target=load_quietly, name="model-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`, in order. Texts go to the model in batches of at most

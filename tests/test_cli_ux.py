@@ -183,3 +183,23 @@ def test_echo_json_escapes_what_json_leaves_raw(capsys: pytest.CaptureFixture[st
 )
 def test_clean_removes_whole_sequences_and_controls(raw: str, shown: str) -> None:
     assert clean(raw) == shown
+
+
+def test_a_recall_refused_by_a_busy_vault_exits_cleanly(vault_env: dict[str, str]) -> None:
+    """The model starts loading on the second core before the vault is opened; when
+    the vault then refuses (another process holds it), the command still ends with its
+    one-line error, never an abort from a loader cut off at exit."""
+    from assistant import paths as paths_mod
+    from assistant.runtime import VaultLock
+
+    holder = VaultLock(paths_mod.resolve(vault_env["SECONDSELF_HOME"]).lock_file, timeout=5)
+    holder.acquire()
+    try:
+        for _ in range(3):
+            busy = run_me("--no-daemon", "recall", "dog", check=False,
+                          env={**vault_env, "SECONDSELF_VAULT_LOCK_TIMEOUT": "0"})  # fmt: skip
+            assert busy.returncode == 1, busy.stderr
+            assert busy.stderr.startswith("Error: another Second Self process"), busy.stderr
+            assert "terminate" not in busy.stderr and "Traceback" not in busy.stderr
+    finally:
+        holder.release()

@@ -72,14 +72,17 @@ class Vault:
         # Test inputs (every test's notes) live under pytest's folder; no daemon writes there.
         inputs = Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}"
         for root in (self.paths.runtime, Path(tempfile.gettempdir())):
-            for path in root.rglob("*") if root.exists() else []:
-                if path.is_relative_to(self.root) or path.is_relative_to(inputs):
-                    continue
-                try:
-                    if path.is_file() and CANARY.encode() in path.read_bytes():
-                        found.append(str(path))
-                except OSError:
-                    continue
+            # os.walk, not rglob: other tests' temporary folders come and go meanwhile,
+            # and a folder that vanished mid-scan holds nothing of ours.
+            for folder, _dirs, files in os.walk(root):
+                for path in (Path(folder) / name for name in files):
+                    if path.is_relative_to(self.root) or path.is_relative_to(inputs):
+                        continue
+                    try:
+                        if path.is_file() and CANARY.encode() in path.read_bytes():
+                            found.append(str(path))
+                    except OSError:
+                        continue
         if self.paths.vector_dir.exists():
             found.append(str(self.paths.vector_dir))
         return found

@@ -190,8 +190,11 @@ class InProcess:
         from assistant.embedder import Embedder
         from assistant.memory import onnx_cache
 
-        Embedder(self.config.embedding, onnx_cache(self.paths)).warm_up()
-        return self._read(action)
+        warming = Embedder(self.config.embedding, onnx_cache(self.paths)).warm_up()
+        try:
+            return self._read(action)
+        finally:
+            warming.join()  # after a refusal (a busy vault) too: exit only once it is done
 
     def recall(self, request: RecallRequest) -> list[Hit]:
         require_words(request.question)  # an empty question fails before a prompt
