@@ -184,7 +184,7 @@ def test_persona_set_shows_and_activity_undoes_it(session: LocalSession) -> None
         assert "Amsterdam" in str([facts.get_row_at(i) for i in range(facts.row_count)])
         await pilot.press("s", *"city = Porto", "enter")
         await until(pilot, lambda: "Porto" in str(facts_rows(facts)))
-        await pilot.press("f5")
+        await pilot.press("f6")
         changes = pilot.app.screen.query_one("#changes", DataTable)
         await until(pilot, lambda: changes.row_count > 0)
         newest = changes.get_row_at(0)
@@ -203,6 +203,26 @@ def facts_rows(table: DataTable[Any]) -> list[list[Any]]:
     return [table.get_row_at(i) for i in range(table.row_count)]
 
 
+def test_thoughts_list_strength_and_retention_and_pin(session: LocalSession) -> None:
+    session.unlock(PASSPHRASE)
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await home(pilot)
+        await pilot.press("f4")
+        table = pilot.app.screen.query_one("#thoughts", DataTable)
+        await until(pilot, lambda: table.row_count > 0)
+        first = facts_rows(table)[0]
+        assert first[0].startswith("t") and float(first[1]) >= 1 and 0 < float(first[2]) <= 1
+        table.focus()
+        await pilot.press("p")
+        await until(pilot, lambda: facts_rows(table)[0][3] == "pinned")
+        assert facts_rows(table)[0][2] == "1.00"  # a pinned memory does not fade
+        await pilot.press("u")
+        await until(pilot, lambda: facts_rows(table)[0][3] == "")
+
+    run(SecondSelfApp(lambda: session), steps)
+
+
 # -- sources and sync --------------------------------------------------------------------------
 
 
@@ -217,7 +237,7 @@ def test_add_a_source_and_sync_it_with_progress(session: LocalSession, tmp_path:
 
     async def steps(pilot: Pilot[None]) -> None:
         await home(pilot)
-        await pilot.press("f4")
+        await pilot.press("f5")
         screen = pilot.app.screen
         table = screen.query_one("#sources", DataTable)
         await pilot.press("a", *str(folder), "enter")

@@ -47,6 +47,15 @@ def test_persona(snap_compare: Compare, size: tuple[int, int]) -> None:
     assert snap_compare(app(), terminal_size=size, run_before=persona)
 
 
+def test_thoughts(snap_compare: Compare) -> None:
+    async def thoughts(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+
+    assert snap_compare(app(), run_before=thoughts)
+
+
 def test_memory_detail(snap_compare: Compare) -> None:
     async def open_first(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -61,12 +70,12 @@ def test_memory_detail(snap_compare: Compare) -> None:
 def test_sources_and_activity(snap_compare: Compare) -> None:
     async def sources(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("f4")
+        await pilot.press("f5")
         await settle(pilot)
 
     async def activity(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("f5")
+        await pilot.press("f6")
         await settle(pilot)
 
     assert snap_compare(app(), run_before=sources)

@@ -8,6 +8,7 @@ from typing import Any
 
 from assistant.derived.changes import ChangeRecord
 from assistant.derived.persona import Fact
+from assistant.derived.thoughts import Thought
 from assistant.errors import MemoryRefError
 from assistant.hits import Hit
 from assistant.service.explain import Explanation
@@ -34,6 +35,18 @@ FACTS = [
 ]  # fmt: skip
 
 
+# Stored long ago and never recalled since: R shows 0.00 on any day after 2025; the
+# pinned one always 1.00. Either way a snapshot does not change with the date.
+THOUGHTS = [
+    Thought(1, "Ana flies to Lisbon on 14 March and lands at 10:40.", "Ana Ribeiro",
+            "2024-02-10", "reflection", "builtin", "active", 3.0, None, True,
+            "2024-03-14T10:00:00", evidence=(12, 31)),
+    Thought(2, "Runs three times a week, long run on Sundays.", None, "2024-01-20",
+            "reflection", "builtin", "active", 1.0, None, False, "2024-03-14T10:00:00",
+            evidence=(20,)),
+]  # fmt: skip
+
+
 class CannedBackend:
     def recall(self, request: Any) -> list[Hit]:
         return [h for h in HITS if "lisbon" in request.question.lower()]
@@ -54,6 +67,9 @@ class CannedBackend:
 
     def facts(self, *_args: Any) -> list[Fact]:
         return FACTS
+
+    def thoughts(self, include_all: bool = False) -> list[Thought]:
+        return THOUGHTS
 
     def sources(self) -> list[Source]:
         return [Source(1, "demo", "auto", "2024-03-14T10:00:00", 13, 44)]

@@ -1,7 +1,8 @@
 """The app: connects to the memory, unlocks it, and switches between the screens.
 
-Screens are modes (`recall`, `persona`, `sources`, `activity`), reachable from the command palette
-(ctrl+p) and from function keys; a memory opens on top of the screen it was chosen in.
+Screens are modes (`recall`, `persona`, `thoughts`, `sources`, `activity`), reachable
+from the command palette (ctrl+p) and from function keys; a memory opens on top of the
+screen it was chosen in.
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from assistant.config import Config
 from assistant.errors import USER_ERRORS
 from tui.calls import call
 from tui.screens.activity import ActivityScreen
 from tui.screens.home import HomeScreen
 from tui.screens.persona import PersonaScreen
 from tui.screens.sources import SourcesScreen
+from tui.screens.thoughts import ThoughtsScreen
 from tui.screens.unlock import UnlockScreen
 from tui.session import Session
 
 SCREENS = {
     "recall": ("Recall and ask", "Search your memory as you type; Enter asks"),
     "persona": ("Persona", "What the memory holds about you and each person"),
+    "thoughts": ("Thoughts", "What reflection concluded, with strength and retention"),
     "sources": ("Sources and sync", "What is kept in step; add, remove, sync now"),
     "activity": ("Activity", "The daemon's state, and recent changes with undo"),
 }
@@ -47,6 +51,7 @@ class SecondSelfApp(App[None]):
     MODES = {
         "recall": HomeScreen,
         "persona": PersonaScreen,
+        "thoughts": ThoughtsScreen,
         "sources": SourcesScreen,
         "activity": ActivityScreen,
     }
@@ -54,14 +59,16 @@ class SecondSelfApp(App[None]):
         Binding("f1,question_mark", "show_help_panel", "Keys"),
         Binding("f2", "switch_mode('recall')", "Recall"),
         Binding("f3", "switch_mode('persona')", "Persona"),
-        Binding("f4", "switch_mode('sources')", "Sources"),
-        Binding("f5", "switch_mode('activity')", "Activity"),
+        Binding("f4", "switch_mode('thoughts')", "Thoughts"),
+        Binding("f5", "switch_mode('sources')", "Sources"),
+        Binding("f6", "switch_mode('activity')", "Activity"),
         Binding("ctrl+l", "lock", "Lock"),
     ]
 
-    def __init__(self, connect: Callable[[], Session]) -> None:
+    def __init__(self, connect: Callable[[], Session], config: Config | None = None) -> None:
         super().__init__()
         self._connect = connect
+        self.config = config or Config()  # the settings screens show by (retention days)
         self.session: Session | None = None
 
     def on_mount(self) -> None:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from assistant.config import Config
 from assistant.errors import USER_ERRORS, DaemonLockedError, VaultLockedError
 from store.errors import Cancelled
 
@@ -31,6 +32,12 @@ def session_of(node: DOMNode) -> Session:
     if found is None:
         raise DaemonLockedError("not connected to the memory yet")
     return found
+
+
+def config_of(node: DOMNode) -> Config:
+    """The settings the app was started with (defaults when none were given)."""
+    found = getattr(node.app, "config", None)
+    return found if isinstance(found, Config) else Config()
 
 
 async def call(node: DOMNode, action: Callable[[Session], T], quiet: bool = False) -> T | None:

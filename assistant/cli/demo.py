@@ -100,4 +100,4 @@ def explore(paths: Paths, config: Config, memory: Memory) -> None:
     from tui.session import LocalSession
 
     session = LocalSession(paths, config, memory)
-    SecondSelfApp(lambda: session).run()
+    SecondSelfApp(lambda: session, config).run()

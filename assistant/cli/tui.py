@@ -20,6 +20,6 @@ def tui() -> None:
     paths = common.current_paths()
     config = common.current_config(paths)
     in_process = common.FORCE_IN_PROCESS
-    app = SecondSelfApp(lambda: connect(paths, config, in_process))
+    app = SecondSelfApp(lambda: connect(paths, config, in_process), config)
     app.run()
     sys.exit(app.return_code or 0)
