@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import sys
 import tarfile
 import threading
 import uuid
@@ -227,6 +228,7 @@ class VectorIndex:
         self._stop_client()
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(mode=0o700, parents=True)
+        _tracker_with_real_stderr()
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()
         child = context.Process(
@@ -483,6 +485,26 @@ def _upsert_rows(collection: Any, rows: Sequence[tuple[int, bytes, float]]) -> N
         embeddings=np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows]),
         metadatas=[{"t": float(r[2])} for r in rows],
     )
+
+
+def _tracker_with_real_stderr() -> None:
+    """Start multiprocessing's resource tracker, if it is not running, with the real
+    stderr. It passes `sys.stderr`'s descriptor to its helper, and a front end may have
+    replaced sys.stderr with an object without one (Textual's, whose fileno is -1):
+    the spawn then fails with "bad value(s) in fds_to_keep"."""
+    from multiprocessing import resource_tracker
+
+    try:
+        real = sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if real or sys.__stderr__ is None:
+        return
+    replaced, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = replaced
 
 
 def _fill_in_fresh_process(folder: str, pipe: Connection) -> None:

@@ -43,11 +43,12 @@ def screen(tmux: list[str]) -> str:
     ).stdout
 
 
-def wait_for(tmux: list[str], text: str, limit: float = 60) -> str:
+def wait_for(tmux: list[str], text: str, limit: float = 60, times: int = 1) -> str:
+    """The screen once `text` shows on it (`times` times: a search box echoes it once)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         shown = screen(tmux)
-        if text in shown:
+        if shown.count(text) >= times:
             return shown
         time.sleep(0.2)
     raise AssertionError(f"{text!r} not on the screen within {limit} s:\n{screen(tmux)}")
@@ -58,9 +59,10 @@ def test_search_persona_and_quit_in_a_real_terminal(
 ) -> None:
     runtime = Path(tempfile.mkdtemp(prefix="sst", dir="/tmp"))  # a socket path is short
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    short = Path(tempfile.mkdtemp(prefix="ssn", dir="/tmp"))  # labels that fit a line
     monkeypatch.setenv("SECONDSELF_PASSPHRASE", PASSPHRASE)  # the daemon unlocks itself
     monkeypatch.setenv("SECONDSELF_DAEMON_REFLECT_AFTER_IDLE_S", "0")
-    notes = tmp_path / "notes"
+    notes = short / "notes"
     shutil.copytree(DEMO, notes)
     run_me("init", "--mode", "passphrase")
     run_me("sources", "add", str(notes))
@@ -73,9 +75,13 @@ def test_search_persona_and_quit_in_a_real_terminal(
             [*terminal, "new-session", "-d", "-s", "smoke", "-x", "100", "-y", "30", command],
             check=True, env=dict(os.environ, TERM="xterm-256color"),
         )  # fmt: skip
+        # A detached session may take another size than asked; insist on it.
+        subprocess.run([*terminal, "resize-window", "-t", "smoke", "-x", "100", "-y", "30"])
         wait_for(terminal, "Search your memory")
         subprocess.run([*terminal, "send-keys", "-t", "smoke", "-l", "Lisbon trip"], check=True)
-        wait_for(terminal, "Lisbon trip.md")
+        # The notes about the trip come up: their source labels, and the words marked.
+        shown = wait_for(terminal, "Lisbon", times=3)
+        assert f"{notes}/" in shown
 
         subprocess.run([*terminal, "send-keys", "-t", "smoke", "C-p"], check=True)
         wait_for(terminal, "Search for commands")
@@ -93,3 +99,4 @@ def test_search_persona_and_quit_in_a_real_terminal(
     finally:
         run_me("daemon", "stop", check=False)
         shutil.rmtree(runtime, ignore_errors=True)
+        shutil.rmtree(short, ignore_errors=True)

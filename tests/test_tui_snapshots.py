@@ -4,6 +4,7 @@ the look, look at the new pictures and accept them with `pytest --snapshot-updat
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,8 +24,16 @@ def app(locked: bool = False) -> SecondSelfApp:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause(0.5)  # workers answer, the debounce fires
+    """Until the app is still: the search debounce has fired and every call is done
+    (the start-up worker waits on the unlock screen as long as it is shown)."""
+    await pilot.pause(0.4)  # longer than the debounce
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+        w.is_running and w.group != "connect" for w in pilot.app.workers
+    ):
+        await pilot.pause(0.05)
     await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.05)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -56,6 +65,15 @@ def test_thoughts(snap_compare: Compare) -> None:
     assert snap_compare(app(), run_before=thoughts)
 
 
+def test_review(snap_compare: Compare) -> None:
+    async def review(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+
+    assert snap_compare(app(), run_before=review)
+
+
 def test_memory_detail(snap_compare: Compare) -> None:
     async def open_first(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -70,12 +88,12 @@ def test_memory_detail(snap_compare: Compare) -> None:
 def test_sources_and_activity(snap_compare: Compare) -> None:
     async def sources(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("f5")
+        await pilot.press("f6")
         await settle(pilot)
 
     async def activity(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("f6")
+        await pilot.press("f7")
         await settle(pilot)
 
     assert snap_compare(app(), run_before=sources)

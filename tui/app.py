@@ -1,8 +1,8 @@
 """The app: connects to the memory, unlocks it, and switches between the screens.
 
-Screens are modes (`recall`, `persona`, `thoughts`, `sources`, `activity`), reachable
-from the command palette (ctrl+p) and from function keys; a memory opens on top of the
-screen it was chosen in.
+Screens are modes (recall, persona, thoughts, review, sources, activity), reachable from
+the command palette (ctrl+p) and from function keys; a memory opens on top of the screen
+it was chosen in.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tui.calls import call
 from tui.screens.activity import ActivityScreen
 from tui.screens.home import HomeScreen
 from tui.screens.persona import PersonaScreen
+from tui.screens.review import ReviewScreen
 from tui.screens.sources import SourcesScreen
 from tui.screens.thoughts import ThoughtsScreen
 from tui.screens.unlock import UnlockScreen
@@ -30,6 +31,7 @@ SCREENS = {
     "recall": ("Recall and ask", "Search your memory as you type; Enter asks"),
     "persona": ("Persona", "What the memory holds about you and each person"),
     "thoughts": ("Thoughts", "What reflection concluded, with strength and retention"),
+    "review": ("Review", "What reflection learned since you last looked: accept, edit, reject"),
     "sources": ("Sources and sync", "What is kept in step; add, remove, sync now"),
     "activity": ("Activity", "The daemon's state, and recent changes with undo"),
 }
@@ -52,6 +54,7 @@ class SecondSelfApp(App[None]):
         "recall": HomeScreen,
         "persona": PersonaScreen,
         "thoughts": ThoughtsScreen,
+        "review": ReviewScreen,
         "sources": SourcesScreen,
         "activity": ActivityScreen,
     }
@@ -60,8 +63,9 @@ class SecondSelfApp(App[None]):
         Binding("f2", "switch_mode('recall')", "Recall"),
         Binding("f3", "switch_mode('persona')", "Persona"),
         Binding("f4", "switch_mode('thoughts')", "Thoughts"),
-        Binding("f5", "switch_mode('sources')", "Sources"),
-        Binding("f6", "switch_mode('activity')", "Activity"),
+        Binding("f5", "switch_mode('review')", "Review"),
+        Binding("f6", "switch_mode('sources')", "Sources"),
+        Binding("f7", "switch_mode('activity')", "Activity"),
         Binding("ctrl+l", "lock", "Lock"),
     ]
 
@@ -70,6 +74,7 @@ class SecondSelfApp(App[None]):
         self._connect = connect
         self.config = config or Config()  # the settings screens show by (retention days)
         self.session: Session | None = None
+        self.ready = False  # connected and unlocked: the screens' keys work from then on
 
     def on_mount(self) -> None:
         self.sub_title = "connecting…"
@@ -87,6 +92,7 @@ class SecondSelfApp(App[None]):
         self.sub_title = ""
         if locked and not await self._unlock(session):
             return
+        self.ready = True
         await self.switch_mode("recall")
 
     async def _unlock(self, session: Session) -> bool:
@@ -97,9 +103,17 @@ class SecondSelfApp(App[None]):
         unlocked = await self.push_screen_wait(UnlockScreen())
         return bool(unlocked)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Until connected and unlocked, only the keys that quit and help work."""
+        if action in ("switch_mode", "lock"):
+            return self.ready
+        return True
+
     def show_unlock(self) -> None:
-        """A call found the vault locked (ctrl+l, the daemon's idle lock): unlock again."""
-        if self.session is not None and not isinstance(self.screen, UnlockScreen):
+        """A call found the vault locked (ctrl+l, the daemon's idle lock): unlock again,
+        unless an unlock is under way already."""
+        unlocking = any(w.is_running and w.group in ("connect", "unlock") for w in self.workers)
+        if self.ready and not unlocking and not isinstance(self.screen, UnlockScreen):
             self.relock()
 
     @work(exclusive=True, group="unlock")
@@ -118,11 +132,11 @@ class SecondSelfApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if not self.ready:
+            return
         for mode, (title, help_text) in SCREENS.items():
             yield SystemCommand(title, help_text, lambda mode=mode: self.switch_mode(mode))
         yield SystemCommand("Lock now", "Drop the keys; unlock to go on", self.action_lock)
 
     async def action_quit(self) -> None:
-        if self.session is not None:
-            await asyncio.to_thread(self.session.close)
-        self.exit(return_code=0)
+        self.exit(return_code=0)  # whoever ran the app closes its session

@@ -9,6 +9,7 @@ for each call (`LocalSession`). Either way the screens only see `session.backend
 from __future__ import annotations
 
 import os
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.errors import DaemonLockedError, SecondSelfError
@@ -91,6 +92,7 @@ class LocalSession:
         self._keyring = key_file_mode(paths.key_file) == "keyring"
         self._asks = not (self._keyring or os.environ.get(PASSPHRASE_ENV))
         self._memory: Memory | None = None
+        self._turning = threading.Lock()  # one unlock or lock at a time
         self.backend: Backend = _Locked()
         self._lent = memory is not None
         if memory is not None:
@@ -115,16 +117,20 @@ class LocalSession:
         from assistant.memory import Memory
         from assistant.vault import Secrets
 
-        if self._memory is not None:
-            return
-        secrets = Secrets(_remembered=passphrase) if passphrase else Secrets()
-        self._hold(Memory.open(self.paths, self.config, secrets))  # a wrong one raises
+        with self._turning:
+            if self._memory is not None:
+                return
+            secrets = Secrets(_remembered=passphrase) if passphrase else Secrets()
+            # The chroma index opens when a write needs it; searches score the vectors.
+            opened = Memory.open(self.paths, self.config, secrets, index=False)
+            self._hold(opened)  # a wrong passphrase raised above
 
     def lock(self) -> None:
         if self._lent:
             raise SecondSelfError("this vault stays open until its owner ends (ctrl+q)")
-        memory, self._memory = self._memory, None
-        self.backend = _Locked()
+        with self._turning:
+            memory, self._memory = self._memory, None
+            self.backend = _Locked()
         if memory is not None:
             memory.close()
 

@@ -21,5 +21,9 @@ def tui() -> None:
     config = common.current_config(paths)
     in_process = common.FORCE_IN_PROCESS
     app = SecondSelfApp(lambda: connect(paths, config, in_process), config)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app.session is not None:  # however it ended: seal what this process opened
+            app.session.close()
     sys.exit(app.return_code or 0)

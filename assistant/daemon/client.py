@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from assistant.reflection.run import ReflectReport
     from assistant.service.explain import Explanation
     from assistant.service.overview import Status
+    from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
     from store.progress import Cancel, Progress
 
@@ -175,6 +176,14 @@ class DaemonClient:
 
         found = self.call("history", memory_ref=memory_ref)
         return codec.load(list[ChangeRecord], found)
+
+    def review(self) -> ReviewItems:
+        from assistant.service.review import ReviewItems
+
+        return codec.load(ReviewItems, self.call("review"))
+
+    def mark_reviewed(self, until: str) -> None:
+        self.call("mark_reviewed", until=until)
 
     def recent_changes(self, limit: int = 50) -> list[ChangeRecord]:
         from assistant.derived.changes import ChangeRecord

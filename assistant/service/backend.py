@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from assistant.ingest import IngestSummary
     from assistant.reflection.run import ReflectReport
     from assistant.service.explain import Explanation
+    from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
 
 T = TypeVar("T")
@@ -60,6 +61,7 @@ def annotation_types() -> dict[str, Any]:
     from assistant.ingest import IngestSummary
     from assistant.reflection.run import ReflectReport
     from assistant.service.explain import Explanation
+    from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
 
     return {
@@ -71,6 +73,7 @@ def annotation_types() -> dict[str, Any]:
         "IngestSummary": IngestSummary,
         "ReflectReport": ReflectReport,
         "Explanation": Explanation,
+        "ReviewItems": ReviewItems,
         "SyncReport": SyncReport,
     }
 
@@ -91,6 +94,10 @@ class Backend(Protocol):
     def flag(self, kind: str, row_id: int, op: str) -> int: ...
 
     def history(self, memory_ref: str) -> list[ChangeRecord]: ...
+
+    def review(self) -> ReviewItems: ...
+
+    def mark_reviewed(self, until: str) -> None: ...
 
     def recent_changes(self, limit: int = 50) -> list[ChangeRecord]: ...
 
@@ -223,6 +230,12 @@ class InProcess:
     def history(self, memory_ref: str) -> list[ChangeRecord]:
         history_target(memory_ref)
         return self._read(lambda service: service.history(memory_ref))
+
+    def review(self) -> ReviewItems:
+        return self._read(lambda service: service.review())
+
+    def mark_reviewed(self, until: str) -> None:
+        self._run(lambda service: service.mark_reviewed(until), index=False)
 
     def recent_changes(self, limit: int = 50) -> list[ChangeRecord]:
         return self._read(lambda service: service.recent_changes(limit))

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from assistant.ingest import IngestSummary
     from assistant.reflection import run as reflection
     from assistant.reflection.engine import Engine
-    from assistant.service import explain
+    from assistant.service import explain, review
     from assistant.service import sync as syncing
 
 
@@ -215,6 +215,18 @@ class Service:
         if not records:
             raise MemoryRefError(f"no changes recorded for {memory_ref}")
         return records
+
+    def review(self) -> review.ReviewItems:
+        """What reflection learned, and what was quarantined, since the last review."""
+        from assistant.service import review
+
+        return review.pending(self.memory)
+
+    def mark_reviewed(self, until: str) -> None:
+        """The user has seen everything a review listed up to `until`."""
+        from assistant.service import review
+
+        review.mark_reviewed(self.memory, until)
 
     def recent_changes(self, limit: int = 50) -> list[changes.ChangeRecord]:
         """What changed lately (reflection, the user, undos), newest first."""

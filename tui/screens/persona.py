@@ -62,7 +62,7 @@ class PersonaScreen(Screen[None]):
         self.action_refresh()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        self.action_refresh()  # another screen may have changed a fact (an undo)
 
     @work(exclusive=True, group="load")
     async def action_refresh(self) -> None:

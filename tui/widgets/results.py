@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -29,10 +30,10 @@ def where(hit: Hit) -> str:
     return source_label(hit.document, hit.title)
 
 
-def hit_text(hit: Hit, terms: Sequence[str], width: int = 160) -> Text:
-    """Two lines: the date and source (and a quarantine mark), then the snippet with
-    the query's words highlighted."""
-    head = Text(when(hit.time), style="bold")
+def hit_text(hit: Hit, terms: Sequence[str], width: int = 160) -> Group:
+    """The date and source (and a quarantine mark) on one line, cut to fit; then the
+    snippet with the query's words highlighted."""
+    head = Text(when(hit.time), style="bold", no_wrap=True, overflow="ellipsis")
     head.append("  " + clean(where(hit), one_line=True), style="dim")
     if hit.quarantine:
         head.append(f"  quarantined: {clean(hit.quarantine, one_line=True)}", style="bold red")
@@ -43,7 +44,7 @@ def hit_text(hit: Hit, terms: Sequence[str], width: int = 160) -> Text:
         body.stylize("italic", 0, len(lead) - 2)
     for start, end in marks:
         body.stylize("bold reverse", start + len(lead), end + len(lead))
-    return Text("\n").join([head, body])
+    return Group(head, body)
 
 
 class ResultList(OptionList):
