@@ -50,7 +50,9 @@ def pending(memory: Memory) -> ReviewItems:
     since = memory.db.get_meta(REVIEWED)
     until = now_iso()
     # julianday() reads the offsets, so a review across a clock change still compares.
-    after = "julianday({column}) > julianday(?)" if since else "?1 IS NULL"
+    # Times are whole seconds: what was made in the second a review ended is listed
+    # again rather than never (>=).
+    after = "julianday({column}) >= julianday(?)" if since else "?1 IS NULL"
     fact_ids = conn.execute(
         "SELECT id FROM facts WHERE origin != 'user' AND status IN ('active', 'conflict') "
         f"AND valid_to IS NULL AND {after.format(column='created_at')} ORDER BY id",
