@@ -3,8 +3,8 @@ results, and the app's memory, through the daemon.
 
 Run by hand from the repository root (not a test; compare runs on one machine only):
 
-    .venv/bin/python bench/tui.py --chunks 10000
-    .venv/bin/python bench/tui.py --chunks 1000 --queries 20   # quicker
+    .venv/bin/python bench/terminal_app.py --chunks 10000
+    .venv/bin/python bench/terminal_app.py --chunks 1000 --queries 20   # quicker
 
 It makes a passphrase vault of N synthetic note paragraphs in a throwaway home (as
 bench/daemon.py does), starts its daemon, then drives the real app headless with
