@@ -11,8 +11,9 @@ bench/daemon.py does), starts its daemon, then drives the real app headless with
 Textual's pilot in this process:
 
 - launch: from creating the app to the search box having the focus, connected;
-- keystroke to results: a query typed key by key; the time from the last key to the
-  results on screen, minus the search debounce (the goal is <= 150 ms after it);
+- keystroke to results: a query typed key by key; the time from the search debounce
+  firing after the last key to the results on screen (the goal is <= 150 ms), and
+  the whole wait from the last key (the debounce included);
 - app RSS: this process's resident memory with the app running (it imports no model,
   database or index code: the daemon holds those).
 """
@@ -49,7 +50,7 @@ async def drive(queries: list[str]) -> dict[str, Any]:
 
     from assistant import config, paths
     from tui.app import SecondSelfApp
-    from tui.screens.home import DEBOUNCE_S, HomeScreen
+    from tui.screens.home import HomeScreen
     from tui.session import connect
 
     where = paths.resolve()
@@ -62,7 +63,7 @@ async def drive(queries: list[str]) -> dict[str, Any]:
             await pilot.pause(0.01)
         out["launch_to_search_box_s"] = time.perf_counter() - started
         screen = app.screen
-        latencies = []
+        after_debounce, whole = [], []
         for query in queries:
             await pilot.press("escape")  # clears the box
             before = screen.searches
@@ -70,9 +71,11 @@ async def drive(queries: list[str]) -> dict[str, Any]:
             typed = time.perf_counter()
             while screen.searches == before:
                 await pilot.pause(0.005)
-            latencies.append(time.perf_counter() - typed - DEBOUNCE_S)
-        out["after_debounce_p50_ms"] = pct(latencies, 0.5) * 1000
-        out["after_debounce_p95_ms"] = pct(latencies, 0.95) * 1000
+            whole.append(time.perf_counter() - typed)
+            after_debounce.append(screen.last_search_s)
+        out["after_debounce_p50_ms"] = pct(after_debounce, 0.5) * 1000
+        out["after_debounce_p95_ms"] = pct(after_debounce, 0.95) * 1000
+        out["last_key_to_results_p50_ms"] = pct(whole, 0.5) * 1000
         out["app_rss_mb"] = rss_mb()
     return out
 

@@ -8,6 +8,7 @@ as `me ask` does.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from rich.text import Text
@@ -46,6 +47,7 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self._timer: Timer | None = None
         self.searches = 0  # searches that returned, for tests and the benchmark
+        self.last_search_s = 0.0  # from the debounce firing to the results shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,14 +91,15 @@ class HomeScreen(Screen[None]):
         except ValueError:
             self.notify("Dates are written like 2024-03-31.", title="Filter", severity="warning")
             return
-        self.search(request)
+        self.search(request, time.perf_counter())
 
     @work(exclusive=True, group="search")
-    async def search(self, request: RecallRequest) -> None:
+    async def search(self, request: RecallRequest, fired: float) -> None:
         hits = await call(self, lambda s: s.backend.recall(request))
         if hits is None:
             return
         self.query_one(ResultList).show(hits, query_terms(request.question))
+        self.last_search_s = time.perf_counter() - fired
         self.searches += 1
 
     # -- asking --------------------------------------------------------------------------
