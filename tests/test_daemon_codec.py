@@ -68,6 +68,12 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     assert wire_each(history) == history
     explained = service.why(f"e{hits[0].id}")
     assert wire(type(explained), explained) == explained
+    around = service.surroundings(f"e{hits[0].id}")
+    assert wire(type(around), around) == around
+    review = service.review()
+    assert review.facts and wire(type(review), review) == review
+    changes = service.recent_changes()
+    assert changes and wire_each(changes) == changes
     counts = service.counts()
     assert wire(type(counts), counts) == counts
     status = outside(memory.paths)

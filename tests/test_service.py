@@ -311,3 +311,36 @@ def test_review_lists_what_was_learned_since_the_last_review(
     held.forget(Target(refs=(f"f{city.id}",)), plan.fingerprint)
     held.reflect("builtin")  # nothing pending: the forgotten fact does not come back
     assert all(f.attribute != "city" for f in held.facts())
+
+
+def test_surroundings_are_the_turns_around_a_message(memory: Memory, tmp_path: Path) -> None:
+    """A chat message comes with the turns before and after it in its conversation; a
+    note's chunk with the chunks around it; anything else is refused."""
+    from assistant.service.backend import Resident
+    from tests.conftest import FIXTURES
+
+    held = Resident(memory)
+    chat = tmp_path / "WhatsApp Chat with Book Club.txt"
+    chat.write_bytes((FIXTURES / "whatsapp" / chat.name).read_bytes())
+    held.ingest([chat])
+    rows = memory.db.conn.execute(
+        "SELECT id FROM episodes WHERE conversation IS NOT NULL ORDER BY time_unix, id"
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    assert len(ids) == 4  # the four messages; the system lines are not memories
+    around = held.surroundings(f"e{ids[2]}", n=1)
+    assert [h.id for h in around.before] == [ids[1]]
+    assert [h.id for h in around.after] == [ids[3]]
+    first = held.surroundings(f"e{ids[0]}", n=2)
+    assert first.before == [] and [h.id for h in first.after] == ids[1:3]
+
+    note = tmp_path / "long.md"
+    note.write_text("# One\n\nFirst part.\n\n# Two\n\nSecond part.\n\n# Three\n\nThird part.\n")
+    held.ingest([note])
+    chunks = [h for h in held.recall(RecallRequest("part", k=10)) if h.document == str(note)]
+    second = next(h for h in chunks if "Second" in h.text)
+    beside = held.surroundings(f"e{second.id}")
+    assert [h.text for h in beside.before] == ["First part."]
+    assert [h.text for h in beside.after] == ["Third part."]
+    with pytest.raises(MemoryRefError):
+        held.surroundings("t1")

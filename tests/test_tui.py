@@ -149,7 +149,7 @@ def test_search_as_you_type_then_open_a_memory(session: LocalSession) -> None:
         results.focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(pilot.app.screen, MemoryScreen))
-        body = pilot.app.screen.query_one("#memory-text", Static)
+        body = pilot.app.screen.query_one("#memory-fields", Static)
         await until(pilot, lambda: "source:" in str(body.render()))
         assert "retention:" in str(body.render())
         await pilot.press("escape")

@@ -11,7 +11,7 @@ from assistant.derived.persona import Fact
 from assistant.derived.thoughts import Thought
 from assistant.errors import MemoryRefError
 from assistant.hits import Hit
-from assistant.service.explain import Explanation
+from assistant.service.explain import Explanation, Surroundings
 from assistant.service.review import ReviewItems
 from assistant.sources import Source
 
@@ -65,6 +65,9 @@ class CannedBackend:
         }  # fmt: skip
         links = [{"direction": "to", "other": "e31", "label": "same_topic"}]
         return Explanation(ref, "episode", fields, links, 30.0, 0.95)
+
+    def surroundings(self, ref: str, n: int = 3) -> Surroundings:
+        return Surroundings(ref, [], HITS[1:2])
 
     def facts(self, *_args: Any) -> list[Fact]:
         return FACTS

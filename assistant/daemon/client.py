@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from assistant.ingest import IngestSummary
     from assistant.integrity import VaultCheck
     from assistant.reflection.run import ReflectReport
-    from assistant.service.explain import Explanation
+    from assistant.service.explain import Explanation, Surroundings
     from assistant.service.overview import Status
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
@@ -192,6 +192,12 @@ class DaemonClient:
 
     def undo(self, change_id: int) -> int:
         return int(self.call("undo", change_id=change_id))
+
+    def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings:
+        from assistant.service.explain import Surroundings
+
+        found = self.call("surroundings", memory_ref=memory_ref, n=n)
+        return codec.load(Surroundings, found)
 
     def why(self, memory_ref: str) -> Explanation:
         from assistant.service.explain import Explanation

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from assistant.derived.thoughts import Thought
     from assistant.ingest import IngestSummary
     from assistant.reflection.run import ReflectReport
-    from assistant.service.explain import Explanation
+    from assistant.service.explain import Explanation, Surroundings
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
 
@@ -60,7 +60,7 @@ def annotation_types() -> dict[str, Any]:
     from assistant.derived.thoughts import Thought
     from assistant.ingest import IngestSummary
     from assistant.reflection.run import ReflectReport
-    from assistant.service.explain import Explanation
+    from assistant.service.explain import Explanation, Surroundings
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
 
@@ -73,6 +73,7 @@ def annotation_types() -> dict[str, Any]:
         "IngestSummary": IngestSummary,
         "ReflectReport": ReflectReport,
         "Explanation": Explanation,
+        "Surroundings": Surroundings,
         "ReviewItems": ReviewItems,
         "SyncReport": SyncReport,
     }
@@ -104,6 +105,8 @@ class Backend(Protocol):
     def undo(self, change_id: int) -> int: ...
 
     def why(self, memory_ref: str) -> Explanation: ...
+
+    def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings: ...
 
     def thoughts(self, include_all: bool = False) -> list[Thought]: ...
 
@@ -242,6 +245,12 @@ class InProcess:
 
     def undo(self, change_id: int) -> int:
         return self._run(lambda service: service.undo(change_id))
+
+    def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings:
+        from assistant import refs
+
+        refs.parse(memory_ref)  # a malformed ref fails before a prompt
+        return self._read(lambda service: service.surroundings(memory_ref, n))
 
     def why(self, memory_ref: str) -> Explanation:
         from assistant import refs

@@ -237,6 +237,12 @@ class Service:
         with self.memory.db.write() as conn:
             return changes.undo(conn, change_id)
 
+    def surroundings(self, memory_ref: str, n: int = 3) -> explain.Surroundings:
+        """The turns (or chunks) just before and after an episode."""
+        from assistant.service import explain
+
+        return explain.surroundings(self.memory, memory_ref, n)
+
     def why(self, memory_ref: str) -> explain.Explanation:
         from assistant.service import explain
 

@@ -14,6 +14,7 @@ from assistant.config import RecallSettings
 from assistant.derived import persona, thoughts
 from assistant.derived.links import links_of
 from assistant.errors import MemoryRefError
+from assistant.hits import Hit
 from assistant.memory import Memory
 from assistant.retention import rank_factor, retention_at
 from store.database import marks
@@ -140,3 +141,56 @@ def _add_retention(fields: dict[str, Any], settings: RecallSettings) -> None:
         rank_factor=round(rank_factor(r, settings.retention_floor), 4),
         retention_days=settings.retention_days,
     )
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """The memories just before and after one episode: the turns around it in its
+    conversation, or the chunks around it in its document."""
+
+    ref: str
+    before: list[Hit]  # oldest first
+    after: list[Hit]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.ref,
+            "before": [h.as_json() for h in self.before],
+            "after": [h.as_json() for h in self.after],
+        }
+
+
+def surroundings(memory: Memory, memory_ref: str, n: int = 3) -> Surroundings:
+    """Up to `n` memories either side of episode `memory_ref`, in order."""
+    from assistant.recall import load_hits
+
+    kind, episode_id = refs.parse(memory_ref)
+    if kind != "episode":
+        raise MemoryRefError(f"{memory_ref} is not a stored memory: only episodes have turns")
+    conn = memory.db.conn
+    row = conn.execute(
+        "SELECT conversation, document_id, time_unix FROM episodes WHERE id = ?", (episode_id,)
+    ).fetchone()
+    if row is None:
+        raise MemoryRefError(f"no memory with id {memory_ref}")
+    conversation, document_id, at = row
+    # A conversation's turns in time; a document's chunks in the order they were read.
+    same, key, value = (
+        ("conversation = ?", "time_unix", conversation)
+        if conversation is not None
+        else ("document_id = ?", "id", document_id)
+    )
+    mark = at if conversation is not None else episode_id
+    earlier = conn.execute(
+        f"SELECT id FROM episodes WHERE {same} AND ({key} < ? OR ({key} = ? AND id < ?)) "
+        f"ORDER BY {key} DESC, id DESC LIMIT ?",
+        (value, mark, mark, episode_id, n),
+    ).fetchall()
+    later = conn.execute(
+        f"SELECT id FROM episodes WHERE {same} AND ({key} > ? OR ({key} = ? AND id > ?)) "
+        f"ORDER BY {key}, id LIMIT ?",
+        (value, mark, mark, episode_id, n),
+    ).fetchall()
+    before = load_hits(memory, [(i, 0.0) for (i,) in reversed(earlier)])
+    return Surroundings(refs.ref("episode", episode_id), before,
+                        load_hits(memory, [(i, 0.0) for (i,) in later]))  # fmt: skip

@@ -3,7 +3,8 @@ what it links to and what changed it; pin, unpin, hide, forget."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -19,14 +20,17 @@ from assistant.service.requests import Target
 from tui.calls import call
 from tui.screens.confirm import ConfirmForget
 
+if TYPE_CHECKING:
+    from assistant.hits import Hit
+
 # Shown first, in this order; the rest follow as the service lists them.
 LEAD = ("date", "source", "title", "author", "sender", "conversation", "kind", "status")
 HIDDEN = {"text", "evidence_memories", "retention_days"}
 
 
 def describe(fields: dict[str, Any]) -> Text:
-    """The memory's text, then one `name: value` line per field that has a value."""
-    out = Text(clean(str(fields.get("text", ""))) + "\n\n")
+    """One `name: value` line per field that has a value (the text is shown apart)."""
+    out = Text()
     names = [n for n in LEAD if n in fields] + [n for n in fields if n not in LEAD]
     for name in names:
         value = fields[name]
@@ -37,6 +41,18 @@ def describe(fields: dict[str, Any]) -> Text:
     for memory in fields.get("evidence_memories") or []:
         out.append(f"\nrests on {memory['id']} ({str(memory['date'])[:10]}): ", style="bold")
         out.append(clean(str(memory["text"]), one_line=True)[:200])
+    return out
+
+
+def turns(heading: str, hits: Sequence[Hit]) -> Text:
+    """The memories around this one, a line each: date, who, what (dimmed)."""
+    if not hits:
+        return Text()
+    out = Text(f"{heading}:\n", style="bold dim")
+    for hit in hits:
+        who = f"{hit.sender}: " if hit.sender else ""
+        line = clean(f"{hit.time[:16].replace('T', ' ')}  {who}{hit.text}", one_line=True)
+        out.append(line[:200] + "\n", style="dim")
     return out
 
 
@@ -57,7 +73,10 @@ class MemoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="memory-body"):
+            yield Static("", id="memory-before")
             yield Static(f"Loading {self.ref}…", id="memory-text")
+            yield Static("", id="memory-after")
+            yield Static("", id="memory-fields")
             yield Static("", id="memory-history")
         yield OptionList(id="memory-links")
         yield Footer()
@@ -78,7 +97,10 @@ class MemoryScreen(Screen[None]):
             return
         self.kind = found.kind
         self.refresh_bindings()
-        self.query_one("#memory-text", Static).update(describe(found.fields))
+        self.query_one("#memory-text", Static).update(
+            Text(clean(str(found.fields.get("text", ""))), style="bold")
+        )
+        self.query_one("#memory-fields", Static).update(describe(found.fields))
         links = self.query_one("#memory-links", OptionList)
         links.clear_options()
         links.add_options(
@@ -89,6 +111,10 @@ class MemoryScreen(Screen[None]):
         )
         links.display = bool(found.links)
         if found.kind == "episode":
+            around = await call(self, lambda s: s.backend.surroundings(self.ref), quiet=True)
+            if around is not None:
+                self.query_one("#memory-before", Static).update(turns("Before", around.before))
+                self.query_one("#memory-after", Static).update(turns("After", around.after))
             return
         changes = await call(self, lambda s: s.backend.history(self.ref), quiet=True) or []
         shown = Text()
