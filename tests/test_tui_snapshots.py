@@ -36,7 +36,12 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.05)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+SIZE_IDS = ["80x24", "120x40"]
+# Each screen reached from home by its function key.
+KEYS = {"persona": "f3", "thoughts": "f4", "review": "f5", "sources": "f6", "activity": "f7"}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_home_with_results(snap_compare: Compare, size: tuple[int, int]) -> None:
     async def search(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -46,35 +51,19 @@ def test_home_with_results(snap_compare: Compare, size: tuple[int, int]) -> None
     assert snap_compare(app(), terminal_size=size, run_before=search)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_persona(snap_compare: Compare, size: tuple[int, int]) -> None:
-    async def persona(pilot: Pilot[Any]) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize("screen", list(KEYS))
+def test_screen(snap_compare: Compare, screen: str, size: tuple[int, int]) -> None:
+    async def go(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("f3")
-        await settle(pilot)
-
-    assert snap_compare(app(), terminal_size=size, run_before=persona)
-
-
-def test_thoughts(snap_compare: Compare) -> None:
-    async def thoughts(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("f4")
+        await pilot.press(KEYS[screen])
         await settle(pilot)
 
-    assert snap_compare(app(), run_before=thoughts)
+    assert snap_compare(app(), terminal_size=size, run_before=go)
 
 
-def test_review(snap_compare: Compare) -> None:
-    async def review(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
-
-    assert snap_compare(app(), run_before=review)
-
-
-def test_memory_detail(snap_compare: Compare) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_memory_detail(snap_compare: Compare, size: tuple[int, int]) -> None:
     async def open_first(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press(*"Lisbon")
@@ -82,23 +71,9 @@ def test_memory_detail(snap_compare: Compare) -> None:
         await pilot.press("tab", "enter")
         await settle(pilot)
 
-    assert snap_compare(app(), run_before=open_first)
+    assert snap_compare(app(), terminal_size=size, run_before=open_first)
 
 
-def test_sources_and_activity(snap_compare: Compare) -> None:
-    async def sources(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("f6")
-        await settle(pilot)
-
-    async def activity(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
-
-    assert snap_compare(app(), run_before=sources)
-    assert snap_compare(app(), run_before=activity)
-
-
-def test_unlock(snap_compare: Compare) -> None:
-    assert snap_compare(app(locked=True), run_before=settle)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_unlock(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(app(locked=True), terminal_size=size, run_before=settle)
