@@ -184,14 +184,18 @@ def test_a_long_job_shows_progress_and_stops_when_asked(vault: Vault, tmp_path: 
         if done >= 3:
             cancel.cancel()
 
+    stored = episodes(client)
     with pytest.raises(Cancelled):
         client.ingest([folder], progress=stop_early, cancel=cancel)
     assert heard and heard[0][0].startswith("Reading")
+    # Stopped early: what it committed (whole batches, maybe none yet) is kept, no more.
+    kept = episodes(client) - stored
+    assert 0 <= kept < 400
 
     rest: list[tuple[str, int, int | None]] = []
     summary = client.ingest([folder], progress=lambda *call: rest.append(call))
-    assert 0 < summary.added < 400  # the cancelled run kept what it had finished
-    assert summary.added + summary.unchanged == 400
+    assert summary.added == 400 - kept and summary.unchanged == kept
+    assert episodes(client) == stored + 400  # nothing twice, nothing lost
     assert [done for _, done, _ in rest] == sorted(done for _, done, _ in rest)
 
     # A client that hangs up after the first progress frame: its job is cancelled.
@@ -206,6 +210,12 @@ def test_a_long_job_shows_progress_and_stops_when_asked(vault: Vault, tmp_path: 
     after = client.ingest([folder])
     assert after.added > 0 and after.added + after.unchanged == 800
     vault.me("daemon", "stop")
+
+
+def episodes(client: object) -> int:
+    counts = client.status().counts  # type: ignore[attr-defined]
+    assert counts is not None
+    return int(counts.episodes)
 
 
 def test_idle_daemon_locks_itself(vault: Vault) -> None:
