@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from assistant.display import clean
 from tui.calls import call
 from tui.session import Session
+from tui.widgets.tables import chosen_key
 
 CHANGES_SHOWN = 100
 
@@ -76,10 +77,7 @@ class ActivityScreen(Screen[None]):
 
     @work(exclusive=True, group="change")
     async def action_undo(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        row = chosen_key(self.query_one(DataTable))
         if row is None:
             return
         undone = await call(self, lambda s: s.backend.undo(int(row)))

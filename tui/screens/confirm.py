@@ -12,8 +12,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from assistant.display import clean
+from assistant.service.requests import Target
+from tui.calls import call
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from assistant.forget import ForgetPreview
 
 
@@ -48,3 +52,13 @@ class ConfirmForget(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "forget")
+
+
+async def forget_after_preview(node: Widget, ref: str) -> bool:
+    """Show what forgetting `ref` reaches, and forget it if the user says so (refused if
+    what matches changed meanwhile); whether it was forgotten. Call from a worker."""
+    target = Target(refs=(ref,))
+    preview = await call(node, lambda s: s.backend.forget_plan(target))
+    if preview is None or not await node.app.push_screen_wait(ConfirmForget(preview)):
+        return False
+    return await call(node, lambda s: s.backend.forget(target, preview.fingerprint)) is not None

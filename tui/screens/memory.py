@@ -16,9 +16,8 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from assistant.display import clean
-from assistant.service.requests import Target
 from tui.calls import call
-from tui.screens.confirm import ConfirmForget
+from tui.screens.confirm import forget_after_preview
 
 if TYPE_CHECKING:
     from assistant.hits import Hit
@@ -139,13 +138,6 @@ class MemoryScreen(Screen[None]):
 
     @work(exclusive=True, group="change")
     async def action_forget(self) -> None:
-        target = Target(refs=(self.ref,))
-        preview = await call(self, lambda s: s.backend.forget_plan(target))
-        if preview is None:
-            return
-        if not await self.app.push_screen_wait(ConfirmForget(preview)):
-            return
-        report = await call(self, lambda s: s.backend.forget(target, preview.fingerprint))
-        if report is not None:
+        if await forget_after_preview(self, self.ref):
             self.notify(f"Forgotten, with every copy: {self.ref}")
             self.app.pop_screen()

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from assistant.display import clean
 from tui.calls import call
 from tui.screens.memory import MemoryScreen
+from tui.widgets.tables import chosen_key
 
 if TYPE_CHECKING:
     from assistant.derived.persona import Fact
@@ -80,12 +81,6 @@ class PersonaScreen(Screen[None]):
                 str(len(fact.evidence)), state, key=f"f{fact.id}",
             )  # fmt: skip
 
-    def _chosen(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-
     @on(DataTable.RowSelected, "#facts")
     def open_fact(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
@@ -93,7 +88,7 @@ class PersonaScreen(Screen[None]):
 
     @work(exclusive=True, group="change")
     async def action_flag(self, op: str) -> None:
-        ref = self._chosen()
+        ref = chosen_key(self.query_one(DataTable))
         if ref is None:
             return
         change = await call(self, lambda s: s.backend.flag("fact", int(ref[1:]), op))

@@ -18,10 +18,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from assistant.display import clean
-from assistant.service.requests import Target
 from tui.calls import call
-from tui.screens.confirm import ConfirmForget
+from tui.screens.confirm import forget_after_preview
 from tui.screens.memory import MemoryScreen
+from tui.widgets.tables import chosen_key
 
 if TYPE_CHECKING:
     from assistant.service.review import ReviewItems
@@ -89,12 +89,6 @@ class ReviewScreen(Screen[None]):
             f"{table.row_count} to review, {since}" if table.row_count else f"Nothing new {since}."
         )
 
-    def _chosen(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-
     def _settled(self, ref: str) -> None:
         """`ref` is accepted or rejected; when none is left, the review is done."""
         table = self.query_one(DataTable)
@@ -108,7 +102,7 @@ class ReviewScreen(Screen[None]):
             self.app.push_screen(MemoryScreen(event.row_key.value))
 
     def action_accept(self) -> None:
-        ref = self._chosen()
+        ref = chosen_key(self.query_one(DataTable))
         if ref is not None:
             self._settled(ref)
 
@@ -127,7 +121,7 @@ class ReviewScreen(Screen[None]):
             self.action_refresh()
 
     def action_edit(self) -> None:
-        ref = self._chosen()
+        ref = chosen_key(self.query_one(DataTable))
         if ref is None or not ref.startswith("f"):
             self.notify("Only a fact can be edited; reject a thought instead.", severity="warning")
             return
@@ -155,14 +149,10 @@ class ReviewScreen(Screen[None]):
 
     @work(exclusive=True, group="change")
     async def action_reject(self) -> None:
-        ref = self._chosen()
+        ref = chosen_key(self.query_one(DataTable))
         if ref is None:
             return
-        target = Target(refs=(ref,))
-        preview = await call(self, lambda s: s.backend.forget_plan(target))
-        if preview is None or not await self.app.push_screen_wait(ConfirmForget(preview)):
-            return
-        if await call(self, lambda s: s.backend.forget(target, preview.fingerprint)):
+        if await forget_after_preview(self, ref):
             self.notify(f"Rejected and forgotten: {ref}; it will not be learned again.")
             self._settled(ref)
 

@@ -18,6 +18,7 @@ from assistant.display import clean
 from store.progress import Cancel
 from tui.calls import call
 from tui.session import Session
+from tui.widgets.tables import chosen_key
 
 
 class PathSuggester(Suggester):
@@ -108,10 +109,7 @@ class SourcesScreen(Screen[None]):
 
     @work(exclusive=True, group="change")
     async def action_remove(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        row = chosen_key(self.query_one(DataTable))
         if row is None:
             return
 

@@ -17,10 +17,10 @@ from textual.widgets import DataTable, Footer, Header
 from assistant.config import RecallSettings
 from assistant.display import clean
 from assistant.retention import retention_at
-from assistant.service.requests import Target
 from tui.calls import call, config_of
-from tui.screens.confirm import ConfirmForget
+from tui.screens.confirm import forget_after_preview
 from tui.screens.memory import MemoryScreen
+from tui.widgets.tables import chosen_key
 
 if TYPE_CHECKING:
     from assistant.derived.thoughts import Thought
@@ -86,12 +86,6 @@ class ThoughtsScreen(Screen[None]):
                     else "Showing active thoughts.")  # fmt: skip
         self.action_refresh()
 
-    def _chosen(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-
     @on(DataTable.RowSelected, "#thoughts")
     def open_thought(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
@@ -99,7 +93,7 @@ class ThoughtsScreen(Screen[None]):
 
     @work(exclusive=True, group="change")
     async def action_flag(self, op: str) -> None:
-        ref = self._chosen()
+        ref = chosen_key(self.query_one(DataTable))
         if ref is None:
             return
         change = await call(self, lambda s: s.backend.flag("thought", int(ref[1:]), op))
@@ -109,13 +103,9 @@ class ThoughtsScreen(Screen[None]):
 
     @work(exclusive=True, group="change")
     async def action_forget(self) -> None:
-        ref = self._chosen()
+        ref = chosen_key(self.query_one(DataTable))
         if ref is None:
             return
-        target = Target(refs=(ref,))
-        preview = await call(self, lambda s: s.backend.forget_plan(target))
-        if preview is None or not await self.app.push_screen_wait(ConfirmForget(preview)):
-            return
-        if await call(self, lambda s: s.backend.forget(target, preview.fingerprint)):
+        if await forget_after_preview(self, ref):
             self.notify(f"Forgotten, with every copy: {ref}")
             self.action_refresh()
