@@ -71,6 +71,7 @@ class ForgetPlan:
     reconclude: set[int] = field(default_factory=set)  # thoughts with evidence left
     kept_facts: set[int] = field(default_factory=set)  # facts with evidence left
     links: set[int] = field(default_factory=set)
+    releases: set[int] = field(default_factory=set)  # the user's releases of these episodes
     named_facts: set[int] = field(default_factory=set)  # tombstoned: never learned again
     named_thoughts: set[int] = field(default_factory=set)
     documents: set[int] = field(default_factory=set)  # left with nothing: removed
@@ -175,6 +176,7 @@ def plan(memory: Memory, target: Target) -> ForgetPlan:
     _derived(conn, out)
     out.links |= _links_touching(conn, out)
     out.documents |= _emptied_documents(conn, out.episodes)
+    out.releases = _releases_of(conn, out.episodes)
     out.history = _history_pictures(conn, out)
     out.sample = _sample(conn, out)
     return out
@@ -375,6 +377,17 @@ def _removed_rows(out: ForgetPlan) -> dict[str, list[int]]:
         "fact": sorted(out.facts),
         "thought": sorted(out.thoughts | out.reconclude),
         "link": sorted(out.links),
+        "release": sorted(out.releases),  # deleted with their episodes (ON DELETE CASCADE)
+    }
+
+
+def _releases_of(conn: sqlcipher3.Connection, episode_ids: set[int]) -> set[int]:
+    """The releases of these episodes: their pictures name the detector's reason, which
+    quotes the text, so the forget erases them too."""
+    return {
+        r[0]
+        for part in chunked(sorted(episode_ids))
+        for r in conn.execute(f"SELECT id FROM releases WHERE episode_id IN ({marks(part)})", part)
     }
 
 

@@ -24,4 +24,5 @@ def parse(text: str) -> tuple[str, int]:
 
 
 def ref(kind: str, row_id: int) -> str:
-    return f"{PREFIX[kind]}{row_id}"
+    """'t3'; a row that is not a memory (a release) is named in words: 'release 2'."""
+    return f"{PREFIX[kind]}{row_id}" if kind in PREFIX else f"{kind} {row_id}"

@@ -15,6 +15,18 @@ from store.database import Database
 
 
 @dataclass(frozen=True)
+class SyncFailure:
+    """A file the last sync of its source could not read, and why."""
+
+    path: str
+    reason: str
+    at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": self.reason, "at": self.at}
+
+
+@dataclass(frozen=True)
 class Source:
     """A registered source as `me sources list` shows it. `root` is the path as stored:
     valid text, with a name that is not UTF-8 escaped (`connectors.surrogates`)."""
@@ -25,6 +37,7 @@ class Source:
     last_sync_at: str | None
     documents: int
     episodes: int
+    failures: list[SyncFailure]  # of its last sync
 
     @property
     def path(self) -> Path:
@@ -38,6 +51,7 @@ class Source:
             "last_sync_at": self.last_sync_at,
             "documents": self.documents,
             "episodes": self.episodes,
+            "last_sync_failed": [f.as_json() for f in self.failures],
         }
 
 
@@ -96,7 +110,24 @@ def list_sources(db: Database) -> list[Source]:
         " WHERE d.source_id = s.id) "
         "FROM sources s WHERE s.listed = 1 ORDER BY s.id"
     ).fetchall()
-    return [Source(r[0], r[1], r[2] or "auto", r[3], r[4], r[5]) for r in rows]
+    failures: dict[int, list[SyncFailure]] = {}
+    for source_id, path, reason, at in db.conn.execute(
+        "SELECT source_id, path, reason, at FROM sync_failures ORDER BY source_id, rowid"
+    ):
+        failures.setdefault(source_id, []).append(SyncFailure(path, reason, at))
+    return [Source(r[0], r[1], r[2] or "auto", r[3], r[4], r[5], failures.get(r[0], []))
+            for r in rows]  # fmt: skip
+
+
+def record_sync_failures(db: Database, source_id: int, failed: Iterable[tuple[str, str]]) -> None:
+    """Replace what the last sync of `source_id` could not read with `failed` (path, why)."""
+    at = now_iso()
+    with db.write() as conn:
+        conn.execute("DELETE FROM sync_failures WHERE source_id = ?", (source_id,))
+        conn.executemany(
+            "INSERT INTO sync_failures (source_id, path, reason, at) VALUES (?, ?, ?, ?)",
+            [(source_id, path, reason, at) for path, reason in failed],
+        )
 
 
 def remove_source(db: Database, source_id: int) -> None:

@@ -348,4 +348,48 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX vectors_model ON vectors(model);
     """,
+    # v8: the user's releases of quarantined episodes. The triggers keep
+    # episodes.quarantine the one thing every reader checks: a release clears it (and
+    # queues the episode for reflection), deleting the release (an undo) puts the
+    # detector's reason back. A release lasts as long as its episode: re-syncing an
+    # unchanged file keeps it; changed text is new content, checked again.
+    """
+    CREATE TABLE releases (
+        id          INTEGER PRIMARY KEY,
+        episode_id  INTEGER NOT NULL UNIQUE REFERENCES episodes(id) ON DELETE CASCADE,
+        reason      TEXT NOT NULL,          -- why it was held, put back by an undo
+        released_at TEXT NOT NULL
+    );
+    CREATE TRIGGER releases_apply AFTER INSERT ON releases BEGIN
+        UPDATE episodes SET quarantine = NULL, reflected_at = NULL WHERE id = new.episode_id;
+    END;
+    CREATE TRIGGER releases_undo AFTER DELETE ON releases BEGIN
+        UPDATE episodes SET quarantine = old.reason WHERE id = old.episode_id;
+    END;
+
+    -- The files the last sync of each source could not read, whoever ran it (the
+    -- daemon in the background, `me sync`, the app), so any front end can show them.
+    CREATE TABLE sync_failures (
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        path      TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+    CREATE INDEX sync_failures_source ON sync_failures(source_id);
+
+    -- The history records releases too: widen change_rows' kinds (a CHECK cannot be
+    -- altered in place, so the table is copied).
+    CREATE TABLE change_rows_v8 (
+        change_id INTEGER NOT NULL REFERENCES changes(id),
+        kind      TEXT NOT NULL CHECK (kind IN ('thought', 'fact', 'link', 'release')),
+        row_id    INTEGER NOT NULL,
+        old       TEXT,
+        new       TEXT,
+        PRIMARY KEY (change_id, kind, row_id)
+    ) WITHOUT ROWID;
+    INSERT INTO change_rows_v8 SELECT change_id, kind, row_id, old, new FROM change_rows;
+    DROP TABLE change_rows;
+    ALTER TABLE change_rows_v8 RENAME TO change_rows;
+    CREATE INDEX change_rows_row ON change_rows(kind, row_id);
+    """,
 ]

@@ -78,6 +78,31 @@ def test_recall_marks_quarantined_hits(vault_env: dict[str, str]) -> None:
     assert "[quarantined: " in out.splitlines()[0], out
 
 
+def test_review_lists_the_held_memory_and_release_trusts_it_until_undone(
+    vault_env: dict[str, str],
+) -> None:
+    review = json.loads(run_me("review", "--json", env=vault_env).stdout)
+    card = next(h for h in review["quarantined"] if "share my card" in h["text"])
+    ref = f"e{card['id']}"
+    listed = run_me("review", env=vault_env).stdout
+    assert any(line.startswith(ref) and "quarantined: " in line for line in listed.splitlines())
+
+    out = run_me("release", ref, env=vault_env).stdout
+    change = int(out.split("change ")[1].split(";")[0])
+    assert f"`me undo {change}` holds it again" in out
+    hits = _lines(run_me("recall", "share my card", "--json", env=vault_env).stdout)
+    assert next(h for h in hits if h["id"] == card["id"])["quarantined"] is False
+    again = json.loads(run_me("review", "--json", env=vault_env).stdout)
+    assert card["id"] not in [h["id"] for h in again["quarantined"]]
+    assert "released" in run_me("why", ref, env=vault_env).stdout
+
+    run_me("undo", str(change), env=vault_env)  # the module's other tests expect it held
+    hits = _lines(run_me("recall", "share my card", "--json", env=vault_env).stdout)
+    assert next(h for h in hits if h["id"] == card["id"])["quarantined"] is True
+    refused = run_me("release", "t999999", env=vault_env, check=False)
+    assert refused.returncode == 1 and "only an episode" in refused.stderr
+
+
 @pytest.mark.parametrize("question", ["", "   ", "?!"])
 def test_an_empty_question_is_refused_before_any_prompt(
     vault_env: dict[str, str], question: str

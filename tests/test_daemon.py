@@ -242,6 +242,16 @@ def test_a_note_written_into_a_source_becomes_searchable(vault: Vault) -> None:
     took = wait_for(lambda: found("pottery wheel course", "pottery wheel"), 10, "new note")
     wait_for(lambda: found("glaze firing cone", "cone six"), 10, "note in a new folder")
     print(f"write to searchable: {took:.1f} s")
+    # A file the daemon's own sync cannot read is listed by any front end afterwards.
+    (vault.notes / "broken.pdf").write_bytes(b"%PDF-1.7 not really")
+
+    def unread() -> bool:
+        listed = vault.me("sources", "list", "--json").stdout.splitlines()
+        return any("broken.pdf" in str(json.loads(line)["last_sync_failed"]) for line in listed)
+
+    wait_for(unread, 10, "the unread file of a background sync")
+    assert "not read: " in vault.me("sources", "list").stdout
+    (vault.notes / "broken.pdf").unlink()
     vault.me("daemon", "stop")
 
     # Edited while no daemon runs: the scan at the next start picks it up.

@@ -41,13 +41,14 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
         "# About me\n\nI work at Farol Analytics as a data analyst. "
         "I live in Porto since 2021.\n\nBooked the flight to Lisbon for 12 March.\n"
     )
+    (notes / "broken.pdf").write_bytes(b"%PDF-1.7 not really")  # a sync failure to carry
     service = Service(memory)
     source = service.add_source(notes)
     assert wire(type(source), source) == source
     synced = service.sync()
     assert wire(type(synced), synced) == synced
     listed = service.sources()
-    assert wire_each(listed) == listed
+    assert listed[0].failures and wire_each(listed) == listed
     service.add_identity([("email", "rui@example.com")])
     who = service.identity()
     assert who and wire_each(who) == who

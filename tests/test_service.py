@@ -145,6 +145,31 @@ def test_sources_sync_and_identity_through_the_seam(
     assert backend.status().counts.episodes == 2  # type: ignore[union-attr]  # kept
 
 
+def test_each_source_keeps_the_unread_files_of_its_last_sync(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Whoever ran the sync (the daemon in the background, `me sync`, the app), every
+    front end lists what it could not read, until a later sync reads it."""
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for folder in (good, bad):
+        folder.mkdir()
+        (folder / "a.md").write_text("# A\n\nThe heron nests by the river.\n")
+    (bad / "broken.pdf").write_bytes(b"%PDF-1.7 not really")
+    first, second = backend.add_source(good), backend.add_source(bad)
+    assert [s.failures for s in backend.sources()] == [[], []]  # never synced
+    backend.sync()
+    listed = {s.id: s for s in backend.sources()}
+    assert listed[first.id].failures == []
+    [failure] = listed[second.id].failures
+    assert failure.path == str(bad / "broken.pdf") and failure.reason
+    assert listed[second.id].as_json()["last_sync_failed"] == [failure.as_json()]
+    backend.sync([first.id])  # another source's sync leaves this record alone
+    assert {s.id: s for s in backend.sources()}[second.id].failures == [failure]
+    (bad / "broken.pdf").unlink()
+    backend.sync([second.id])
+    assert all(s.failures == [] for s in backend.sources())
+
+
 def test_reflect_with_a_limit_leaves_the_rest_pending(
     backend: Backend, opener: Opener, tmp_path: Path
 ) -> None:

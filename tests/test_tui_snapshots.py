@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.tui_canned import CannedSession
 from tui.app import SecondSelfApp
+from tui.screens.home import HomeScreen
 
 SIZES = [(80, 24), (120, 40)]
 Compare = Callable[..., bool]
@@ -33,7 +35,22 @@ async def settle(pilot: Pilot[Any]) -> None:
     ):
         await pilot.pause(0.05)
     await pilot.wait_for_scheduled_animations()
+    for field in pilot.app.screen.query(Input):  # a blinking cursor is a matter of timing
+        field.cursor_blink = False
     await pilot.pause(0.05)
+
+
+async def search_for(pilot: Pilot[Any], words: str) -> None:
+    """Type `words` and wait until their results are shown: on a loaded machine the
+    debounce may fire after `settle`'s first pause, when no worker runs yet."""
+    home = pilot.app.screen
+    assert isinstance(home, HomeScreen)
+    before = home.searches
+    await pilot.press(*words)
+    deadline = time.monotonic() + 10
+    while home.searches == before and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    await settle(pilot)
 
 
 SIZE_IDS = ["80x24", "120x40"]
@@ -45,8 +62,7 @@ KEYS = {"persona": "f3", "thoughts": "f4", "review": "f5", "sources": "f6", "act
 def test_home_with_results(snap_compare: Compare, size: tuple[int, int]) -> None:
     async def search(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press(*"Lisbon")
-        await settle(pilot)
+        await search_for(pilot, "Lisbon")
 
     assert snap_compare(app(), terminal_size=size, run_before=search)
 
@@ -66,8 +82,7 @@ def test_screen(snap_compare: Compare, screen: str, size: tuple[int, int]) -> No
 def test_memory_detail(snap_compare: Compare, size: tuple[int, int]) -> None:
     async def open_first(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press(*"Lisbon")
-        await settle(pilot)
+        await search_for(pilot, "Lisbon")
         await pilot.press("tab", "enter")
         await settle(pilot)
 

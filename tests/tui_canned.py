@@ -83,7 +83,7 @@ class CannedBackend:
                            THOUGHTS[:1], [held])  # fmt: skip
 
     def sources(self) -> list[Source]:
-        return [Source(1, "demo", "auto", "2024-03-14T10:00:00", 13, 44)]
+        return [Source(1, "demo", "auto", "2024-03-14T10:00:00", 13, 44, [])]
 
     def recent_changes(self, limit: int = 50) -> list[ChangeRecord]:
         return [

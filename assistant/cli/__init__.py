@@ -27,7 +27,7 @@ COMMANDS = {
     "ask": "ask", "reflect": "reflect", "persona": "persona", "thoughts": "thoughts",
     "history": "history", "undo": "history", "why": "why", "forget": "forget",
     "status": "info", "paths": "info", "check": "check", "demo": "demo", "daemon": "daemon",
-    "tui": "tui",
+    "tui": "tui", "review": "review", "release": "review",
 }  # fmt: skip
 
 

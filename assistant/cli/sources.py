@@ -8,7 +8,7 @@ import click
 
 from assistant.cli.common import backend
 from assistant.cli.forget import forget_options, run_forget
-from assistant.cli.output import echo, echo_json
+from assistant.cli.output import clean, echo, echo_json
 
 
 @click.group(
@@ -34,7 +34,8 @@ def sources_add(path: Path, kind: str) -> None:
 @sources.command("list", epilog="Example:\n\n\b\n  me sources list\n  me sources list --json")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def sources_list(as_json: bool) -> None:
-    """Show registered sources with their counts and last sync."""
+    """Show registered sources with their counts, last sync, and the files that sync
+    could not read (whoever ran it: you, the app or the daemon)."""
     listed = backend().sources()
     if as_json:
         for source in listed:
@@ -44,9 +45,12 @@ def sources_list(as_json: bool) -> None:
         echo("No sources yet: add one with `me sources add PATH`.")
     for s in listed:
         echo(
-            f"[{s.id}] {s.root}  ({s.kind}; {s.documents} files, "
+            f"[{s.id}] {clean(s.root, one_line=True)}  ({s.kind}; {s.documents} files, "
             f"{s.episodes} memories; last sync {s.last_sync_at or 'never'})"
         )
+        for failure in s.failures:
+            echo(f"    not read: {clean(failure.path, one_line=True)}: "
+                 f"{clean(failure.reason, one_line=True)}")  # fmt: skip
 
 
 @sources.command(

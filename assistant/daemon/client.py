@@ -193,6 +193,9 @@ class DaemonClient:
     def undo(self, change_id: int) -> int:
         return int(self.call("undo", change_id=change_id))
 
+    def release(self, memory_ref: str) -> int:
+        return int(self.call("release", memory_ref=memory_ref))
+
     def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings:
         from assistant.service.explain import Surroundings
 

@@ -1,4 +1,5 @@
-"""The change history: every change to a thought, fact or link, and its undo.
+"""The change history: every change to a thought, fact or link, or to the user's
+releases of quarantined episodes (`assistant/quarantine.py`), and its undo.
 
 A change is one operation (insert, merge, supersede, set, hide, forget, undo...) that
 may touch several rows. For each row it keeps a JSON picture before and after, evidence
@@ -25,7 +26,7 @@ from assistant.errors import MemoryRefError
 from assistant.refs import ref
 from store.database import chunked, marks
 
-TABLES = {"thought": "thoughts", "fact": "facts", "link": "links"}
+TABLES = {"thought": "thoughts", "fact": "facts", "link": "links", "release": "releases"}
 EVIDENCE = {"thought": ("thought_evidence", "thought_id"), "fact": ("fact_evidence", "fact_id")}
 FORGOTTEN = '{"forgotten": true}'  # the picture of a row after a forget erased it
 WITHHELD = "details withheld: this change concerned memories that were later forgotten"

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlcipher3
 
+from assistant import quarantine
 from assistant.config import Config
 from assistant.derived import links, persona, thoughts
 from assistant.derived.attributes import is_known
@@ -173,8 +174,13 @@ def _reflect_batch(
     settings = memory.config.reflection
     newly_quarantined = {}
     clean = []
+    released = quarantine.released(memory.db.conn, [view.id for view, _ in batch])
     for view, flag in batch:
-        # The detector may have learned since ingest: check again, and record it.
+        # The detector may have learned since ingest: check again, and record it, unless
+        # the user released the episode (their word outranks the detector's).
+        if view.id in released:
+            clean.append(view)
+            continue
         reason = flag or quarantine_reason(f"{view.title or ''}\n{view.text}")
         if reason is None:
             clean.append(view)

@@ -104,6 +104,8 @@ class Backend(Protocol):
 
     def undo(self, change_id: int) -> int: ...
 
+    def release(self, memory_ref: str) -> int: ...
+
     def why(self, memory_ref: str) -> Explanation: ...
 
     def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings: ...
@@ -245,6 +247,9 @@ class InProcess:
 
     def undo(self, change_id: int) -> int:
         return self._run(lambda service: service.undo(change_id))
+
+    def release(self, memory_ref: str) -> int:
+        return self._read(lambda service: service.release(memory_ref))
 
     def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings:
         from assistant import refs

@@ -237,6 +237,17 @@ class Service:
         with self.memory.db.write() as conn:
             return changes.undo(conn, change_id)
 
+    def release(self, memory_ref: str) -> int:
+        """Release a quarantined episode: it may be cited and learned from (the user's
+        word outranks the detector's); returns the change's id, for `undo`."""
+        from assistant import quarantine
+
+        kind, episode_id = refs.parse(memory_ref)
+        if kind != "episode":
+            raise MemoryRefError(f"only an episode is quarantined; {memory_ref} is a {kind}")
+        with self.memory.db.write() as conn:
+            return quarantine.release(conn, episode_id)
+
     def surroundings(self, memory_ref: str, n: int = 3) -> explain.Surroundings:
         """The turns (or chunks) just before and after an episode."""
         from assistant.service import explain

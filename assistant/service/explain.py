@@ -21,7 +21,7 @@ from store.database import marks
 
 EPISODE_FIELDS = ("text", "date", "stored", "kind", "author", "sender", "conversation", "source",
                   "title", "connector", "trust", "sensitivity", "quarantine", "strength",
-                  "last_access", "pinned")  # fmt: skip
+                  "last_access", "pinned", "released")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ def _episode(conn: sqlcipher3.Connection, episode_id: int) -> dict[str, Any] | N
     row = conn.execute(
         "SELECT e.text, e.time, e.ingested_at, e.kind, e.author, e.sender, e.conversation, d.ref, "
         "e.title, e.connector, e.trust, e.sensitivity, e.quarantine, e.strength, e.last_access, "
-        "e.pinned FROM episodes e JOIN documents d ON d.id = e.document_id WHERE e.id = ?",
+        "e.pinned, r.released_at FROM episodes e JOIN documents d ON d.id = e.document_id "
+        "LEFT JOIN releases r ON r.episode_id = e.id WHERE e.id = ?",
         (episode_id,),
     ).fetchone()
     return None if row is None else dict(zip(EPISODE_FIELDS, row, strict=True))

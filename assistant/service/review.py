@@ -34,6 +34,19 @@ class ReviewItems:
     def empty(self) -> bool:
         return not (self.facts or self.thoughts or self.quarantined)
 
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(ref, kind, what, why) for each item: facts, thoughts, then quarantined."""
+        out = []
+        for fact in self.facts:
+            who = "you" if fact.person == "self" else fact.person
+            why = "conflicts with another value" if fact.status == "conflict" else "new fact"
+            out.append((f"f{fact.id}", "fact", f"{who}: {fact.attribute} = {fact.value}", why))
+        for thought in self.thoughts:
+            out.append((f"t{thought.id}", "thought", thought.text, "new thought"))
+        for hit in self.quarantined:
+            out.append((f"e{hit.id}", "held", hit.text, f"quarantined: {hit.quarantine}"))
+        return out
+
     def as_json(self) -> dict[str, Any]:
         return {
             "since": self.since,

@@ -9,7 +9,7 @@ from typing import Any
 from assistant.errors import SourceNotFoundError
 from assistant.ingest import Ingestor, IngestSummary
 from assistant.memory import Memory
-from assistant.sources import list_sources
+from assistant.sources import list_sources, record_sync_failures
 from store.progress import Cancel, Progress, check
 
 
@@ -66,6 +66,8 @@ def sync(
         with Ingestor(memory, progress=_after(progress, files), cancel=cancel) as ingestor:
             summary = ingestor.sync(source.id)
         files += ingestor.files
+        # Only a sync that reached its end replaces the record (a cancel raised above).
+        record_sync_failures(memory.db, source.id, [(f.name, f.reason) for f in summary.failed])
         done.append(SourceSync(source.id, source.root, summary))
     return SyncReport(done)
 

@@ -1,10 +1,12 @@
 """Review: what reflection learned since you last looked (new facts, new thoughts) and
 what was quarantined, to accept, edit or reject one by one.
 
-Rejecting forgets the item with every copy (after the usual preview); a rejected fact
-is never learned again. Editing a fact sets your own value, which wins over anything
-extracted. Once every listed item is accepted or rejected (or `m` accepts the rest),
-the review is recorded as done and the list starts again from there.
+Accepting a fact or thought keeps it; accepting a quarantined memory releases it (it may
+then be cited and learned from; undone from Activity). Rejecting forgets the item with
+every copy (after the usual preview); a rejected fact is never learned again. Editing a
+fact sets your own value, which wins over anything extracted. Once every listed item is
+accepted or rejected (or `m` accepts the rest), the review is recorded as done and the
+list starts again from there.
 """
 
 from __future__ import annotations
@@ -29,19 +31,9 @@ if TYPE_CHECKING:
 
 
 def review_rows(items: ReviewItems) -> list[tuple[str, str, str, str]]:
-    """(ref, kind, what, why) for every item to review: facts, thoughts, quarantined."""
-    rows = []
-    for fact in items.facts:
-        who = "you" if fact.person == "self" else fact.person
-        what = f"{who}: {fact.attribute} = {fact.value}"
-        why = "conflicts with another value" if fact.status == "conflict" else "new fact"
-        rows.append((f"f{fact.id}", "fact", what, why))
-    for thought in items.thoughts:
-        rows.append((f"t{thought.id}", "thought", thought.text, "new thought"))
-    for hit in items.quarantined:
-        rows.append((f"e{hit.id}", "held", hit.text, f"quarantined: {hit.quarantine}"))
+    """The review's rows, made safe for the screen (one line, no escape codes)."""
     return [(ref, kind, clean(what, one_line=True)[:160], clean(why, one_line=True))
-            for ref, kind, what, why in rows]  # fmt: skip
+            for ref, kind, what, why in items.rows()]  # fmt: skip
 
 
 class ReviewScreen(Screen[None]):
@@ -101,10 +93,18 @@ class ReviewScreen(Screen[None]):
         if event.row_key.value:
             self.app.push_screen(MemoryScreen(event.row_key.value))
 
-    def action_accept(self) -> None:
+    @work(exclusive=True, group="change")
+    async def action_accept(self) -> None:
         ref = chosen_key(self.query_one(DataTable))
-        if ref is not None:
-            self._settled(ref)
+        if ref is None:
+            return
+        if ref.startswith("e"):  # a quarantined memory: accepting it is releasing it
+            change = await call(self, lambda s: s.backend.release(ref))
+            if change is None:
+                return
+            self.notify(f"Released {ref}: it may now be cited and learned from "
+                        f"(change #{change}; undo it in Activity).")  # fmt: skip
+        self._settled(ref)
 
     @work(exclusive=True, group="change")
     async def action_accept_all(self) -> None:

@@ -1,10 +1,12 @@
 """Sources and sync: what is kept in step, adding and removing a folder, syncing now
-with a live progress bar (Esc stops it), and the files the last sync could not read."""
+with a live progress bar (Esc stops it), and the files the last sync of each source could
+not read, whoever ran it (this screen, `me sync`, or the daemon in the background)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -19,6 +21,23 @@ from store.progress import Cancel
 from tui.calls import call
 from tui.session import Session
 from tui.widgets.tables import chosen_key
+
+if TYPE_CHECKING:
+    from assistant.sources import Source
+
+
+def failures_text(sources: list[Source]) -> Text:
+    """Each source's unread files from its last sync, or a line saying there are none."""
+    out = Text()
+    for source in sources:
+        for failure in source.failures:
+            out.append(f"[{source.id}] ", style="dim")
+            out.append(clean(failure.path, one_line=True), style="bold")
+            out.append(f": {clean(failure.reason, one_line=True)}\n")
+    if not out:
+        synced = any(source.last_sync_at for source in sources)
+        return Text("The last sync read every file." if synced else "", style="dim")
+    return out
 
 
 class PathSuggester(Suggester):
@@ -65,7 +84,7 @@ class SourcesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("id", "source", "kind", "last sync", "files", "memories")
+        table.add_columns("id", "source", "kind", "last sync", "files", "memories", "unread")
         self.query_one("#new-source").display = False
         self.query_one("#sync-progress").display = False
         self.action_refresh()
@@ -81,8 +100,10 @@ class SourcesScreen(Screen[None]):
             last = (source.last_sync_at or "never")[:16]
             table.add_row(
                 str(source.id), clean(source.root, one_line=True), source.kind, last,
-                str(source.documents), str(source.episodes), key=str(source.id),
+                str(source.documents), str(source.episodes), str(len(source.failures) or ""),
+                key=str(source.id),
             )  # fmt: skip
+        self.query_one("#sync-errors", Static).update(failures_text(found))
 
     # -- adding and removing -------------------------------------------------------------
 
@@ -140,17 +161,14 @@ class SourcesScreen(Screen[None]):
         stage.update("")
         if report is None:
             return
-        failed = [f for part in report.sources for f in part.summary.failed]
         added = sum(part.summary.added + part.summary.updated for part in report.sources)
-        self.notify(f"Synced {len(report.sources)} source(s): {added} file(s) new or changed.")
-        errors = Text()
-        for outcome in failed:
-            errors.append(clean(outcome.name, one_line=True), style="bold")
-            errors.append(f": {clean(outcome.reason, one_line=True)}\n")
-        self.query_one("#sync-errors", Static).update(
-            errors if failed else Text("The last sync read every file.", style="dim")
+        failed = sum(len(part.summary.failed) for part in report.sources)
+        unread = f"; {failed} could not be read (listed below)" if failed else ""
+        self.notify(
+            f"Synced {len(report.sources)} source(s): {added} file(s) new or changed{unread}.",
+            severity="warning" if failed else "information",
         )
-        self.action_refresh()
+        self.action_refresh()  # the unread files come from the stored record
 
     def _show_progress(self, stage: str, done: int, total: int | None) -> None:
         self.query_one("#sync-progress", ProgressBar).update(total=total, progress=done)
