@@ -1,10 +1,13 @@
 """`me ask`: recall, answer, post-think (Think-in-Memory).
 
-Relevant thoughts come first, then persona facts, then episodes: a conclusion drawn
-before need not be drawn again. The engine answers from that evidence only (ollama:
-a grounded answer citing ids; builtin: the best supporting sentences with their
-dates and sources). The answer is then stored as a thought derived from the episodes
-it rests on, so the next time the same question finds it ready.
+A question for one attribute of one person ("what is my phone number?") is answered
+from the persona (`persona_answer.py`): the current value, since when, and the memory
+it rests on. Every other question goes to the engine, with relevant thoughts first,
+then persona facts, then episodes: a conclusion drawn before need not be drawn again.
+The engine answers from that evidence only (ollama: a grounded answer citing ids;
+builtin: the best supporting sentences with their dates and sources). The answer is
+then stored as a thought derived from the episodes it rests on, so the next time the
+same question finds it ready.
 
 Quarantined episodes (instruction-like text) are never evidence: they reach no model and
 never become a thought. A stored conclusion has its secrets replaced by placeholders.
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from assistant import persona_answer
 from assistant.derived import persona, thoughts
-from assistant.derived.attributes import ATTRIBUTES
+from assistant.derived.attributes import ATTRIBUTES, is_single, value_key
 from assistant.derived.proposals import ThoughtCandidate
 from assistant.hits import query_terms, require_words
 from assistant.memory import Memory
@@ -38,6 +42,8 @@ from assistant.recall import (
     with_retention,
 )
 from assistant.reflection.engine import Answer, Engine, Evidence
+from assistant.reflection.extract import extract_facts
+from assistant.reflection.run import clean_views
 from policies.secrets import redact
 from store.database import chunked, marks
 
@@ -68,8 +74,6 @@ ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
     "nationality": ("nationality", "citizen"),
     "important_date": ("anniversary",),
 }
-# "[e12]" citations and the "(2024-03-14, notes.md)" the builtin answer puts before them.
-CITATION = re.compile(r"(?:\s*\([^()\n]*\))?\s*\[(?:[etf]\d+(?:,\s*)?)+\]")
 
 
 @dataclass
@@ -228,17 +232,27 @@ def ask(
     answer cites are recalled, so they grow stronger; `post_think` stores the answer
     as a thought."""
     require_words(question)
+    direct = None if engine.writes_answers else persona_answer.answer(memory.db.conn, question)
+    if direct is not None:  # the persona holds it: nothing to conclude anew
+        cited = [int(e.ref[1:]) for e in direct.evidence if e.ref.startswith("e")]
+        if reinforce:
+            strengthen(memory, cited)
+        return AskResult(question, direct.answer, direct.evidence, None, None)
     evidence, episode_ids = gather(memory, question, k)
     answer = engine.answer(question, evidence)
     if reinforce:
         strengthen(memory, [i for i in episode_ids if f"e{i}" in answer.citations])
+    cited_thoughts = [int(r[1:]) for r in answer.citations if r.startswith("t")]
+    if reinforce and cited_thoughts:
+        with memory.db.write() as conn:
+            thoughts.strengthen(conn, cited_thoughts)
     thought, op = None, None
     behind = _episodes_behind(memory, answer.citations)
-    if post_think and behind:
-        text = redact(CITATION.sub("", answer.text).strip())
+    statement = answer.statement
+    if post_think and behind and statement and not _stale(memory, statement, behind[0]):
         dates = sorted(e.date for e in evidence if e.ref in answer.citations and e.date)
         cand = ThoughtCandidate(
-            text=" ".join(text.split()),
+            text=" ".join(redact(statement).split()),
             derived_from=tuple(behind),
             time=dates[-1][:10] if dates else None,
         )
@@ -249,12 +263,25 @@ def ask(
             op, thought_id = thoughts.add(
                 conn, cand, vector, index, engine.name, settings.merge_similarity, origin="answer"
             )
-            if reinforce:
-                cited = [int(r[1:]) for r in answer.citations if r.startswith("t")]
-                thoughts.strengthen(conn, cited)
         if thought_id is not None:
             thought = thoughts.get(memory.db.conn, thought_id)
     return AskResult(question, answer, evidence, thought, op)
+
+
+def _stale(memory: Memory, statement: str, episode_id: int) -> bool:
+    """Whether the statement, read as its episode's author said it, names another value
+    than the current one of a one-valued attribute ("my number is 912…" after the
+    number changed): a line the persona has moved past is no conclusion to keep."""
+    views = clean_views(memory.db.conn, [episode_id])
+    if not views:
+        return False
+    for fact in extract_facts(replace(views[0], text=statement)):
+        if not is_single(fact.attribute):
+            continue
+        now = persona.facts(memory.db.conn, fact.person, fact.attribute)
+        if now and all(value_key(f.value) != value_key(fact.value) for f in now):
+            return True
+    return False
 
 
 def reflective_ranking(

@@ -3,9 +3,8 @@ with its date and source, "when" and "how many" questions, and the empty case.""
 
 from __future__ import annotations
 
-from assistant.ask import CITATION
 from assistant.reflection.answer import MAX_QUOTE, NOTHING, extractive_answer
-from assistant.reflection.engine import Evidence
+from assistant.reflection.engine import CITATION, Evidence
 
 FLIGHTS = Evidence(
     "e12",

@@ -118,14 +118,22 @@ def test_why_explains_thoughts_and_links(me: CliRunner) -> None:
 
 def test_ask_answers_with_citations_and_remembers(me: CliRunner) -> None:
     run(me, "reflect")
-    first = json.loads(run(me, "ask", "--json", "where", "does", "Ana", "live?").stdout)
-    assert "Berlin" in first["answer"] and first["citations"]
+    # An attribute question: the persona answers, and there is nothing new to keep.
+    lives = json.loads(run(me, "ask", "--json", "where", "does", "Ana", "live?").stdout)
+    assert lives["answer"].startswith("Ana's city: Berlin") and lives["engine"] == "persona"
+    assert {c["ref"][0] for c in lives["citations"]} == {"f", "e"} and lives["thought"] is None
+    first = json.loads(run(me, "ask", "--json", "what", "about", "satay?").stdout)
+    assert "peanuts" in first["answer"] and first["citations"]
     assert all(c["ref"][0] in "etf" for c in first["citations"])
     assert first["thought"]["operation"] == "insert" and first["thought"]["origin"] == "answer"
-    second = json.loads(run(me, "ask", "--json", "where", "does", "Ana", "live?").stdout)
-    assert second["thought"]["operation"] == "merge"
-    assert second["thought"]["id"] == first["thought"]["id"]
-    assert second["thought"]["strength"] > first["thought"]["strength"]
+    assert first["thought"]["text"] == "I'm allergic to peanuts, so no satay for me."
+    # Asked again, the kept thought answers: it is cited and grows stronger, and no
+    # stitched copy of the answer is kept beside it.
+    second = json.loads(run(me, "ask", "--json", "what", "about", "satay?").stdout)
+    thought = first["thought"]["id"]
+    assert second["answer"].startswith(first["thought"]["text"]) and second["thought"] is None
+    assert thought in [c["ref"] for c in second["citations"]]
+    assert lines(run(me, "why", thought, "--json"))[0]["strength"] > first["thought"]["strength"]
     nothing = run(me, "ask", "--no-remember", "what", "colour", "is", "the", "submarine?").stdout
     assert "Nothing in your memory answers this question." in nothing
 

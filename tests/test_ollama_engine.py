@@ -40,6 +40,7 @@ class RecordingEngine:
     """A stand-in fallback engine that records what it was asked."""
 
     name = "builtin"
+    writes_answers = False
 
     def __init__(self) -> None:
         self.reflected: list[list[int]] = []
@@ -468,7 +469,12 @@ def test_answer_cites_its_evidence(engine: OllamaEngine, fake: FakeOllama) -> No
     fake.script({"answer": "In Porto, since 28 February 2023.", "citations": ["e12", "f5", "e12"]})
     answer = engine.answer("Where do I live?", EVIDENCE)
 
-    assert answer == Answer("In Porto, since 28 February 2023.", ["e12", "f5"], f"ollama:{MODEL}")
+    assert answer == Answer(
+        "In Porto, since 28 February 2023.",
+        ["e12", "f5"],
+        f"ollama:{MODEL}",
+        statement="In Porto, since 28 February 2023.",
+    )
     [body] = fake.chats()
     assert body["format"] == prompts.answer_schema(["e12", "f5"])
     prompt = user_prompt(body)

@@ -55,5 +55,5 @@ def ask(
     for note in result.answer.notes:
         echo(f"note: {note}", err=True)
     if result.thought is not None:
-        verb = "remembered as" if result.thought_op == "insert" else "reinforced"
+        verb = "reinforced" if result.thought_op == "merge" else "remembered as"
         echo(f"\n({verb} thought t{result.thought.id})")

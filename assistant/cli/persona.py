@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import backend, flag_command
+from assistant.cli.common import backend, flag_command, parse_day
 from assistant.cli.forget import scoped_forget
-from assistant.cli.output import echo, echo_json
+from assistant.cli.output import clean, echo, echo_json
 
 if TYPE_CHECKING:
     from assistant.derived.persona import Fact
@@ -51,7 +52,7 @@ def _show(facts: list[Fact], as_json: bool) -> None:
     for fact in facts:
         if fact.person != person:
             person = fact.person
-            echo(f"{_who(person).capitalize()}:")
+            echo("You:" if person == "self" else f"{clean(person, one_line=True)}:")
         echo(_line(fact))
 
 
@@ -84,9 +85,12 @@ def history(attribute: str, person: str, as_json: bool) -> None:
 @click.argument("attribute")
 @click.argument("value")
 @click.option("--person", default="me", show_default=True, help="Whose attribute.")
-def set_(attribute: str, value: str, person: str) -> None:
+@click.option(
+    "--since", callback=parse_day, help="The day it became true, YYYY-MM-DD (default: today)."
+)
+def set_(attribute: str, value: str, person: str, since: date | None) -> None:
     """Set ATTRIBUTE to VALUE yourself; reflection never changes what you set."""
-    fact = backend().set_fact(person, attribute, value)
+    fact = backend().set_fact(person, attribute, value, since)
     echo(f"f{fact.id}: {_who(fact.person)} {fact.attribute} = {fact.value}")
 
 

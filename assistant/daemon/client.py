@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from assistant.daemon import codec, protocol
@@ -162,10 +163,12 @@ class DaemonClient:
         )
         return codec.load(list[Fact], found)
 
-    def set_fact(self, person: str, attribute: str, value: str) -> Fact:
+    def set_fact(self, person: str, attribute: str, value: str, since: date | None = None) -> Fact:
         from assistant.derived.persona import Fact
 
-        found = self.call("set_fact", person=person, attribute=attribute, value=value)
+        found = self.call(
+            "set_fact", person=person, attribute=attribute, value=value, since=codec.dump(since)
+        )
         return codec.load(Fact, found)
 
     def flag(self, kind: str, row_id: int, op: str) -> int:

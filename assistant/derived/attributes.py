@@ -45,6 +45,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         Attribute("language", "many", "a language they speak"),
         Attribute("hobby", "many", "a pastime they practise"),
         Attribute("nationality", "one", "the nationality they hold"),
+        Attribute("hometown", "one", "the town or city they grew up in"),
         Attribute("important_date", "many", "an anniversary or other yearly date"),
     ]
 }

@@ -336,14 +336,21 @@ def _supersede(
     return Outcome("supersede", fact_id, tuple(f.id for f in holding))
 
 
-def set_value(conn: sqlcipher3.Connection, person: str, attribute: str, value: str) -> int:
-    """The user states a value: it wins over anything extracted. For a one-valued
-    attribute it closes every current value; returns the new fact's id."""
+def set_value(
+    conn: sqlcipher3.Connection,
+    person: str,
+    attribute: str,
+    value: str,
+    since: date | None = None,
+) -> int:
+    """The user states a value, true from `since` (today by default): it wins over
+    anything extracted. For a one-valued attribute it closes every current value at
+    that date; returns the new fact's id."""
     if attribute not in ATTRIBUTES:
         known = ", ".join(sorted(ATTRIBUTES))
         raise MemoryRefError(f"unknown attribute {attribute!r}; known ones: {known}")
     person = resolve_person(person)
-    today = date.today().isoformat()
+    today = (since or date.today()).isoformat()
     change = Change(conn, "set", f"the user set {attribute} = {value!r}", "user")
     fact_id = _insert(conn, person, attribute, value, today, 1.0, "user", "user")
     change.created("fact", fact_id)

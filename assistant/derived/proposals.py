@@ -27,3 +27,4 @@ class ThoughtCandidate:
     derived_from: tuple[int, ...]
     subject: str | None = None  # 'self', a name, or None
     time: str | None = None  # ISO date the statement is about, when known
+    many: bool = False  # about a many-valued attribute: a second value adds, never replaces

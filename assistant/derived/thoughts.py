@@ -4,7 +4,11 @@ real forget is `assistant.forget`).
 
 A new thought that says what an active one already says (cosine similarity at or
 above `merge_similarity`) is merged into it: the old one gains the evidence and is
-reinforced (S += 1, clock reset), as repeating a memory strengthens it. Thoughts fade
+reinforced (S += 1, clock reset), as repeating a memory strengthens it. Similar is not
+the same, though: "Your phone number is 912…" and "…is 913…" name different values.
+Those never merge. The later one supersedes the earlier (archived, with a `supersedes`
+link), as a newer fact closes an older one; on a many-valued subject ("You speak
+Portuguese." / "…English.") both stay. Thoughts fade
 on the forgetting curve; a faded one is merged into a close, stronger neighbour or
 archived, never deleted. Pinned thoughts do not fade.
 
@@ -16,6 +20,7 @@ concluded again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +29,7 @@ from typing import Any
 import numpy as np
 import sqlcipher3
 
+from assistant.derived import links
 from assistant.derived.changes import Change, inserted_id, now_iso
 from assistant.derived.evidence import relabel
 from assistant.derived.proposals import ThoughtCandidate
@@ -152,6 +158,9 @@ def add(
     near = index.nearest(vector)
     if near is not None and near[1] >= merge_similarity:
         target, score = near
+        older = conn.execute("SELECT text, time FROM thoughts WHERE id = ?", (target,)).fetchone()
+        if contradicts(older[0], text):
+            return _insert_beside(conn, cand, text, vector, index, engine, origin, target, older[1])
         change = Change(conn, "merge", f"says the same as t{target} ({score:.2f})", engine)
         change.before("thought", target)
         conn.execute(
@@ -162,6 +171,18 @@ def add(
         _add_evidence(conn, target, cand.derived_from)
         change.finish()
         return "merge", target
+    return _insert(conn, cand, text, vector, index, engine, origin)
+
+
+def _insert(
+    conn: sqlcipher3.Connection,
+    cand: ThoughtCandidate,
+    text: str,
+    vector: np.ndarray,
+    index: ThoughtIndex,
+    engine: str,
+    origin: str,
+) -> tuple[str, int | None]:
     stamp = now_iso()
     time_unix = _unix(cand.time)
     change = Change(conn, "insert", f"concluded from {_refs(cand.derived_from)}", engine)
@@ -180,6 +201,54 @@ def add(
     change.finish()
     index.add(thought_id, vector)
     return "insert", thought_id
+
+
+# The values a statement names: numbers (a phone number's digits run together), email
+# addresses and capitalised words after its first; not dates, which say when, not what.
+_DATES = re.compile(r"\(since [^)]*\)|\b\d{4}-\d{2}-\d{2}\b")
+_VALUE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d ().-]*\d|\d|(?<!^)\b[A-Z][\w'-]+")
+
+
+def values_named(text: str) -> set[str]:
+    plain = _DATES.sub(" ", text)
+    return {re.sub(r"[\s().-]", "", v).casefold() for v in _VALUE.findall(plain)}
+
+
+def contradicts(old: str, new: str) -> bool:
+    """Whether two similar statements name different values: neither's values contain
+    the other's ("3 May" and "3 May 1990" agree; "Porto" and "Lisbon" do not)."""
+    a, b = values_named(old), values_named(new)
+    return bool(a and b) and not (a <= b or b <= a)
+
+
+def _insert_beside(
+    conn: sqlcipher3.Connection,
+    cand: ThoughtCandidate,
+    text: str,
+    vector: np.ndarray,
+    index: ThoughtIndex,
+    engine: str,
+    origin: str,
+    other: int,
+    other_time: str | None,
+) -> tuple[str, int | None]:
+    """Insert a thought that contradicts `other`; unless its subject has many values,
+    the later of the two supersedes the earlier (archived, linked `supersedes`)."""
+    op, thought_id = _insert(conn, cand, text, vector, index, engine, origin)
+    if cand.many or thought_id is None:
+        return op, thought_id
+    newer_first = (cand.time or "9999") >= (other_time or "")
+    new, old = (thought_id, other) if newer_first else (other, thought_id)
+    change = Change(conn, "supersede", f"t{new} names a newer value than t{old}", engine)
+    change.before("thought", old)
+    conn.execute(
+        "UPDATE thoughts SET status = 'archived', updated_at = ? WHERE id = ?", (now_iso(), old)
+    )
+    change.finish()
+    index.discard(old)
+    links.store(conn, [links.NewLink("thought", new, "thought", old, "supersedes", None)],
+                engine, f"t{new} supersedes t{old}")  # fmt: skip
+    return "supersede", thought_id
 
 
 def _add_evidence(conn: sqlcipher3.Connection, thought_id: int, episodes: Sequence[int]) -> None:

@@ -88,7 +88,11 @@ def extractive_answer(
     chosen = [c for c in best if c.overlap >= floor][:max_sentences]
     text = "\n".join(_cited(c, terms) for c in chosen)
     citations = list(dict.fromkeys(c.evidence.ref for c in chosen))
-    return Answer(text=text, citations=citations, engine=ENGINE)
+    # The best sentence alone is what may be kept: stitched lines and labels are not a
+    # statement, and a sentence cut short is not one either.
+    top = " ".join(chosen[0].sentence.split())
+    statement = top if len(top) <= MAX_QUOTE and chosen[0].evidence.ref[0] == "e" else None
+    return Answer(text=text, citations=citations, engine=ENGINE, statement=statement)
 
 
 def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -> list[_Candidate]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assistant.derived.attributes import is_single
 from assistant.derived.proposals import ThoughtCandidate
 from assistant.reflection.answer import extractive_answer
 from assistant.reflection.engine import Answer, EpisodeView, Evidence, Reflection
@@ -16,6 +17,7 @@ from assistant.reflection.note_fields import note_facts
 
 class BuiltinEngine:
     name = "builtin"
+    writes_answers = False
 
     def reflect(self, episodes: Sequence[EpisodeView]) -> Reflection:
         out = Reflection()
@@ -33,6 +35,7 @@ class BuiltinEngine:
                         derived_from=(episode.id,),
                         subject=fact.person,
                         time=fact.valid_from,
+                        many=not is_single(fact.attribute),
                     )
                 )
         return out

@@ -7,6 +7,7 @@ and lets the pass fall back from one to the other per batch.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,16 +59,26 @@ class Evidence:
     text: str
 
 
+# "[e12]" citations and the "(2024-03-14, notes.md)" an answer may put before them.
+CITATION = re.compile(r"(?:\s*\([^()\n]*\))?\s*\[(?:[etf]\d+(?:,\s*)?)+\]")
+
+
 @dataclass
 class Answer:
     text: str
     citations: list[str]  # refs of the evidence the answer rests on
     engine: str
     notes: list[str] = field(default_factory=list)
+    # What `ask` may keep as a thought: one clean statement, without labels or
+    # citations (the builtin engine's best sentence); None: nothing worth keeping.
+    statement: str | None = None
 
 
 class Engine(Protocol):
     name: str  # 'builtin' or 'ollama:<model>'; recorded with every change it causes
+    # True for a model that writes its answers: it gets the persona's facts as its first
+    # evidence. Without one, `ask` answers an attribute question from the persona itself.
+    writes_answers: bool
 
     def reflect(self, episodes: Sequence[EpisodeView]) -> Reflection: ...
 

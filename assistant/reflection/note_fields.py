@@ -17,32 +17,79 @@ from __future__ import annotations
 
 import re
 
+from assistant.derived.attributes import is_single
 from assistant.derived.proposals import FactCandidate
 from assistant.reflection.engine import EpisodeView
+from assistant.reflection.lexicon import KINSHIP
 from assistant.reflection.patterns import EMAIL as EMAIL_PATTERN
 from assistant.reflection.patterns import PHONE as PHONE_PATTERN
-from assistant.reflection.values import address_value, day_month, diet_value, trim
+from assistant.reflection.values import (
+    address_value,
+    day_month,
+    diet_value,
+    language_value,
+    trim,
+)
 
 PERSON_TAGS = frozenset({"people", "person", "friend", "friends", "family", "contact", "contacts"})
 SELF_TAGS = frozenset({"me", "myself", "self"})
 CONFIDENCE = 0.85  # a structured field: explicit, but written once, maybe long ago
+KEEP_OWN_WORD = frozenset({"partner", "boss"})  # "wife" says more than "partner"
 
-# Field names (lower case) -> attribute.
+# Field names (lower case) -> attribute, for every attribute of the schema, in English,
+# Portuguese, Spanish, French and German where people commonly write them.
 KEYS: dict[str, str] = {
-    "birthday": "birthday", "born": "birthday", "date of birth": "birthday", "dob": "birthday",
-    "email": "email", "e-mail": "email", "mail": "email",
-    "phone": "phone", "mobile": "phone", "cell": "phone", "tel": "phone", "telephone": "phone",
-    "address": "address", "home address": "address",
-    "city": "city", "lives in": "city", "location": "city",
-    "employer": "employer", "company": "employer", "works at": "employer",
-    "job": "job_title", "role": "job_title", "occupation": "job_title",
-    "job title": "job_title",
-    "partner": "partner", "wife": "partner", "husband": "partner", "spouse": "partner",
-    "diet": "diet", "nickname": "nickname",
+    key: attribute
+    for attribute, keys in {
+        "name": "name|full name|nome|nome completo|nombre|nom|vorname",
+        "nickname": "nickname|nicknames|alias|aliases|also known as|aka|alcunha|apelido|"
+                    "apodo|surnom|spitzname",
+        "email": "email|e-mail|mail|email address|correio|correo|courriel",
+        "phone": "phone|mobile|cell|tel|telephone|phone number|mobile number|telemóvel|"
+                 "telemovel|telefone|teléfono|telefono|móvil|movil|handy|portable|téléphone",
+        "address": "address|home address|morada|endereço|endereco|dirección|direccion|"
+                   "adresse|anschrift",
+        "city": "city|lives in|location|cidade|ciudad|ville|stadt|wohnort",
+        "country": "country|país|pais|pays|land",
+        "birthday": "birthday|born|date of birth|dob|birth date|aniversário|aniversario|"
+                    "data de nascimento|cumpleaños|fecha de nacimiento|anniversaire|"
+                    "date de naissance|geburtstag|geburtsdatum",
+        "employer": "employer|company|works at|works for|work|empresa|entreprise|firma|"
+                    "arbeitgeber|emprego|trabajo",
+        "job_title": "job|role|occupation|job title|title|position|profession|profissão|"
+                     "profissao|cargo|profesión|profesion|métier|beruf",
+        "school": "school|university|college|uni|escola|universidade|universidad|école|"
+                  "ecole|schule|universität",
+        "relationship": "relationship|relation|relação|relacao|parentesco|relación|relacion|"
+                        "lien|beziehung",
+        "partner": "partner|wife|husband|spouse|namorado|namorada|marido|esposa|pareja|"
+                   "partenaire|ehepartner",
+        "child": "child|children|kids|son|daughter|sons|daughters|filhos|filho|filha|hijos|"
+                 "hijo|hija|enfants|kinder",
+        "pet": "pet|pets|dog|cat|animal|animais|cão|cao|gato|perro|mascota|chien|haustier",
+        "vehicle": "car|vehicle|bike|carro|coche|voiture|auto|fahrzeug",
+        "likes": "likes|like|loves|favourites|favorites|favourite|favorite|gosta de|gostos|"
+                 "le gusta|aime|mag",
+        "dislikes": "dislikes|hates|não gosta|nao gosta|odeia|no le gusta|déteste|mag nicht",
+        "allergy": "allergy|allergies|allergic to|alergia|alergias|alérgica a|alérgico a|"
+                   "allergie|allergien",
+        "diet": "diet|dieta|régime|regime|ernährung",
+        "language": "language|languages|speaks|línguas|linguas|idiomas|idioma|langues|"
+                    "sprachen",
+        "hobby": "hobby|hobbies|interests|passatempos|pasatiempos|loisirs",
+        "nationality": "nationality|citizenship|nacionalidade|nacionalidad|nationalité|"
+                       "staatsangehörigkeit",
+        "hometown": "hometown|home town|grew up in|from|terra natal|naturalidade|"
+                    "ciudad natal|ville natale|heimatstadt",
+        "important_date": "anniversary|wedding anniversary|aniversário de casamento",
+    }.items()
+    for key in keys.split("|")
 }  # fmt: skip
 LINE = re.compile(
-    r"^\s*(?:[-*+]\s+)?\**(?P<key>[A-Za-z][A-Za-z -]{1,20}?)\**\s*:\s*(?P<value>\S.*)$"
+    r"^\s*(?:[-*+]\s+)?\**(?P<key>[^\W\d_](?:[^\W\d_]|[ '-]){0,24}?)\**\s*:\s*(?P<value>\S.*)$"
 )
+# Items of a many-valued field: "shellfish, peanuts and kiwi", "PT / EN".
+_ITEMS = re.compile(r"\s*(?:[,;/]|\s(?:and|e|y|et|und)\s)\s*", re.IGNORECASE)
 EMAIL = re.compile(EMAIL_PATTERN)  # the sentence rules' own patterns
 PHONE = re.compile(PHONE_PATTERN)
 
@@ -58,29 +105,49 @@ def note_subject(episode: EpisodeView) -> str | None:
     return None
 
 
-def _value(attribute: str, raw: str) -> str | None:
-    raw = trim(re.split(r"\s+[(–—]|;", raw)[0])
+def _values(attribute: str, raw: str) -> list[str]:
+    """The field's value(s) in display form; a many-valued field may hold several."""
+    raw = trim(re.split(r"\s+[(–—]|;\s", raw)[0])
     if attribute == "birthday":
-        return day_month(raw)
+        return [v] if (v := day_month(raw)) else []
     if attribute == "email":
-        found = EMAIL.search(raw)
-        return found.group() if found else None
+        return [m.group() for m in EMAIL.finditer(raw)][:1]
     if attribute == "phone":
         found = PHONE.search(raw)
-        return " ".join(found.group().split()) if found else None
+        return [" ".join(found.group().split())] if found else []
     if attribute == "address":
-        return address_value(raw)
+        return [v] if (v := address_value(raw)) else []
     if attribute == "diet":
-        return diet_value(raw)
-    words = raw.split()
-    return raw if 0 < len(words) <= 6 else None  # a field, not a paragraph
+        return [v] if (v := diet_value(raw)) else []
+    if attribute == "relationship":
+        word = " ".join(raw.casefold().split())
+        group = next((g for g, words in KINSHIP.items() if word in words), None)
+        return [group if group and group not in KEEP_OWN_WORD else word]
+    items = [raw] if is_single(attribute) else [i for i in _ITEMS.split(raw) if i]
+    out = []
+    for item in items:
+        item = trim(item)
+        if attribute == "language":
+            item = language_value(item) or ""
+        if item and len(item.split()) <= 6:  # a field, not a paragraph
+            out.append(item)
+    return out
 
 
 def note_facts(episode: EpisodeView) -> list[FactCandidate]:
-    """Facts from the note's "Key: value" lines, dated by the note."""
+    """Facts from the note's "Key: value" lines and its front matter's aliases (each a
+    nickname), dated by the note."""
     person = note_subject(episode)
     if person is None or episode.kind != "note":
         return []
+    day = episode.time.date().isoformat()
+
+    def fact(attribute: str, value: str, statement: str) -> FactCandidate:
+        return FactCandidate(
+            person=person, attribute=attribute, value=value, valid_from=day,
+            evidence=episode.id, confidence=CONFIDENCE, statement=statement,
+        )  # fmt: skip
+
     out = []
     for line in episode.text.splitlines():
         m = LINE.match(line)
@@ -89,17 +156,9 @@ def note_facts(episode: EpisodeView) -> list[FactCandidate]:
         attribute = KEYS.get(" ".join(m.group("key").casefold().split()))
         if attribute is None:
             continue
-        value = _value(attribute, m.group("value"))
-        if value:
-            out.append(
-                FactCandidate(
-                    person=person,
-                    attribute=attribute,
-                    value=value,
-                    valid_from=episode.time.date().isoformat(),
-                    evidence=episode.id,
-                    confidence=CONFIDENCE,
-                    statement=line.strip(),
-                )
-            )
+        out += [fact(attribute, v, line.strip()) for v in _values(attribute, m.group("value"))]
+    aliases = episode.meta.get("aliases") or []
+    for alias in aliases if isinstance(aliases, list) else []:
+        if isinstance(alias, str) and alias.strip() and alias.strip() != person:
+            out.append(fact("nickname", " ".join(alias.split()), f"aliases: {alias}"))
     return out

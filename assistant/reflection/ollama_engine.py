@@ -30,7 +30,14 @@ from assistant.config import ReflectionSettings
 from assistant.derived.proposals import FactCandidate, ThoughtCandidate
 from assistant.errors import ConfigError, ModelError
 from assistant.reflection import prompts
-from assistant.reflection.engine import Answer, Engine, EpisodeView, Evidence, Reflection
+from assistant.reflection.engine import (
+    CITATION,
+    Answer,
+    Engine,
+    EpisodeView,
+    Evidence,
+    Reflection,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +115,8 @@ class OllamaEngine:
     Without `client`, the engine makes one for the resolved host with the settings'
     timeout (and closes it in `close()`); a given client keeps its own timeout.
     """
+
+    writes_answers = True
 
     def __init__(
         self,
@@ -201,7 +210,9 @@ class OllamaEngine:
             answer.notes.insert(0, note)
             return answer
         citations = list(dict.fromkeys(data["citations"]))
-        return Answer(text=data["answer"].strip(), citations=citations, engine=self.name)
+        text = data["answer"].strip()
+        statement = " ".join(CITATION.sub("", text).split()) or None
+        return Answer(text, citations, self.name, statement=statement)
 
     # --- one exchange with the model ---------------------------------------------------
 

@@ -404,9 +404,10 @@ AGENT_RULES: tuple[Rule, ...] = (
     Rule("employer", _c(rf"""{_HEAD}(?:start|starts|started|starting|begin|began|begins|
         beginning|joined|joining|join|joins)(?:\s+(?:a|my|the|his|her)\s+(?:new\s+)?
         (?:job|role|position|work))?(?:\s+(?:at|with))?\s+(?P<v>{PROPER})"""), _employer),
-    # got a job at Spotify / landed a position with Bosch
+    # got a job at Spotify / landed a position with Bosch (an offer is not a job: it may
+    # be declined, and "first day at" says when it became true)
     Rule("employer", _c(rf"""{_HEAD}(?:got|landed|accepted|took)\s+(?:a|an|the|my)?\s*
-        (?:new\s+)?(?:job|offer|position|role)\s+(?:at|with|from)\s+(?P<v>{PROPER})"""),
+        (?:new\s+)?(?:job|position|role)\s+(?:at|with)\s+(?P<v>{PROPER})"""),
         _employer),
     # got hired by Microsoft
     Rule("employer", _c(rf"""{_HEAD}(?:got\s+|been\s+|was\s+|am\s+|get\s+)?
@@ -556,6 +557,9 @@ POSSESSIVE_RULES: tuple[Rule, ...] = (
     # my new job at IKEA (not "I lost my job at IKEA")
     Rule("employer", _c(rf"""\s*(?:new\s+)?(?:job|work|position)\s+(?:at|with)\s+
         (?P<v>{PROPER})"""), _my_job),
+    # my first day at Maré Energy: the event that makes the new employer true
+    Rule("employer", _c(rf"""\s*first\s+(?:day|week)\s+(?:of\s+work\s+)?(?:at|with)\s+
+        (?P<v>{PROPER})"""), _my_job),
 )
 # fmt: on
 
@@ -582,8 +586,23 @@ _INTRO = re.compile(
 )
 
 
+# "First day at Maré Energy today!", "Signed the lease for Rua das Flores 12": events
+# told without a subject, which make a new employer or address true.
+_FIRST_DAY = re.compile(
+    rf"^(?:(?:today|yesterday)\s+(?:was|is)\s+)?(?:the\s+)?first\s+(?:day|week)\s+"
+    rf"(?:of\s+work\s+)?(?:at|with)\s+(?P<v>{PROPER})",
+    re.IGNORECASE,
+)
+_LEASE = re.compile(
+    r"\b(?:signed|sign)\s+(?:the|our|my|a)\s+(?:new\s+)?(?:lease|rental\s+contract|"
+    r"tenancy(?:\s+agreement)?)\s+(?:for|on)\s+(?P<v>\d[^.!?]*|[A-Z][^.!?]*\d[^.!?]*)",
+    re.IGNORECASE,
+)
+
+
 def speaker_statements(sentence: str, speaker: str) -> Iterator[tuple[int, Found]]:
-    """Facts about the speaker that hang on "me" or an introduction, not on a subject."""
+    """Facts about the speaker that hang on "me", an introduction or an event told
+    without a subject, not on a subject."""
     for m in _NICKNAME.finditer(sentence):
         value = m.group("v") or m.group("v2")
         if value.split()[0].casefold() not in NOT_NAMES:
@@ -593,6 +612,15 @@ def speaker_statements(sentence: str, speaker: str) -> Iterator[tuple[int, Found
         phone = m.group("phone") or m.group("phone2")
         attribute, value = ("email", email) if email else ("phone", phone)
         yield m.start(), Found(speaker, attribute, trim(value or ""), 0.85, m.end())
+    first = _FIRST_DAY.match(sentence)
+    if first:
+        value = proper_value(first.group("v"))
+        if value:
+            yield first.start("v"), Found(speaker, "employer", value, 0.85, first.end())
+    for m in _LEASE.finditer(sentence):
+        value = address_value(m.group("v"))
+        if value:
+            yield m.start(), Found(speaker, "address", value, 0.85, m.end())
     intro = _INTRO.match(sentence)
     if intro:
         group = next(g for g in ("v", "v2", "v3") if intro.group(g))

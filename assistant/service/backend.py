@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -90,7 +91,9 @@ class Backend(Protocol):
         self, person: str | None = None, attribute: str | None = None, include_closed: bool = False
     ) -> list[Fact]: ...
 
-    def set_fact(self, person: str, attribute: str, value: str) -> Fact: ...
+    def set_fact(
+        self, person: str, attribute: str, value: str, since: date | None = None
+    ) -> Fact: ...
 
     def flag(self, kind: str, row_id: int, op: str) -> int: ...
 
@@ -226,8 +229,8 @@ class InProcess:
     ) -> list[Fact]:
         return self._read(lambda service: service.facts(person, attribute, include_closed))
 
-    def set_fact(self, person: str, attribute: str, value: str) -> Fact:
-        return self._read(lambda service: service.set_fact(person, attribute, value))
+    def set_fact(self, person: str, attribute: str, value: str, since: date | None = None) -> Fact:
+        return self._read(lambda service: service.set_fact(person, attribute, value, since))
 
     def flag(self, kind: str, row_id: int, op: str) -> int:
         return self._read(lambda service: service.flag(kind, row_id, op))

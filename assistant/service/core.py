@@ -8,6 +8,7 @@ parse, call and render. Transactions and SQL stay below this line.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -188,12 +189,15 @@ class Service:
         memory = self.memory
         return check_open(memory.paths, memory.keys, memory.db, progress, cancel)
 
-    def set_fact(self, person: str, attribute: str, value: str) -> persona.Fact:
-        """The user states a value; it wins over anything extracted."""
+    def set_fact(
+        self, person: str, attribute: str, value: str, since: date | None = None
+    ) -> persona.Fact:
+        """The user states a value, true from `since` (today when None); it wins over
+        anything extracted."""
         from assistant.derived import persona
 
         with self.memory.db.write() as conn:
-            fact_id = persona.set_value(conn, person, attribute, value)
+            fact_id = persona.set_value(conn, person, attribute, value, since)
         return persona.get(self.memory.db.conn, fact_id)
 
     def facts(

@@ -1,0 +1,225 @@
+"""Questions the persona answers directly: "what is my phone number?", "when is Mãe's
+birthday?", "what is Tiago allergic to?".
+
+Someone asking for one attribute of one person wants the value the memory holds now,
+since when, and why; not the sentences that happen to share the question's words (a
+relative's move for "when did I move?", a stale number from an old chat). So `ask`
+reads the question for a person and an attribute first, and when the persona holds a
+value, the answer is that fact, followed by the memories it rests on. (An engine with a
+model writes its own answer, from the same facts given first among its evidence.)
+
+A question that asks for something narrower than an attribute ("who is my manager at
+the new job?", "what salary did they offer me?") is left to the engine, and so is any
+question the persona has no value for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3
+
+from assistant.derived import persona
+from assistant.derived.attributes import ATTRIBUTES, is_single, person_key
+from assistant.reflection.engine import Answer, Evidence
+from assistant.reflection.extract import split_sentences
+from assistant.reflection.lexicon import KINSHIP
+
+ENGINE = "persona"
+
+_KIN_WORD = {word: group for group, words in KINSHIP.items() for word in words}
+
+# What the question asks for, first match wins. A question naming something narrower
+# (a manager, a salary, a flight) is not an attribute question: see _NARROWER.
+_INTENTS: list[tuple[str, re.Pattern[str]]] = [
+    (attribute, re.compile(pattern, re.IGNORECASE))
+    for attribute, pattern in [
+        ("email", r"\be-?mail\b"),
+        ("phone", r"\b(?:phone|mobile|cell(?:phone)?|telemóvel|telefone)\b|\bnumber\b"),
+        ("birthday", r"\bbirthday\b|\bwhen\s+(?:was|were|is|are)\s+\S+(?:\s+\S+)?\s+born\b"),
+        ("allergy", r"\ballergi(?:c|es)\b|\ballergy\b"),
+        ("pet", r"\b(?:dog|cat|pet|puppy|kitten)s?\b"),
+        ("language", r"\blanguages?\b|\bspeaks?\b"),
+        ("hobby", r"\bhobb(?:y|ies)\b|\bpastimes?\b"),
+        ("nationality", r"\bnationality\b|\bcitizenship\b"),
+        ("diet", r"\bdiet\b|\bvegetarian\b|\bvegan\b"),
+        ("partner", r"\b(?:partner|wife|husband|girlfriend|boyfriend|spouse)\b"),
+        ("hometown", r"\bhometown\b|\bgr[eo]w\s+up\b"),
+        ("address", r"\baddress\b"),
+        ("city", r"\b(?:live|lives|living|based)\b|\b(?:which|what)\s+city\b|\bmoved?\b"),
+        (
+            "employer",
+            r"\bwork(?:s|ing)?\s+(?:at|for)\b|\bwhere\b.*\bwork(?:s|ing)?\b|"
+            r"\bemployer\b|\b(?:which|what)\s+company\b",
+        ),  # fmt: skip
+        (
+            "job_title",
+            r"\bjob\s+title\b|\boccupation\b|\bdo\s+for\s+a\s+living\b|"
+            r"\bwhat\s+(?:is|was)\s+\S+\s+job\b",
+        ),  # fmt: skip
+        ("school", r"\b(?:school|university|college)\b|\bwhere\b.*\bstud(?:y|ies)\b"),
+        ("relationship", r"^\s*who\s+is\s+(?!my\b|our\b)\S+(?:\s+\S+)?\s*\??\s*$"),
+    ]
+]
+# Narrower than any attribute: left to the engine.
+_NARROWER = re.compile(
+    r"\b(?:manager|boss|colleague|team|salary|pay|offer(?:ed)?|interview|flight|hotel|"
+    r"meeting|appointment|booking|reservation|ticket|vet|doctor|dentist|wedding|trip|"
+    r"party|gift|present|first\s+day|name\s+of\s+the|password|pin|code)\b",
+    re.IGNORECASE,
+)
+_EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
+_WHEN = re.compile(r"^\s*(?:since\s+)?when\b", re.IGNORECASE)
+_SELF = re.compile(r"\b(?:i|my|me|mine|myself|our|we|us)\b", re.IGNORECASE)
+
+LABELS = {"phone": "phone number", "job_title": "job title", "important_date": "important dates",
+          "pet": "pets", "child": "children", "allergy": "allergies", "language": "languages",
+          "hobby": "hobbies", "likes": "likes", "dislikes": "dislikes"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Direct:
+    """The persona's answer, and the evidence it cites (facts, then their memories)."""
+
+    answer: Answer
+    evidence: list[Evidence]
+
+
+def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
+    """The persona's answer to an attribute question, or None to leave it to the engine."""
+    if _NARROWER.search(question):
+        return None
+    attribute = next((a for a, p in _INTENTS if p.search(question)), None)
+    if attribute is None:
+        return None
+    person = asked_person(conn, question)
+    if person is None:
+        return None
+    slot = persona.facts(conn, person, attribute, include_closed=True)
+    slot = [f for f in slot if f.status != "hidden"]
+    current = [f for f in slot if f.current]
+    if _EARLIER.search(question) and is_single(attribute):
+        closed = sorted((f for f in slot if not f.current and f.valid_to),
+                        key=lambda f: (f.valid_to or "", f.id))  # fmt: skip
+        chosen, earlier = closed[-1:], True
+    else:
+        chosen, earlier = current, False
+    if not chosen:
+        return None
+    lines = [_headline(question, person, attribute, chosen, earlier)]
+    facts = [_fact_evidence(f) for f in chosen]
+    memories = _supporting(conn, chosen)
+    lines += [f'"{e.text}" ({_where(e)}) [{e.ref}]' for e in memories]
+    citations = [e.ref for e in facts + memories]
+    return Direct(Answer("\n".join(lines), citations, ENGINE), facts + memories)
+
+
+def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
+    """Whom the question is about: a person named (by name, first name or nickname), a
+    relationship word ("Mãe", "my mother"), or you ("I", "my", "our"); None if unclear."""
+    lowered = question.casefold()
+    named = _named_people(conn, lowered)
+    if len(named) == 1:
+        return named.pop()
+    if len(named) > 1:
+        return None
+    for word in re.findall(r"[^\W\d_]+", lowered):
+        group = _KIN_WORD.get(word)
+        if group is not None:
+            return _kin(conn, group)
+    return "self" if _SELF.search(question) else None
+
+
+def _named_people(conn: sqlcipher3.Connection, lowered: str) -> set[str]:
+    """People whose full name, first name (when only one person has it) or nickname the
+    question holds, as stored person names."""
+    names: dict[str, set[str]] = {}  # a way to write them -> the people it names
+    for (person,) in conn.execute("SELECT DISTINCT person FROM facts WHERE person != 'self'"):
+        parts = person.split()
+        for way in {person, parts[0]}:
+            names.setdefault(way.casefold(), set()).add(person)
+    for person, nickname in conn.execute(
+        "SELECT person, value FROM facts WHERE attribute = 'nickname' AND status != 'hidden'"
+    ):
+        if person != "self":
+            names.setdefault(nickname.casefold(), set()).add(person)
+    found: set[str] = set()
+    by_key: dict[str, str] = {}
+    for way, people in sorted(names.items(), key=lambda item: -len(item[0])):
+        if len(people) != 1 or not re.search(rf"(?<!\w){re.escape(way)}(?!\w)", lowered):
+            continue
+        person = next(iter(people))
+        by_key.setdefault(person_key(person), person)
+        found.add(person_key(person))
+    return {by_key[k] for k in found}
+
+
+def _kin(conn: sqlcipher3.Connection, group: str) -> str | None:
+    words = KINSHIP[group]
+    rows = conn.execute(
+        "SELECT person, value FROM facts WHERE attribute = 'relationship' AND "
+        "status IN ('active', 'conflict') AND valid_to IS NULL"
+    ).fetchall()
+    people = {person for person, value in rows if value.casefold() in words}
+    if group == "partner":
+        people |= {f.value for f in persona.facts(conn, "self", "partner")}
+    return people.pop() if len(people) == 1 else None
+
+
+def _headline(
+    question: str, person: str, attribute: str, chosen: list[persona.Fact], earlier: bool
+) -> str:
+    owner = "Your" if person == "self" else f"{person}'s"
+    label = LABELS.get(attribute, attribute.replace("_", " "))
+    values = ", ".join(f.value for f in chosen)
+    refs = ", ".join(f"f{f.id}" for f in chosen)
+    if earlier:
+        old = chosen[0]
+        span = " – ".join(d for d in (old.valid_from, old.valid_to) if d)
+        return f"{owner} {label} before was {values} ({span}) [{refs}]"
+    if len(chosen) > 1 and is_single(attribute):
+        return (f"{owner} {label}: {values}, which disagree; settle it with "
+                f"`me persona set` [{refs}]")  # fmt: skip
+    since = chosen[0].valid_from if len(chosen) == 1 else None
+    if _WHEN.search(question) and since and attribute != "birthday":
+        return f"Since {since}: {owner.lower()} {label} is {values} [{refs}]"
+    tail = f" (since {since})" if since and attribute not in ("birthday",) else ""
+    return f"{owner} {label}: {values}{tail} [{refs}]"
+
+
+def _fact_evidence(fact: persona.Fact) -> Evidence:
+    who = "your" if fact.person == "self" else f"{fact.person}'s"
+    about = ATTRIBUTES[fact.attribute].description if fact.attribute in ATTRIBUTES else ""
+    text = f"{who} {fact.attribute.replace('_', ' ')} ({about}): {fact.value}"
+    return Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text)
+
+
+def _supporting(conn: sqlcipher3.Connection, chosen: list[persona.Fact]) -> list[Evidence]:
+    """For each fact, the sentence of its latest memory that states the value."""
+    out: list[Evidence] = []
+    for fact in chosen:
+        if not fact.evidence:
+            continue
+        marks = ",".join("?" * len(fact.evidence))
+        rows = conn.execute(
+            "SELECT e.id, e.time, e.text, e.conversation, e.title, d.ref FROM episodes e "
+            "JOIN documents d ON d.id = e.document_id "
+            f"WHERE e.id IN ({marks}) AND e.quarantine IS NULL ORDER BY e.time_unix DESC",
+            list(fact.evidence),
+        ).fetchall()
+        wanted = fact.value.split(" (")[0].casefold()
+        for episode_id, time, text, conversation, title, document in rows:
+            sentence = next((s for s in split_sentences(text) if wanted in s.casefold()), None)
+            if sentence is not None:
+                source = conversation or Path(document).name
+                if title and not conversation:
+                    source = f"{source} › {title}"
+                out.append(Evidence(f"e{episode_id}", time, source, sentence.strip()))
+                break
+    return out
+
+
+def _where(item: Evidence) -> str:
+    return ", ".join(part for part in (item.date[:10], item.source) if part)

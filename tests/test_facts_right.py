@@ -1,0 +1,216 @@
+"""Facts a person would trust: offers and plans are not facts, the events that make a
+fact true supersede the old one, every attribute's "Key: value" line is read (in a few
+languages), similar thoughts with different values never merge, and an attribute
+question is answered from the persona."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.derived import links, thoughts
+from assistant.derived.proposals import ThoughtCandidate
+from assistant.memory import Memory
+from assistant.reflection.engine import EpisodeView
+from assistant.reflection.extract import extract_facts
+from assistant.reflection.note_fields import note_facts
+from assistant.service.backend import Resident
+from assistant.service.requests import AskRequest
+
+WRITTEN = datetime(2024, 4, 10, 9, tzinfo=UTC)
+
+
+def said(text: str) -> set[tuple[str, str, str]]:
+    view = EpisodeView(id=1, time=WRITTEN, author="self", sender="Marta", text=text)
+    return {(f.person, f.attribute, f.value) for f in extract_facts(view)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yesterday I got an offer from Maré Energy.",
+        "I got a job offer from Maré Energy!",
+        "I accepted the offer from Maré Energy, starting in May.",
+        "We're thinking about moving to Berlin.",
+        "I might move to Berlin next year.",
+        "If I get the job at Google I'll move to London.",
+    ],
+)
+def test_offers_plans_and_hypotheticals_are_not_facts(text: str) -> None:
+    assert not {f for f in said(text) if f[1] in ("employer", "city", "address")}
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("First day at Maré Energy today!", ("self", "employer", "Maré Energy")),
+        ("Today was my first day at Maré Energy.", ("self", "employer", "Maré Energy")),
+        ("My first day at Maré Energy went well.", ("self", "employer", "Maré Energy")),
+        ("Signed the lease for Rua das Flores 12, Porto.",
+         ("self", "address", "Rua das Flores 12, Porto")),
+        ("We moved to Porto on 29 March.", ("self", "city", "Porto")),
+    ],
+)  # fmt: skip
+def test_the_events_that_make_a_fact_true(text: str, fact: tuple[str, str, str]) -> None:
+    assert fact in said(text)
+
+
+def test_a_fact_is_dated_by_the_text_when_it_says_when() -> None:
+    view = EpisodeView(id=1, time=WRITTEN, author="self", sender="Marta",
+                       text="We moved to Porto on 29 March.")  # fmt: skip
+    [city] = [f for f in extract_facts(view) if f.attribute == "city"]
+    assert city.valid_from == "2024-03-29"  # not the day it was written
+
+
+def note(text: str, title: str, tags: list[str], **meta: Any) -> set[tuple[str, str, str]]:
+    view = EpisodeView(id=3, time=WRITTEN, author="self", sender=None, text=text, kind="note",
+                       meta={"note_title": title, "tags": tags, **meta})  # fmt: skip
+    return {(f.person, f.attribute, f.value) for f in note_facts(view)}
+
+
+@pytest.mark.parametrize(
+    ("line", "attribute", "values"),
+    [
+        ("- Allergies: shellfish, peanuts", "allergy", {"shellfish", "peanuts"}),
+        ("- Relationship: partner", "relationship", {"partner"}),
+        ("- Relação: mãe", "relationship", {"mother"}),
+        ("- Likes: hiking and old films", "likes", {"hiking", "old films"}),
+        ("- Languages: Portuguese, English", "language", {"Portuguese", "English"}),
+        ("- Idiomas: español / inglés", "language", set()),  # not languages it knows
+        ("- Hobbies: climbing", "hobby", {"climbing"}),
+        ("- Hometown: Viseu", "hometown", {"Viseu"}),
+        ("- Telemóvel: +351 913 222 111", "phone", {"+351 913 222 111"}),
+        ("- Morada: Rua do Sol 5, Viseu", "address", {"Rua do Sol 5, Viseu"}),
+        ("- **Birthday**: 4 June", "birthday", {"4 June"}),
+        ("- Nationality: Portuguese", "nationality", {"Portuguese"}),
+        ("- Pets: Miso", "pet", {"Miso"}),
+        ("Favourite colour: green", "likes", set()),  # no such key
+    ],
+)
+def test_key_value_lines_for_every_attribute(line: str, attribute: str, values: set[str]) -> None:
+    got = note(line, "Tiago Mendes", ["people"])
+    assert {v for _, a, v in got if a == attribute} == values
+
+
+def test_front_matter_aliases_are_nicknames() -> None:
+    got = note("A note about him.", "Tiago Mendes", ["people"], aliases=["Tiago", "Ti"])
+    assert got == {("Tiago Mendes", "nickname", "Tiago"), ("Tiago Mendes", "nickname", "Ti")}
+
+
+# -- thoughts --------------------------------------------------------------------------
+
+
+def put(memory: Memory, text: str, episode: int, when: str, many: bool = False) -> tuple[str, int]:
+    vector = memory.embedder.encode([text])[0]
+    with memory.db.write() as conn:
+        cand = ThoughtCandidate(text, (episode,), subject="self", time=when, many=many)
+        op, thought_id = thoughts.add(conn, cand, vector, thoughts.ThoughtIndex(conn),
+                                      "builtin", 0.9)  # fmt: skip
+        assert thought_id is not None
+        return op, thought_id
+
+
+@pytest.fixture
+def episode(memory: Memory, tmp_path: Path) -> int:
+    from assistant.ingest import ingest
+
+    (tmp_path / "n.md").write_text("# N\n\nA line to rest thoughts on.\n")
+    ingest(memory, [tmp_path])
+    return int(memory.db.conn.execute("SELECT id FROM episodes").fetchone()[0])
+
+
+def test_a_new_value_supersedes_a_similar_thought_instead_of_merging(
+    memory: Memory, episode: int
+) -> None:
+    _, old = put(memory, "Your phone number is +351 912 345 678.", episode, "2023-01-10")
+    op, new = put(memory, "Your phone number is +351 913 000 111.", episode, "2024-04-02")
+    assert op == "supersede" and new != old
+    conn = memory.db.conn
+    assert thoughts.get(conn, old).status == "archived"
+    assert thoughts.get(conn, new).status == "active"
+    assert ("to", "thought", old, "supersedes") in links.links_of(conn, "thought", new)
+    # The same value again is still a repeat, reinforced.
+    again, same = put(memory, "Your phone number is +351 913 000 111", episode, "2024-05-01")
+    assert (again, same) == ("merge", new)
+    # An older value read late does not push the newer one out.
+    late, older = put(memory, "Your phone number is +351 900 111 222.", episode, "2022-02-01")
+    assert late == "supersede" and thoughts.get(conn, older).status == "archived"
+    assert thoughts.get(conn, new).status == "active"
+
+
+def test_a_second_value_of_a_many_valued_attribute_stays_beside_the_first(
+    memory: Memory, episode: int
+) -> None:
+    _, first = put(memory, "You speak Portuguese.", episode, "2023-01-10", many=True)
+    op, second = put(memory, "You speak English.", episode, "2024-01-10", many=True)
+    assert op == "insert" and first != second
+    assert {thoughts.get(memory.db.conn, t).status for t in (first, second)} == {"active"}
+
+
+# -- asking --------------------------------------------------------------------------------
+
+LIFE = {
+    "About me.md": "---\ntags: [me]\ndate: 2023-01-15\n---\n# About me\n\n"
+    "- Phone: +351 912 345 678\n- Email: marta@example.com\n",
+    "2024-04-02.md": "# 2024-04-02\n\nMy new number is +351 913 000 111.\n",
+    "Helena Sousa.md": "---\ntags: [people, family]\naliases: [Mãe]\ndate: 2023-02-01\n---\n"
+    "# Helena Sousa\n\n- Relationship: mother\n- Birthday: 12 May\n",
+    "Tiago Mendes.md": "---\ntags: [people]\naliases: [Ti]\ndate: 2023-02-01\n---\n"
+    "# Tiago Mendes\n\n- Allergies: shellfish\n",
+    "Miso.md": "---\ndate: 2023-05-20\n---\n# Miso\n\nWe adopted a dog called Miso in May 2023.\n",
+    "Work.md": "---\ndate: 2023-03-01\n---\n# Work\n\n"
+    "My manager at Farol is Rita Lopes. She is great.\n",
+}
+
+
+@pytest.fixture
+def life(memory: Memory, tmp_path: Path) -> Resident:
+    folder = tmp_path / "life"
+    folder.mkdir()
+    for name, text in LIFE.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    service = Resident(memory)
+    service.ingest([folder])
+    service.reflect("builtin")
+    return service
+
+
+def asked(service: Resident, question: str) -> str:
+    return service.ask(AskRequest(question, remember=False)).answer.text.splitlines()[0]
+
+
+def test_attribute_questions_are_answered_from_the_persona(life: Resident) -> None:
+    phone = asked(life, "What is my current phone number?")
+    assert "+351 913 000 111" in phone and "912" not in phone  # the current one only
+    assert "12 May" in asked(life, "When is Mãe's birthday?")  # a relationship word
+    assert "12 May" in asked(life, "When is my mother's birthday?")
+    assert "shellfish" in asked(life, "What is Ti allergic to?")  # a nickname
+    assert "Miso" in asked(life, "What is the name of our dog?")
+    old = asked(life, "What was my phone number before?")
+    assert "+351 912 345 678" in old
+    manager = life.ask(AskRequest("Who is my manager at Farol?", remember=False)).answer
+    assert manager.engine != "persona" and "Rita Lopes" in manager.text
+
+
+def test_ask_keeps_only_a_clean_statement_and_asking_again_is_no_worse(life: Resident) -> None:
+    first = life.ask(AskRequest("Who is my manager at Farol?"))
+    assert first.thought is not None
+    assert "[e" not in first.thought.text and ".md" not in first.thought.text
+    assert first.thought.text == "My manager at Farol is Rita Lopes."
+    second = life.ask(AskRequest("Who is my manager at Farol?"))
+    assert "Rita Lopes" in second.answer.text.splitlines()[0]
+    persona_answer = life.ask(AskRequest("What is my phone number?"))
+    assert persona_answer.thought is None  # the persona holds it already
+
+
+def test_a_correction_can_say_since_when(life: Resident) -> None:
+    from datetime import date
+
+    before = life.facts("self", "phone")
+    fact = life.set_fact("self", "phone", "+351 914 555 666", since=date(2024, 6, 1))
+    assert fact.valid_from == "2024-06-01" and fact.origin == "user"
+    closed = [f for f in life.facts("self", "phone", include_closed=True) if f.id == before[0].id]
+    assert closed[0].valid_to == "2024-06-01" and closed[0].superseded_by == fact.id
