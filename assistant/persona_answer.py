@@ -23,9 +23,9 @@ import sqlcipher3
 
 from assistant.derived import persona
 from assistant.derived.attributes import ATTRIBUTES, is_single, person_key
+from assistant.derived.people import KINSHIP
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
-from assistant.reflection.lexicon import KINSHIP
 
 ENGINE = "persona"
 

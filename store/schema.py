@@ -392,4 +392,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE change_rows_v8 RENAME TO change_rows;
     CREATE INDEX change_rows_row ON change_rows(kind, row_id);
     """,
+    # v9: names the user split apart (`me people split`), never merged again.
+    """
+    CREATE TABLE people_apart (
+        a TEXT NOT NULL,                    -- person keys, a < b
+        b TEXT NOT NULL,
+        PRIMARY KEY (a, b)
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -55,6 +55,9 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     report = service.reflect(BuiltinEngine(), limit=1)
     assert wire(type(report), report) == report
     reflect(memory, BuiltinEngine())
+    service.set_fact("Ana Ribeiro", "birthday", "3 May")
+    people = service.people()
+    assert people and wire_each(people) == people
     hits = service.recall(RecallRequest("Lisbon flight", k=3, since=date(2000, 1, 1)))
     assert hits and wire(list[Hit], hits) == hits
     answer = service.ask(AskRequest("where do I work?"), BuiltinEngine())

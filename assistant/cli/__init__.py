@@ -27,7 +27,7 @@ COMMANDS = {
     "ask": "ask", "reflect": "reflect", "persona": "persona", "thoughts": "thoughts",
     "history": "history", "undo": "history", "why": "why", "forget": "forget",
     "status": "info", "paths": "info", "check": "check", "demo": "demo", "daemon": "daemon",
-    "tui": "tui", "review": "review", "release": "review",
+    "tui": "tui", "review": "review", "release": "review", "people": "people",
 }  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from assistant.cli.common import backend
-from assistant.cli.output import Bars, echo, echo_json
+from assistant.cli.output import Bars, clean, echo, echo_json
 
 
 @click.command(
@@ -39,6 +39,9 @@ def reflect(engine: str | None, model: str | None, limit: int | None, as_json: b
     if report.faded:
         faded = ", ".join(f"{n} {op}d" for op, n in sorted(report.faded.items()))
         echo(f"  faded thoughts: {faded}")
+    for kept, other in report.people_merged:
+        echo(f"  one person: {clean(other, one_line=True)} is {clean(kept, one_line=True)} "
+             "(`me people split` if not)")  # fmt: skip
     for note in report.notes:
         echo(f"  note: {note}", err=True)
     if report.left > 0:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from assistant import sources as registry
     from assistant.ask import AskResult
     from assistant.derived.changes import ChangeRecord
+    from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
     from assistant.ingest import IngestSummary
@@ -198,6 +199,17 @@ class DaemonClient:
 
     def release(self, memory_ref: str) -> int:
         return int(self.call("release", memory_ref=memory_ref))
+
+    def people(self) -> list[Person]:
+        from assistant.derived.people import Person
+
+        return codec.load(list[Person], self.call("people"))
+
+    def merge_people(self, keep: str, other: str) -> int:
+        return int(self.call("merge_people", keep=keep, other=other))
+
+    def split_person(self, name: str) -> str:
+        return str(self.call("split_person", name=name))
 
     def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings:
         from assistant.service.explain import Surroundings

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlcipher3
 
+from assistant.derived import people
 from assistant.derived.attributes import ATTRIBUTES, is_single, person_key, value_key
 from assistant.derived.changes import Change, inserted_id, now_iso
 from assistant.derived.evidence import relabel
@@ -110,7 +111,7 @@ def facts(
     args: list[Any] = []
     if person is not None:
         sql += " AND person_key = ?"
-        args.append(person_key(resolve_person(person)))
+        args.append(person_key(people.resolve(conn, person)))
     if attribute is not None:
         sql += " AND attribute = ?"
         args.append(attribute)
@@ -209,7 +210,7 @@ def add_extracted(
     conn: sqlcipher3.Connection, cand: FactCandidate, engine: str, conflict_days: float
 ) -> Outcome:
     """Fold one extracted fact into the persona (see the module docstring)."""
-    person = resolve_person(cand.person)
+    person = people.resolve(conn, cand.person)
     pkey, vkey = person_key(person), value_key(cand.value)
     hidden = conn.execute(
         "SELECT 1 FROM facts WHERE person_key = ? AND attribute = ? AND value_key = ? "
@@ -349,7 +350,7 @@ def set_value(
     if attribute not in ATTRIBUTES:
         known = ", ".join(sorted(ATTRIBUTES))
         raise MemoryRefError(f"unknown attribute {attribute!r}; known ones: {known}")
-    person = resolve_person(person)
+    person = people.resolve(conn, person)
     today = (since or date.today()).isoformat()
     change = Change(conn, "set", f"the user set {attribute} = {value!r}", "user")
     fact_id = _insert(conn, person, attribute, value, today, 1.0, "user", "user")

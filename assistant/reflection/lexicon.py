@@ -140,25 +140,6 @@ RELATIONS = (
     "mother-in-law", "father-in-law", "sister-in-law", "brother-in-law", "kid", "child",
     "baby", "ex",
 )  # fmt: skip
-# Relationship words in a few languages, grouped by what they mean: "Mãe", "Mum" and
-# "mother" name one relationship (a note's "Relationship: mãe" is stored as "mother";
-# partners and bosses keep their own word: "wife" says more than "partner").
-KINSHIP: dict[str, frozenset[str]] = {
-    group: frozenset(words.split())
-    for group, words in {
-        "mother": "mother mum mom mommy mummy mãe mae mamã mama mamá madre maman mutter",
-        "father": "father dad daddy pai papá papa padre vater",
-        "sister": "sister irmã irma hermana soeur schwester",
-        "brother": "brother irmão irmao hermano frère frere bruder",
-        "grandmother": "grandmother grandma granny nan avó avo abuela grand-mère oma",
-        "grandfather": "grandfather grandpa avô abuelo grand-père opa",
-        "partner": "partner wife husband girlfriend boyfriend spouse fiancé fiancée "
-        "namorada namorado esposa marido mulher novia novio",
-        "aunt": "aunt tia tía tante",
-        "uncle": "uncle tio tío oncle onkel",
-        "boss": "boss manager chefe jefe chef",
-    }.items()
-}
 PARTNER_RELATIONS = words(
     """
     boyfriend girlfriend husband wife partner fiancé fiancée fiance fiancee spouse

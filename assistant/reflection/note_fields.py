@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 
 from assistant.derived.attributes import is_single
+from assistant.derived.people import KINSHIP
 from assistant.derived.proposals import FactCandidate
 from assistant.reflection.engine import EpisodeView
-from assistant.reflection.lexicon import KINSHIP
 from assistant.reflection.patterns import EMAIL as EMAIL_PATTERN
 from assistant.reflection.patterns import PHONE as PHONE_PATTERN
 from assistant.reflection.values import (

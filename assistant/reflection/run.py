@@ -21,7 +21,7 @@ import sqlcipher3
 
 from assistant import quarantine
 from assistant.config import Config
-from assistant.derived import links, persona, thoughts
+from assistant.derived import links, people, persona, thoughts
 from assistant.derived.attributes import is_known
 from assistant.errors import ConfigError
 from assistant.memory import Memory
@@ -47,6 +47,7 @@ class ReflectReport:
     thoughts: dict[str, int] = field(default_factory=dict)  # insert, merge
     links: int = 0
     faded: dict[str, int] = field(default_factory=dict)  # archive, merge
+    people_merged: list[list[str]] = field(default_factory=list)  # [kept, merged] names
     notes: list[str] = field(default_factory=list)
     left: int = 0
 
@@ -59,6 +60,7 @@ class ReflectReport:
             "thoughts": dict(self.thoughts),
             "links": self.links,
             "faded": dict(self.faded),
+            "people_merged": self.people_merged,
             "notes": self.notes,
         }
 
@@ -121,7 +123,10 @@ def reflect(
             settings.archive_below,
             settings.merge_similarity,
         )
+        # A first name learned before the note that gives the full one, and the like.
+        merged = people.consolidate(conn, engine.name) if report.episodes else []
     report.faded = dict(faded)
+    report.people_merged = [[kept, other] for kept, other in merged]
     report.left = pending_count(memory)
     return report
 

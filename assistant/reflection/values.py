@@ -27,6 +27,7 @@ _FILLER = (
     r"(?:now|btw|lol|lmao|haha+|hehe|too|again|anymore|as\s+well|these\s+days|nowadays|"
     r"already|still|though|tho|actually|finally|officially|either|here|there|today|yet|ok|"
     r"okay|tbh|imo|unfortunately|fortunately|luckily|sadly|obviously|apparently|hah|:\)|:D|"
+    r"remember|you\s+know|by\s+the\s+way|of\s+course|sorry|"
     r";\)|xx?|x+o+)"
 )
 FILLER_TAIL = re.compile(rf"(?:[\s,;:!.~-]+{_FILLER})+\s*$", re.IGNORECASE)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from assistant import forget as forgetting
     from assistant import sources as registry
     from assistant.ask import AskResult
+    from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
     from assistant.ingest import IngestSummary
@@ -57,6 +58,7 @@ def annotation_types() -> dict[str, Any]:
     from assistant import forget as forgetting
     from assistant import sources as registry
     from assistant.ask import AskResult
+    from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
     from assistant.ingest import IngestSummary
@@ -66,6 +68,7 @@ def annotation_types() -> dict[str, Any]:
     from assistant.service.sync import SyncReport
 
     return {
+        "Person": Person,
         "forgetting": forgetting,
         "registry": registry,
         "AskResult": AskResult,
@@ -108,6 +111,12 @@ class Backend(Protocol):
     def undo(self, change_id: int) -> int: ...
 
     def release(self, memory_ref: str) -> int: ...
+
+    def people(self) -> list[Person]: ...
+
+    def merge_people(self, keep: str, other: str) -> int: ...
+
+    def split_person(self, name: str) -> str: ...
 
     def why(self, memory_ref: str) -> Explanation: ...
 
@@ -253,6 +262,15 @@ class InProcess:
 
     def release(self, memory_ref: str) -> int:
         return self._read(lambda service: service.release(memory_ref))
+
+    def people(self) -> list[Person]:
+        return self._read(lambda service: service.people())
+
+    def merge_people(self, keep: str, other: str) -> int:
+        return self._read(lambda service: service.merge_people(keep, other))
+
+    def split_person(self, name: str) -> str:
+        return self._read(lambda service: service.split_person(name))
 
     def surroundings(self, memory_ref: str, n: int = 3) -> Surroundings:
         from assistant import refs

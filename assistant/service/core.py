@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from assistant import forget as forgetting
     from assistant import sources as registry
     from assistant.ask import AskResult
-    from assistant.derived import persona, thoughts
+    from assistant.derived import people, persona, thoughts
     from assistant.ingest import IngestSummary
     from assistant.reflection import run as reflection
     from assistant.reflection.engine import Engine
@@ -240,6 +240,27 @@ class Service:
         """Take back a change; returns the id of the change that records the undo."""
         with self.memory.db.write() as conn:
             return changes.undo(conn, change_id)
+
+    def people(self) -> list[people.Person]:
+        """Everyone the persona knows, with their other names and handles."""
+        from assistant.derived import people
+
+        return people.listing(self.memory.db.conn)
+
+    def merge_people(self, keep: str, other: str) -> int:
+        """`other` is `keep`: one person from now on; returns the change's id."""
+        from assistant.derived import people
+
+        with self.memory.db.write() as conn:
+            kept, merged = people.stored_name(conn, keep), people.stored_name(conn, other)
+            return people.merge(conn, kept, merged, "user", f"the user said {merged!r} is {kept!r}")
+
+    def split_person(self, name: str) -> str:
+        """Undo the merge that folded `name` into someone; returns who that was."""
+        from assistant.derived import people
+
+        with self.memory.db.write() as conn:
+            return people.split(conn, name)[0]
 
     def release(self, memory_ref: str) -> int:
         """Release a quarantined episode: it may be cited and learned from (the user's

@@ -1,0 +1,321 @@
+"""People: one person however they appear, across notes, chats, mail and calendars.
+
+A person is the name their facts are stored under. The same person also appears as a
+first name ("Tiago" for "Tiago Mendes"), a nickname or a note's front-matter alias
+("Ti"), a chat display name that is an email address or a phone number, or a
+relationship word ("Mãe" in the family group, for the person whose relationship to you
+is mother). `resolve` maps each of these to the stored person when exactly one person
+fits; when several could, the name stays its own person rather than a guess.
+
+Facts arrive in time order, so "Tiago" may be learned before the note that says he is
+"Tiago Mendes". `consolidate` runs after each reflection and merges such a name into the
+person it resolves to. A merge is a change like any other (`me undo`); `split` undoes
+the latest merge of a name and keeps the two apart from then on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlcipher3
+
+from assistant.derived.attributes import is_single, person_key, value_key
+from assistant.derived.changes import Change, inserted_id, load_change, now_iso, undo
+from assistant.errors import MemoryRefError
+
+# Relationship words in a few languages, grouped by what they mean: "Mãe", "Mum" and
+# "mother" name one relationship (a note's "Relationship: mãe" is stored as "mother";
+# partners and bosses keep their own word: "wife" says more than "partner").
+KINSHIP: dict[str, frozenset[str]] = {
+    group: frozenset(words.split())
+    for group, words in {
+        "mother": "mother mum mom mommy mummy mãe mae mamã mama mamá madre maman mutter",
+        "father": "father dad daddy pai papá papa padre vater",
+        "sister": "sister irmã irma hermana soeur schwester",
+        "brother": "brother irmão irmao hermano frère frere bruder",
+        "grandmother": "grandmother grandma granny nan avó avo abuela grand-mère oma",
+        "grandfather": "grandfather grandpa avô abuelo grand-père opa",
+        "partner": "partner wife husband girlfriend boyfriend spouse fiancé fiancée "
+        "namorada namorado esposa marido mulher novia novio",
+        "aunt": "aunt tia tía tante",
+        "uncle": "uncle tio tío oncle onkel",
+        "boss": "boss manager chefe jefe chef",
+    }.items()
+}
+_KIN_GROUP = {word: group for group, words in KINSHIP.items() for word in words}
+HANDLES = ("email", "phone")  # how a chat or a mailbox may name someone
+_CURRENT = "status IN ('active', 'conflict') AND valid_to IS NULL"
+
+
+def self_words(name: str) -> bool:
+    """'me', 'I', 'myself' and 'self' all mean the user."""
+    return name.strip().casefold() in ("me", "i", "myself", "self")
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def resolve(conn: sqlcipher3.Connection, name: str) -> str:
+    """The stored person `name` stands for: the user, a known person (by full name,
+    first name, nickname, handle or relationship word), or `name` itself."""
+    name = " ".join(name.split())
+    if self_words(name) or _is_user(conn, name):
+        return "self"
+    row = conn.execute(
+        "SELECT person FROM facts WHERE person_key = ? LIMIT 1", (person_key(name),)
+    ).fetchone()
+    if row is not None:
+        return str(row[0])
+    return other_name_of(conn, name) or name
+
+
+def _is_user(conn: sqlcipher3.Connection, name: str) -> bool:
+    """Whether `name` is one of the user's own names or handles (`me identity`)."""
+    for kind, value in conn.execute("SELECT kind, value FROM identity"):
+        if kind == "phone" and len(_digits(name)) >= 7:
+            if _digits(value)[-9:] == _digits(name)[-9:]:
+                return True
+        elif value.casefold() == name.casefold():
+            return True
+    return False
+
+
+def other_name_of(conn: sqlcipher3.Connection, name: str) -> str | None:
+    """The one person, other than `name` itself, whose nickname, handle, first name or
+    relationship `name` is; None when none or several are."""
+    key = person_key(name)
+    candidates = {
+        person
+        for (person,) in conn.execute(
+            "SELECT DISTINCT person FROM facts WHERE attribute = 'nickname' AND value_key = ? "
+            "AND status != 'hidden'",
+            (value_key(name),),
+        )
+    }
+    if not candidates and "@" in name:
+        candidates = _people_with(conn, "email", lambda v: value_key(v) == value_key(name))
+    if not candidates and len(_digits(name)) >= 7:
+        candidates = _people_with(conn, "phone", lambda v: _digits(v)[-9:] == _digits(name)[-9:])
+    if not candidates and " " not in key:  # a first name of one known person
+        candidates = {
+            person
+            for (person,) in conn.execute(
+                "SELECT DISTINCT person FROM facts WHERE person_key LIKE ? ESCAPE '\\'",
+                (key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %",),
+            )
+        }
+    if not candidates and key in _KIN_GROUP:
+        candidates = kin(conn, _KIN_GROUP[key])
+    candidates = {p for p in candidates if person_key(p) != key and p != "self"}
+    return candidates.pop() if len(candidates) == 1 else None
+
+
+def _people_with(conn: sqlcipher3.Connection, attribute: str, same: Any) -> set[str]:
+    rows = conn.execute(
+        "SELECT person, value FROM facts WHERE attribute = ? AND status != 'hidden'",
+        (attribute,),
+    )
+    return {person for person, value in rows if same(value)}
+
+
+def kin(conn: sqlcipher3.Connection, group: str) -> set[str]:
+    """The people whose current relationship to the user is a word of `group`."""
+    words = KINSHIP[group]
+    rows = conn.execute(
+        f"SELECT person, value FROM facts WHERE attribute = 'relationship' AND {_CURRENT}"
+    )
+    people = {person for person, value in rows if value.casefold() in words}
+    if group == "partner":
+        people |= {
+            value
+            for (value,) in conn.execute(
+                "SELECT value FROM facts WHERE person_key = 'self' AND attribute = 'partner' "
+                f"AND {_CURRENT}"
+            )
+        }
+    return people
+
+
+# -- listing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as `me people` shows them."""
+
+    name: str
+    names: list[str]  # nicknames and aliases
+    handles: list[str]  # current email addresses and phone numbers
+    relationship: str | None
+    facts: int
+    memories: int  # episodes their facts rest on
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "names": self.names,
+            "handles": self.handles,
+            "relationship": self.relationship,
+            "facts": self.facts,
+            "memories": self.memories,
+        }
+
+
+def listing(conn: sqlcipher3.Connection) -> list[Person]:
+    """Everyone the persona knows, besides the user, most facts first."""
+    rows = conn.execute(
+        "SELECT f.person, f.attribute, f.value, f.status, f.valid_to, "
+        "(SELECT group_concat(episode_id) FROM fact_evidence WHERE fact_id = f.id) "
+        "FROM facts f WHERE f.person_key != 'self' AND f.status != 'hidden' ORDER BY f.id"
+    ).fetchall()
+    by_key: dict[str, dict[str, Any]] = {}
+    for person, attribute, value, status, valid_to, evidence in rows:
+        entry = by_key.setdefault(
+            person_key(person),
+            {"name": person, "names": [], "handles": [], "rel": None, "facts": 0, "eps": set()},
+        )
+        entry["facts"] += 1
+        entry["eps"].update(int(e) for e in (evidence or "").split(",") if e)
+        current = status in ("active", "conflict") and valid_to is None
+        if attribute == "nickname" and value not in entry["names"]:
+            entry["names"].append(value)
+        elif attribute in HANDLES and current and value not in entry["handles"]:
+            entry["handles"].append(value)
+        elif attribute == "relationship" and current:
+            entry["rel"] = value
+    people = [
+        Person(e["name"], e["names"], e["handles"], e["rel"], e["facts"], len(e["eps"]))
+        for e in by_key.values()
+    ]
+    return sorted(people, key=lambda p: (-p.facts, p.name.casefold()))
+
+
+# -- merging and splitting ----------------------------------------------------------------
+
+
+def stored_name(conn: sqlcipher3.Connection, name: str) -> str:
+    """The stored person a user typed, resolved; refused when nobody is stored so."""
+    person = resolve(conn, name)
+    found = conn.execute(
+        "SELECT person FROM facts WHERE person_key = ? LIMIT 1", (person_key(person),)
+    ).fetchone()
+    if found is None or person == "self":
+        raise MemoryRefError(f"no person called {name!r}; `me people` lists them")
+    return str(found[0])
+
+
+def merge(conn: sqlcipher3.Connection, keep: str, other: str, engine: str, reason: str) -> int:
+    """Move every fact of `other` to `keep`; `other` becomes one of keep's names. For a
+    one-valued attribute the later value then closes the earlier one. Returns the
+    change's id (undo it to split them again)."""
+    if person_key(keep) == person_key(other):
+        raise MemoryRefError(f"{keep!r} and {other!r} are already one person")
+    change = Change(conn, "merge-people", reason, engine)
+    ids = [
+        r[0]
+        for r in conn.execute("SELECT id FROM facts WHERE person_key = ?", (person_key(other),))
+    ]
+    for fact_id in ids:
+        change.before("fact", fact_id)
+    conn.execute(
+        "UPDATE facts SET person = ?, person_key = ?, updated_at = ? WHERE person_key = ?",
+        (keep, person_key(keep), now_iso(), person_key(other)),
+    )
+    known = conn.execute(
+        "SELECT 1 FROM facts WHERE person_key = ? AND attribute = 'nickname' AND value_key = ?",
+        (person_key(keep), value_key(other)),
+    ).fetchone()
+    if known is None:  # the merged name keeps finding this person
+        stamp = now_iso()
+        nickname = inserted_id(
+            conn.execute(
+                "INSERT INTO facts (person, person_key, attribute, value, value_key, "
+                "confidence, origin, engine, created_at, updated_at) "
+                "VALUES (?, ?, 'nickname', ?, ?, 1.0, 'extracted', ?, ?, ?)",
+                (keep, person_key(keep), other, value_key(other), engine, stamp, stamp),
+            )
+        )
+        change.created("fact", nickname)
+    _settle(conn, change, keep)
+    return change.finish()
+
+
+def _settle(conn: sqlcipher3.Connection, change: Change, person: str) -> None:
+    """After a merge, one current value per one-valued attribute: what the user set
+    wins (the rest are shadowed); otherwise each value is closed by the next one."""
+    rows = conn.execute(
+        f"SELECT id, attribute, valid_from, origin, pinned FROM facts WHERE person_key = ? "
+        f"AND {_CURRENT} ORDER BY attribute, coalesce(valid_from, ''), id",
+        (person_key(person),),
+    ).fetchall()
+    slots: dict[str, list[tuple[int, str | None, bool]]] = {}
+    for fact_id, attribute, valid_from, origin, pinned in rows:
+        if is_single(attribute):
+            mine = origin == "user" or bool(pinned)
+            slots.setdefault(attribute, []).append((fact_id, valid_from, mine))
+    for held in slots.values():
+        if len(held) < 2:
+            continue
+        settled = [f for f in held if f[2]]
+        for i, (fact_id, _, mine) in enumerate(held):
+            if settled and not mine:
+                change.before("fact", fact_id)
+                conn.execute("UPDATE facts SET status = 'shadowed' WHERE id = ?", (fact_id,))
+            elif not settled and i + 1 < len(held):
+                later_id, later_from, _ = held[i + 1]
+                change.before("fact", fact_id)
+                conn.execute(
+                    "UPDATE facts SET valid_to = ?, superseded_by = ?, status = 'active' "
+                    "WHERE id = ?",
+                    (later_from, later_id, fact_id),
+                )
+
+
+def consolidate(conn: sqlcipher3.Connection, engine: str) -> list[tuple[str, str]]:
+    """Merge every stored name that is someone else's first name, nickname, handle or
+    relationship word into that person (unless the user split them); returns the
+    (kept, merged) pairs."""
+    done: list[tuple[str, str]] = []
+    for (person,) in conn.execute(
+        "SELECT DISTINCT person FROM facts WHERE person_key != 'self' ORDER BY person"
+    ).fetchall():
+        target = other_name_of(conn, person)
+        if target is None or apart(conn, target, person):
+            continue
+        merge(conn, target, person, engine, f"{person!r} is another name of {target!r}")
+        done.append((target, person))
+    return done
+
+
+def apart(conn: sqlcipher3.Connection, a: str, b: str) -> bool:
+    pair = sorted((person_key(a), person_key(b)))
+    found = conn.execute(
+        "SELECT 1 FROM people_apart WHERE a = ? AND b = ?", (pair[0], pair[1])
+    ).fetchone()
+    return found is not None
+
+
+def split(conn: sqlcipher3.Connection, name: str) -> tuple[str, int]:
+    """Undo the latest merge that folded `name` into someone, and keep the two apart
+    from then on; returns (the person it was merged into, the undo's change id)."""
+    key = person_key(name)
+    for (change_id,) in conn.execute(
+        "SELECT id FROM changes WHERE op = 'merge-people' AND undone_by IS NULL ORDER BY id DESC"
+    ).fetchall():
+        record = load_change(conn, change_id)
+        if record is None:
+            continue
+        before = [r.old for r in record.rows if r.kind == "fact" and r.old]
+        if not any(old.get("person_key") == key for old in before):
+            continue
+        kept = next(str(r.new["person"]) for r in record.rows if r.new and "person" in r.new)
+        undo_id = undo(conn, change_id)
+        conn.execute(
+            "INSERT OR IGNORE INTO people_apart (a, b) VALUES (?, ?)",
+            sorted((key, person_key(kept))),
+        )
+        return kept, undo_id
+    raise MemoryRefError(f"{name!r} was not merged into anyone; `me people` lists people")

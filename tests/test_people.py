@@ -1,0 +1,133 @@
+"""People: one person however they appear (full name, first name, nickname, alias, handle,
+relationship word), merged after reflection, listed by `me people`, merged and split by
+the user as undoable changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.derived import people
+from assistant.errors import MemoryRefError
+from assistant.memory import Memory
+from assistant.service.backend import Resident
+from assistant.service.requests import AskRequest
+from tests.conftest import PASSPHRASE, run_me
+
+CHAT = [  # a chat with the partner, before any note about him
+    ("2023-02-01T09:00:00+00:00", "Tiago", "My new number is +351 913 222 111."),
+    ("2023-02-03T09:00:00+00:00", "Tiago", "I'm allergic to shellfish, remember."),
+    ("2023-02-05T09:00:00+00:00", "Me", "Inês is my sister."),
+    ("2023-02-06T09:00:00+00:00", "Me", "Ana's birthday is 3 May."),
+    ("2023-02-07T09:00:00+00:00", "Me", "Ana Costa moved to Braga."),
+    ("2023-02-08T09:00:00+00:00", "Me", "Ana Ribeiro moved to Faro."),
+]
+NOTES = {
+    "Tiago Mendes.md": "---\ntags: [people]\naliases: [Ti]\ndate: 2024-01-10\n---\n"
+    "# Tiago Mendes\n\n- Relationship: partner\n- Phone: +351 916 000 222\n"
+    "- Email: tiago.mendes@example.com\n",
+    "Inês Carvalho.md": "---\ntags: [people, family]\ndate: 2024-01-10\n---\n"
+    "# Inês Carvalho\n\n- Hometown: Viseu\n",
+    "Helena Sousa.md": "---\ntags: [people, family]\ndate: 2024-01-10\n---\n"
+    "# Helena Sousa\n\n- Relationship: mãe\n- Birthday: 12 May\n",
+}
+
+
+def write_chat(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Tiago", "id": i})
+        for i, (t, s, x) in enumerate(CHAT)
+    ]
+    path = folder / "tiago.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def life(memory: Memory, tmp_path: Path) -> Resident:
+    from assistant.identity import add_identity
+
+    add_identity(memory.db, "name", "Me")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for name, text in NOTES.items():
+        (notes / name).write_text(text, encoding="utf-8")
+    service = Resident(memory)
+    service.ingest([write_chat(tmp_path / "chat"), notes])
+    service.reflect("builtin")
+    return service
+
+
+def test_a_first_name_learned_before_the_note_joins_the_full_name(life: Resident) -> None:
+    listed = {p.name: p for p in life.people()}
+    assert "Tiago" not in listed and "Inês" not in listed
+    tiago = listed["Tiago Mendes"]
+    assert tiago.relationship == "partner" and {"Ti", "Tiago"} <= set(tiago.names)
+    assert set(tiago.handles) == {"+351 916 000 222", "tiago.mendes@example.com"}
+    assert {f.value for f in life.facts("Tiago Mendes", "allergy")} == {"shellfish"}
+    # One current number: the note's, the later one, closes the chat's.
+    assert [f.value for f in life.facts("Ti", "phone")] == ["+351 916 000 222"]
+    assert {f.value for f in life.facts("Inês Carvalho", "relationship")} == {"sister"}
+    # Two Anas: "Ana" stays apart, since it could be either.
+    assert {"Ana", "Ana Costa", "Ana Ribeiro"} <= set(listed)
+
+
+@pytest.mark.parametrize(
+    ("written", "person"),
+    [
+        ("Ti", "Tiago Mendes"),  # an alias
+        ("tiago", "Tiago Mendes"),  # a first name, any case
+        ("tiago.mendes@example.com", "Tiago Mendes"),  # a mail handle
+        ("+351 916 000 222", "Tiago Mendes"),  # a chat display name that is a number
+        ("Mãe", "Helena Sousa"),  # a relationship word, in Portuguese
+        ("Mum", "Helena Sousa"),
+        ("Me", "self"),  # the user's own name
+        ("Ana", "Ana"),  # a person of its own
+        ("Zé", "Zé"),  # nobody known: the name itself
+    ],
+)
+def test_every_way_of_naming_resolves_to_one_person(
+    life: Resident, memory: Memory, written: str, person: str
+) -> None:
+    assert people.resolve(memory.db.conn, written) == person
+
+
+def test_ask_and_the_persona_use_the_resolved_person(life: Resident) -> None:
+    answer = life.ask(AskRequest("When is Mãe's birthday?", remember=False)).answer.text
+    assert answer.startswith("Helena Sousa's birthday: 12 May")
+    assert "shellfish" in life.ask(AskRequest("What is Tiago allergic to?")).answer.text
+
+
+def test_merge_and_split_are_undoable_changes(life: Resident) -> None:
+    change = life.merge_people("Ana Ribeiro", "Ana")
+    listed = {p.name: p for p in life.people()}
+    assert "Ana" not in listed and "Ana" in listed["Ana Ribeiro"].names
+    assert {f.value for f in life.facts("Ana Ribeiro", "birthday")} == {"3 May"}
+    assert any(c.id == change and c.op == "merge-people" for c in life.recent_changes())
+    assert life.split_person("Ana") == "Ana Ribeiro"
+    assert "Ana" in {p.name for p in life.people()}
+    life.reflect("builtin")  # nothing new: and a split pair is never merged again
+    assert "Ana" in {p.name for p in life.people()}
+    with pytest.raises(MemoryRefError, match="not merged"):
+        life.split_person("Ana")
+    with pytest.raises(MemoryRefError, match="no person"):
+        life.merge_people("Ana Ribeiro", "Nobody Here")
+
+
+def test_me_people_lists_and_merges(
+    life: Resident, memory: Memory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory.close()
+    monkeypatch.setenv("SECONDSELF_PASSPHRASE", PASSPHRASE)
+    out = run_me("people").stdout
+    assert "Tiago Mendes (partner):" in out and "also: Ti" in out
+    listed = [json.loads(line) for line in run_me("people", "--json").stdout.splitlines()]
+    assert {p["name"] for p in listed} >= {"Tiago Mendes", "Helena Sousa", "Inês Carvalho"}
+    merged = run_me("people", "merge", "Ana Costa", "Ana").stdout
+    assert "Ana is now Ana Costa" in merged
+    assert "Ana is no longer Ana Costa" in run_me("people", "split", "Ana").stdout
+    failed = run_me("people", "merge", "Ana Costa", "Nobody", check=False)
+    assert failed.returncode == 1 and "no person called 'Nobody'" in failed.stderr
