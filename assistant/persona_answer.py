@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from assistant.derived import persona
+from assistant.derived import people, persona
 from assistant.derived.attributes import ATTRIBUTES, is_single, person_key
 from assistant.derived.people import KINSHIP
 from assistant.reflection.engine import Answer, Evidence
@@ -128,7 +128,8 @@ def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
     for word in re.findall(r"[^\W\d_]+", lowered):
         group = _KIN_WORD.get(word)
         if group is not None:
-            return _kin(conn, group)
+            found = people.kin(conn, group)
+            return found.pop() if len(found) == 1 else None
     return "self" if _SELF.search(question) else None
 
 
@@ -147,25 +148,13 @@ def _named_people(conn: sqlcipher3.Connection, lowered: str) -> set[str]:
             names.setdefault(nickname.casefold(), set()).add(person)
     found: set[str] = set()
     by_key: dict[str, str] = {}
-    for way, people in sorted(names.items(), key=lambda item: -len(item[0])):
-        if len(people) != 1 or not re.search(rf"(?<!\w){re.escape(way)}(?!\w)", lowered):
+    for way, named in sorted(names.items(), key=lambda item: -len(item[0])):
+        if len(named) != 1 or not re.search(rf"(?<!\w){re.escape(way)}(?!\w)", lowered):
             continue
-        person = next(iter(people))
+        person = next(iter(named))
         by_key.setdefault(person_key(person), person)
         found.add(person_key(person))
     return {by_key[k] for k in found}
-
-
-def _kin(conn: sqlcipher3.Connection, group: str) -> str | None:
-    words = KINSHIP[group]
-    rows = conn.execute(
-        "SELECT person, value FROM facts WHERE attribute = 'relationship' AND "
-        "status IN ('active', 'conflict') AND valid_to IS NULL"
-    ).fetchall()
-    people = {person for person, value in rows if value.casefold() in words}
-    if group == "partner":
-        people |= {f.value for f in persona.facts(conn, "self", "partner")}
-    return people.pop() if len(people) == 1 else None
 
 
 def _headline(
