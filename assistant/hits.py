@@ -85,27 +85,73 @@ def require_words(query: str) -> None:
         raise QueryError("the question is empty: say what to look for, e.g. me recall Lisbon")
 
 
-def snippet(text: str, terms: Sequence[str], width: int = 220) -> tuple[str, list[tuple[int, int]]]:
-    """The window of `text` with the most query terms, and the spans to highlight in it."""
+# What kind of answer a question asks for, as a pattern an answer holds: a snippet
+# shows the window that has it ("what salary did they offer me?" -> the amount, not the
+# "Kind regards" after the last matching word).
+_ASKS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(p, re.IGNORECASE), re.compile(a, re.IGNORECASE))
+    for p, a in [
+        (r"\b(?:how\s+much|salary|price|cost|pay|paid|rent|fee|amount|budget)\b",
+         r"[€$£]\s?\d|\d[\d.,\s]*(?:€|eur|euros?|usd|dollars?|gbp|pounds?|k)\b"),
+        (r"\bwhat\s+time\b|\bat\s+what\s+time\b",
+         r"\b\d{1,2}[:h.]\d{2}\b|\b\d{1,2}\s?(?:am|pm)\b"),
+        (r"\b(?:when|what\s+date|which\s+day|what\s+day)\b",
+         r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+         r"nov|dec)[a-z]*\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+"
+         r"\d{1,2}\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"),
+        (r"\bhow\s+many\b", r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten)\b"),
+    ]
+]  # fmt: skip
+
+
+def answer_pattern(question: str) -> re.Pattern[str] | None:
+    """The pattern an answer to `question` holds, when its kind is plain."""
+    return next((answer for asks, answer in _ASKS if asks.search(question)), None)
+
+
+def snippet(
+    text: str, terms: Sequence[str], width: int = 220, question: str = ""
+) -> tuple[str, list[tuple[int, int]]]:
+    """The window of `text` with the most query terms (and, when the question asks for
+    an amount, a time or a date, with one), and the spans to highlight in it. A window
+    starts at a sentence when one starts shortly before, else at a word."""
     flat = " ".join(text.split())
     lowered = flat.lower()
     spans = []
     for term in terms:
         for m in re.finditer(r"\b" + re.escape(term.lower()), lowered):
             spans.append((m.start(), m.end()))
-    if len(flat) <= width or not spans:
+    wanted = answer_pattern(question)
+    answers = [m.start() for m in wanted.finditer(flat)] if wanted else []
+    if len(flat) <= width or not (spans or answers):
         start = 0
     else:
-        best, start = -1, 0
-        for s, _ in spans:
+        best, start = -1.0, 0
+        for s in [a for a, _ in spans] + answers:
             lo = max(0, s - width // 4)
             count = sum(1 for a, b in spans if a >= lo and b <= lo + width)
-            if count > best:
-                best, start = count, lo
+            score = count + (2.5 if any(lo <= a < lo + width for a in answers) else 0)
+            if score > best:
+                best, start = score, lo
+        start = _boundary(flat, start, width // 3)
     end = min(len(flat), start + width)
+    if end < len(flat) and " " in flat[start:end]:
+        end = flat.rfind(" ", start, end)  # at a word's end
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(flat) else ""
     window = prefix + flat[start:end] + suffix
     shift = len(prefix) - start
     marks = sorted((a + shift, b + shift) for a, b in spans if a >= start and b <= end)
     return window, marks
+
+
+def _boundary(flat: str, start: int, reach: int) -> int:
+    """A sentence's start at most `reach` characters before `start`, else the start of
+    the word `start` falls in."""
+    sentence = max(flat.rfind(". ", max(0, start - reach), start),
+                   flat.rfind("! ", max(0, start - reach), start),
+                   flat.rfind("? ", max(0, start - reach), start))  # fmt: skip
+    if sentence >= 0:
+        return sentence + 2
+    word = flat.rfind(" ", 0, start)
+    return word + 1 if word >= 0 else 0

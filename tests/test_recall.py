@@ -168,3 +168,16 @@ def test_a_read_without_the_index_scores_every_vector_and_agrees_with_chroma(
         assert cold.vector_count() == stored
     finally:
         cold.close()
+
+
+def test_a_snippet_shows_the_kind_of_answer_asked_for() -> None:
+    text = (
+        "Dear Marta, following your interviews we are pleased to offer you the position of "
+        "Senior Data Analyst at Maré Energy. Your gross annual salary will be 48,500 EUR, paid "
+        "in 14 instalments. Your start date would be 1 October 2024. Please confirm your offer "
+        "acceptance by 20 September 2024. Kind regards, Rui"
+    )
+    question = "What salary did they offer me?"
+    window, _ = snippet(text, query_terms(question), width=120, question=question)
+    assert "48,500 EUR" in window
+    assert not window.lstrip("…")[:1].islower()  # starts at a word, never mid-word

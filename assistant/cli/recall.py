@@ -62,7 +62,7 @@ def recall(
     terms = query_terms(text)
     for rank, hit in enumerate(hits, start=1):
         console.print(_head(rank, hit))
-        window, marks = snippet(clean(hit.text, one_line=True), terms)
+        window, marks = snippet(clean(hit.text, one_line=True), terms, question=text)
         lead = f"   {clean(hit.sender, one_line=True)}: " if hit.sender else "   "
         body = styled(lead + window)
         for start, end in marks:

@@ -98,7 +98,7 @@ class HomeScreen(Screen[None]):
         hits = await call(self, lambda s: s.backend.recall(request))
         if hits is None:
             return
-        self.query_one(ResultList).show(hits, query_terms(request.question))
+        self.query_one(ResultList).show(hits, query_terms(request.question), request.question)
         self.last_search_s = time.perf_counter() - fired
         self.searches += 1
 

@@ -30,14 +30,14 @@ def where(hit: Hit) -> str:
     return source_label(hit.document, hit.title)
 
 
-def hit_text(hit: Hit, terms: Sequence[str], width: int = 160) -> Group:
+def hit_text(hit: Hit, terms: Sequence[str], width: int = 160, question: str = "") -> Group:
     """The date and source (and a quarantine mark) on one line, cut to fit; then the
     snippet with the query's words highlighted."""
     head = Text(when(hit.time), style="bold", no_wrap=True, overflow="ellipsis")
     head.append("  " + clean(where(hit), one_line=True), style="dim")
     if hit.quarantine:
         head.append(f"  quarantined: {clean(hit.quarantine, one_line=True)}", style="bold red")
-    window, marks = snippet(clean(hit.text, one_line=True), list(terms), width)
+    window, marks = snippet(clean(hit.text, one_line=True), list(terms), width, question)
     lead = f"{clean(hit.sender, one_line=True)}: " if hit.sender else ""
     body = Text(lead + window)
     if lead:
@@ -51,8 +51,10 @@ class ResultList(OptionList):
     """Recall results; each option's id is the memory's ref (`e12`), and choosing one
     (Enter) posts `OptionList.OptionSelected` for the screen to open it."""
 
-    def show(self, hits: Sequence[Hit], terms: Sequence[str]) -> None:
+    def show(self, hits: Sequence[Hit], terms: Sequence[str], question: str = "") -> None:
         self.clear_options()
-        self.add_options([Option(hit_text(hit, terms), id=f"e{hit.id}") for hit in hits])
+        self.add_options(
+            [Option(hit_text(hit, terms, question=question), id=f"e{hit.id}") for hit in hits]
+        )
         if hits:
             self.highlighted = 0
