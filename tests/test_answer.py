@@ -3,6 +3,8 @@ with its date and source, "when" and "how many" questions, and the empty case.""
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.reflection.answer import MAX_QUOTE, NOTHING, extractive_answer
 from assistant.reflection.engine import CITATION, Evidence
 
@@ -121,3 +123,25 @@ def test_the_answer_is_deterministic() -> None:
     evidence = [MOVE, JOURNAL, FLIGHTS, BIRTHDAY]
     answers = {extractive_answer("Ana Lisbon Friday May", evidence).text for _ in range(5)}
     assert len(answers) == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "wrong", "right"),
+    [
+        ("Who is my manager at Farol?", "My manager at Farol is great at planning.",
+         "Since March my manager at Farol is Rita Lopes."),
+        ("How much is the rent for the flat?", "The rent for the flat is due monthly.",
+         "The rent for the flat is 950 € a month."),
+        ("What time does the dentist open?", "The dentist opens early on weekdays.",
+         "The dentist opens at 08:30 on weekdays."),
+        ("Where is the dentist?", "The dentist is very good with kids.",
+         "The dentist is in Campo de Ourique, next to the market."),
+    ],
+)  # fmt: skip
+def test_the_sentence_that_holds_the_kind_of_answer_comes_first(
+    question: str, wrong: str, right: str
+) -> None:
+    evidence = [Evidence("e1", "2024-01-01", "notes.md", wrong),
+                Evidence("e2", "2024-01-02", "notes.md", right)]  # fmt: skip
+    answer = extractive_answer(question, evidence)
+    assert answer.text.splitlines()[0].startswith(right), answer.text

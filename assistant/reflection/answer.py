@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.hits import STOPWORDS, WORD, query_terms
+from assistant.hits import STOPWORDS, WORD, answer_pattern, query_terms
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
 
@@ -61,6 +61,29 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _SUFFIXES = ("ing", "ed", "es", "s")
+
+
+# "who" wants a name after the sentence's first word; "where" a place after a
+# preposition; an amount, a time of day or a date come from `hits.answer_pattern`.
+_WHO = (re.compile(r"^\s*who(?:m|se)?\b", re.I), re.compile(r"(?<=\s)(?-i:[A-Z][\w'-]+)"))
+_WHERE = (
+    re.compile(r"^\s*where\b", re.I),
+    re.compile(r"\b(?:in|at|to|from|near)\s+(?-i:[A-Z][\w'-]+)|\b\d+\s+\w+\s+(?:street|st|"
+               r"road|rd|avenue|av|rua|avenida)\b", re.I),
+)  # fmt: skip
+
+
+def _answer_kind(question: str) -> re.Pattern[str] | None:
+    for asks, answer in (_WHO, _WHERE):
+        if asks.search(question):
+            return answer
+    return answer_pattern(question)
+
+
+def _holds(wants: re.Pattern[str], sentence: str, terms: list[str]) -> bool:
+    """Whether the sentence holds an answer of the kind asked for that the question does
+    not already say ("Farol" answers no "who is my manager at Farol?")."""
+    return any(not _stems(m.group()) <= set(terms) for m in wants.finditer(sentence))
 
 
 @dataclass(frozen=True)
@@ -108,6 +131,7 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
     total = sum(weights.values())
     wants_date = _WHEN_QUESTION.search(question) is not None
     wants_number = _COUNT_QUESTION.search(question) is not None
+    wants = _answer_kind(question)
     seen: set[str] = set()
     out: list[_Candidate] = []
     for (rank, position, sentence, item), words in zip(sentences, stems, strict=True):
@@ -119,8 +143,10 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
             continue
         seen.add(key)
         score = overlap + ORDER_BONUS * (1 - rank / len(evidence))
-        if (wants_date and _DATE_OR_TIME.search(sentence)) or (
-            wants_number and _NUMBER.search(sentence)
+        if (
+            (wants_date and _DATE_OR_TIME.search(sentence))
+            or (wants_number and _NUMBER.search(sentence))
+            or (wants is not None and _holds(wants, sentence, terms))
         ):
             score += KIND_BONUS
         out.append(_Candidate(overlap, score, rank, position, sentence, item))
