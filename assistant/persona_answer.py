@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlcipher3
 
 from assistant.derived import people, persona
-from assistant.derived.attributes import ATTRIBUTES, is_single, person_key
+from assistant.derived.attributes import ATTRIBUTES, is_single
 from assistant.derived.people import KINSHIP
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
@@ -120,7 +120,7 @@ def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
     """Whom the question is about: a person named (by name, first name or nickname), a
     relationship word ("Mãe", "my mother"), or you ("I", "my", "our"); None if unclear."""
     lowered = question.casefold()
-    named = _named_people(conn, lowered)
+    named = people.named_in(conn, lowered)
     if len(named) == 1:
         return named.pop()
     if len(named) > 1:
@@ -131,30 +131,6 @@ def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
             found = people.kin(conn, group)
             return found.pop() if len(found) == 1 else None
     return "self" if _SELF.search(question) else None
-
-
-def _named_people(conn: sqlcipher3.Connection, lowered: str) -> set[str]:
-    """People whose full name, first name (when only one person has it) or nickname the
-    question holds, as stored person names."""
-    names: dict[str, set[str]] = {}  # a way to write them -> the people it names
-    for (person,) in conn.execute("SELECT DISTINCT person FROM facts WHERE person != 'self'"):
-        parts = person.split()
-        for way in {person, parts[0]}:
-            names.setdefault(way.casefold(), set()).add(person)
-    for person, nickname in conn.execute(
-        "SELECT person, value FROM facts WHERE attribute = 'nickname' AND status != 'hidden'"
-    ):
-        if person != "self":
-            names.setdefault(nickname.casefold(), set()).add(person)
-    found: set[str] = set()
-    by_key: dict[str, str] = {}
-    for way, named in sorted(names.items(), key=lambda item: -len(item[0])):
-        if len(named) != 1 or not re.search(rf"(?<!\w){re.escape(way)}(?!\w)", lowered):
-            continue
-        person = next(iter(named))
-        by_key.setdefault(person_key(person), person)
-        found.add(person_key(person))
-    return {by_key[k] for k in found}
 
 
 def _headline(

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
+from assistant.derived import people, persona
 from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.retention import rank_factor, retention_at
@@ -155,14 +156,26 @@ def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, f
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
+# A message of a word or two ("Home", "AGAIN?") says little whatever it matches: below
+# this many characters its score is scaled down, to SHORT_FLOOR for an empty one.
+SHORT_CHARS = 40
+SHORT_FLOOR = 0.6
+
+
+def informative(length: int) -> float:
+    """The prior of a memory `length` characters long: 1 from SHORT_CHARS up."""
+    return min(1.0, SHORT_FLOOR + (1 - SHORT_FLOOR) * length / SHORT_CHARS)
+
+
 def with_retention(memory: Memory, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Scale each fused score by the memory's retention, within [floor, 1], and re-sort."""
+    """Scale each fused score by the memory's retention, within [floor, 1], and by how
+    much it can say (`informative`), and re-sort."""
     if not scored:
         return scored
     settings = memory.config.recall
     marks = ",".join("?" * len(scored))
     rows = memory.db.conn.execute(
-        "SELECT id, ingested_at, last_access, strength, pinned FROM episodes "
+        "SELECT id, ingested_at, last_access, strength, pinned, length(text) FROM episodes "
         f"WHERE id IN ({marks})",
         [i for i, _ in scored],
     ).fetchall()
@@ -172,6 +185,7 @@ def with_retention(memory: Memory, scored: list[tuple[int, float]]) -> list[tupl
             retention_at(now, _unix(r[1]), r[2], r[3], settings.retention_days, bool(r[4])),
             settings.retention_floor,
         )
+        * informative(r[5])
         for r in rows
     }
     rescored = [(i, s * factor.get(i, settings.retention_floor)) for i, s in scored]
@@ -232,7 +246,33 @@ def ranked(
     keyword = keyword_ranking(memory, query, n, within)
     # Keyword first: on a tie it wins. An exact rare word ("the code word was x7f...")
     # is found by keyword alone, and must not lose to the dense side's best guess.
-    return with_retention(memory, fuse([keyword, dense])), dense, keyword
+    rankings = [keyword, dense]
+    about = person_ranking(memory, query, n, within)
+    if about:
+        rankings.append(about)
+    return with_retention(memory, fuse(rankings)), dense, keyword
+
+
+def person_ranking(memory: Memory, query: str, n: int, within: Scope | None) -> list[int]:
+    """For a question naming someone: the memories about them, their own note first (a
+    file named after them), then what their current facts rest on, newest first."""
+    conn = memory.db.conn
+    named = people.named_in(conn, query)
+    if not named:
+        return []
+    out: list[int] = []
+    for person in sorted(named):
+        names = [person, *(f.value for f in persona.facts(conn, person, "nickname"))]
+        for name in names:
+            pattern = "%/" + name.casefold().replace("%", "").replace("_", "") + ".%"
+            out += [r[0] for r in conn.execute(
+                "SELECT e.id FROM episodes e JOIN documents d ON d.id = e.document_id "
+                "WHERE lower(d.ref) LIKE ? ORDER BY e.id", (pattern,),
+            )]  # fmt: skip
+        facts = sorted(persona.facts(conn, person), key=lambda f: f.valid_from or "", reverse=True)
+        out += [episode for fact in facts for episode in fact.evidence]
+    ranked_ids = [i for i in dict.fromkeys(out) if within is None or i in within.ids]
+    return ranked_ids[:n]
 
 
 def recall(

@@ -23,6 +23,9 @@ CHAT = [  # a chat with the partner, before any note about him
     ("2023-02-06T09:00:00+00:00", "Me", "Ana's birthday is 3 May."),
     ("2023-02-07T09:00:00+00:00", "Me", "Ana Costa moved to Braga."),
     ("2023-02-08T09:00:00+00:00", "Me", "Ana Ribeiro moved to Faro."),
+    ("2023-02-09T09:00:00+00:00", "Tiago", "Home"),
+    ("2023-02-09T09:01:00+00:00", "Tiago", "AGAIN?"),
+    ("2023-02-09T09:02:00+00:00", "Tiago", "ok"),
 ]
 NOTES = {
     "Tiago Mendes.md": "---\ntags: [people]\naliases: [Ti]\ndate: 2024-01-10\n---\n"
@@ -99,6 +102,27 @@ def test_ask_and_the_persona_use_the_resolved_person(life: Resident) -> None:
     answer = life.ask(AskRequest("When is Mãe's birthday?", remember=False)).answer.text
     assert answer.startswith("Helena Sousa's birthday: 12 May")
     assert "shellfish" in life.ask(AskRequest("What is Tiago allergic to?")).answer.text
+
+
+def test_a_question_naming_someone_ranks_their_note_first_and_one_word_messages_low(
+    life: Resident, memory: Memory
+) -> None:
+    from assistant.recall import fuse, person_ranking, with_retention
+
+    about = person_ranking(memory, "tell me about Ti", 10, None)
+    documents = dict(
+        memory.db.conn.execute("SELECT e.id, d.ref FROM episodes e JOIN documents d ON "
+                               "d.id = e.document_id").fetchall()
+    )  # fmt: skip
+    assert documents[about[0]].endswith("Tiago Mendes.md")
+    assert any(documents[i].endswith("tiago.jsonl") for i in about)  # what his facts rest on
+    assert person_ranking(memory, "what is the weather like", 10, None) == []
+    # Two memories ranked alike: the one-word message goes below the informative one.
+    texts = dict(memory.db.conn.execute("SELECT id, text FROM episodes").fetchall())
+    home = next(i for i, t in texts.items() if t == "Home")
+    shellfish = next(i for i, t in texts.items() if "shellfish" in t)
+    order = [i for i, _ in with_retention(memory, fuse([[home, shellfish]]))]
+    assert order == [shellfish, home]
 
 
 def test_merge_and_split_are_undoable_changes(life: Resident) -> None:

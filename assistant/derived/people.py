@@ -72,6 +72,28 @@ def resolve(conn: sqlcipher3.Connection, name: str) -> str:
     return other_name_of(conn, name) or name
 
 
+def named_in(conn: sqlcipher3.Connection, text: str) -> set[str]:
+    """The stored people whose full name, first name (when only one person has it) or
+    nickname `text` holds."""
+    lowered = text.casefold()
+    names: dict[str, set[str]] = {}  # a way to write them -> the people it names
+    for (person,) in conn.execute("SELECT DISTINCT person FROM facts WHERE person != 'self'"):
+        parts = person.split()
+        for way in {person, parts[0]}:
+            names.setdefault(way.casefold(), set()).add(person)
+    for person, nickname in conn.execute(
+        "SELECT person, value FROM facts WHERE attribute = 'nickname' AND status != 'hidden'"
+    ):
+        if person != "self":
+            names.setdefault(nickname.casefold(), set()).add(person)
+    found: dict[str, str] = {}  # person key -> the person
+    for way, named in names.items():
+        if len(named) == 1 and re.search(rf"(?<!\w){re.escape(way)}(?!\w)", lowered):
+            person = next(iter(named))
+            found.setdefault(person_key(person), person)
+    return set(found.values())
+
+
 def _is_user(conn: sqlcipher3.Connection, name: str) -> bool:
     """Whether `name` is one of the user's own names or handles (`me identity`)."""
     for kind, value in conn.execute("SELECT kind, value FROM identity"):
