@@ -156,15 +156,16 @@ def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, f
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-# A message of a word or two ("Home", "AGAIN?") says little whatever it matches: below
-# this many characters its score is scaled down, to SHORT_FLOOR for an empty one.
-SHORT_CHARS = 40
+# A message of a word or two ("Home", "AGAIN?") says little whatever it matches: with
+# fewer content words than this its score is scaled down, to SHORT_FLOOR for none.
+SHORT_WORDS = 3
 SHORT_FLOOR = 0.6
 
 
-def informative(length: int) -> float:
-    """The prior of a memory `length` characters long: 1 from SHORT_CHARS up."""
-    return min(1.0, SHORT_FLOOR + (1 - SHORT_FLOOR) * length / SHORT_CHARS)
+def informative(text: str) -> float:
+    """The prior of a memory by its content words: 1 from SHORT_WORDS up."""
+    words = len(query_terms(text[:400]))
+    return min(1.0, SHORT_FLOOR + (1 - SHORT_FLOOR) * words / SHORT_WORDS)
 
 
 def with_retention(memory: Memory, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -175,7 +176,7 @@ def with_retention(memory: Memory, scored: list[tuple[int, float]]) -> list[tupl
     settings = memory.config.recall
     marks = ",".join("?" * len(scored))
     rows = memory.db.conn.execute(
-        "SELECT id, ingested_at, last_access, strength, pinned, length(text) FROM episodes "
+        "SELECT id, ingested_at, last_access, strength, pinned, substr(text, 1, 400) FROM episodes "
         f"WHERE id IN ({marks})",
         [i for i, _ in scored],
     ).fetchall()
