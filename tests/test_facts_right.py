@@ -37,6 +37,7 @@ def said(text: str) -> set[tuple[str, str, str]]:
         "We're thinking about moving to Berlin.",
         "I might move to Berlin next year.",
         "If I get the job at Google I'll move to London.",
+        "I said yes. We're moving to Porto!",  # a plan with no day: not yet true
     ],
 )
 def test_offers_plans_and_hypotheticals_are_not_facts(text: str) -> None:
@@ -214,3 +215,11 @@ def test_a_correction_can_say_since_when(life: Resident) -> None:
     assert fact.valid_from == "2024-06-01" and fact.origin == "user"
     closed = [f for f in life.facts("self", "phone", include_closed=True) if f.id == before[0].id]
     assert closed[0].valid_to == "2024-06-01" and closed[0].superseded_by == fact.id
+
+
+def test_an_organisation_called_by_its_first_word_is_the_same_value(life: Resident) -> None:
+    from assistant.derived.persona import same_value
+
+    assert same_value("employer", "maré", "maré energy")
+    assert not same_value("employer", "maré", "farol analytics")
+    assert not same_value("city", "porto", "porto alegre")  # places are not shortened

@@ -62,6 +62,12 @@ def resolve(conn: sqlcipher3.Connection, name: str) -> str:
     """The stored person `name` stands for: the user, a known person (by full name,
     first name, nickname, handle or relationship word), or `name` itself."""
     name = " ".join(name.split())
+    mailbox = _MAILBOX.match(name)  # "Ana Ribeiro <ana@example.com>", as mail shows it
+    if mailbox:
+        by_address = resolve(conn, mailbox.group(2))
+        if by_address != mailbox.group(2):
+            return by_address
+        name = mailbox.group(1).strip(' "') or mailbox.group(2)
     if self_words(name) or _is_user(conn, name):
         return "self"
     row = conn.execute(
@@ -94,15 +100,32 @@ def named_in(conn: sqlcipher3.Connection, text: str) -> set[str]:
     return set(found.values())
 
 
+_MAILBOX = re.compile(r"^(.*?)\s*<([^<>@\s]+@[^<>\s]+)>$")
+
+
 def _is_user(conn: sqlcipher3.Connection, name: str) -> bool:
-    """Whether `name` is one of the user's own names or handles (`me identity`)."""
-    for kind, value in conn.execute("SELECT kind, value FROM identity"):
+    """Whether `name` is one of the user's own names or handles: in `me identity`, or
+    their own name, nickname, email or phone among the persona's facts about them."""
+    own = conn.execute(
+        "SELECT attribute, value FROM facts WHERE person_key = 'self' AND status != 'hidden' "
+        "AND attribute IN ('name', 'nickname', 'email', 'phone')"
+    ).fetchall()
+    kinds = {"name": "name", "nickname": "name", "email": "email", "phone": "phone"}
+    known = [(kinds[a], v) for a, v in own]
+    for kind, value in [*conn.execute("SELECT kind, value FROM identity"), *known]:
         if kind == "phone" and len(_digits(name)) >= 7:
             if _digits(value)[-9:] == _digits(name)[-9:]:
                 return True
-        elif value.casefold() == name.casefold():
+        elif value.casefold() == name.casefold() or (kind == "name" and _short_for(name, value)):
             return True
     return False
+
+
+def _short_for(short: str, full: str) -> bool:
+    """ "Marta Sousa" for "Marta Isabel Sousa": same first and last name, middle ones
+    left out (a single first name is not enough to be the user)."""
+    a, b = short.casefold().split(), full.casefold().split()
+    return len(a) >= 2 and len(b) > len(a) and a[0] == b[0] and a[-1] == b[-1]
 
 
 def other_name_of(conn: sqlcipher3.Connection, name: str) -> str | None:
@@ -250,7 +273,7 @@ def merge(conn: sqlcipher3.Connection, keep: str, other: str, engine: str, reaso
         "SELECT 1 FROM facts WHERE person_key = ? AND attribute = 'nickname' AND value_key = ?",
         (person_key(keep), value_key(other)),
     ).fetchone()
-    if known is None:  # the merged name keeps finding this person
+    if known is None and not _MAILBOX.match(other):  # the name keeps finding this person
         stamp = now_iso()
         nickname = inserted_id(
             conn.execute(
@@ -304,12 +327,24 @@ def consolidate(conn: sqlcipher3.Connection, engine: str) -> list[tuple[str, str
     for (person,) in conn.execute(
         "SELECT DISTINCT person FROM facts WHERE person_key != 'self' ORDER BY person"
     ).fetchall():
-        target = other_name_of(conn, person)
+        target = _elsewhere(conn, person)
         if target is None or apart(conn, target, person):
             continue
         merge(conn, target, person, engine, f"{person!r} is another name of {target!r}")
         done.append((target, person))
     return done
+
+
+def _elsewhere(conn: sqlcipher3.Connection, person: str) -> str | None:
+    """Who a stored name really is, when someone else: the user, the person behind a
+    mailbox ("Ana <ana@x.org>"), or the one person it is another name of."""
+    mailbox = _MAILBOX.match(person)
+    if mailbox:
+        found = resolve(conn, person)
+        return found if person_key(found) != person_key(person) else None
+    if _is_user(conn, person):
+        return "self"
+    return other_name_of(conn, person)
 
 
 def apart(conn: sqlcipher3.Connection, a: str, b: str) -> bool:

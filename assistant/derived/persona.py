@@ -228,7 +228,7 @@ def add_extracted(
         return _new(conn, "insert", person, cand, engine, f"new {cand.attribute} value")
     holding = _holding_at(slot, moment)
     for fact in holding:
-        if value_key(fact.value) == vkey:
+        if same_value(cand.attribute, value_key(fact.value), vkey):
             return _reinforce(conn, fact, cand, engine)
     settled = [f for f in holding if f.origin == "user" or f.pinned]
     if settled:
@@ -247,6 +247,21 @@ def add_extracted(
     if near:
         return _conflict(conn, person, cand, engine, near)
     return _supersede(conn, person, cand, engine, holding)
+
+
+# Organisations are often called by the first words of their name: "Maré" is "Maré
+# Energy", "Farol" is "Farol Analytics".
+SHORTENED = frozenset({"employer", "school"})
+
+
+def same_value(attribute: str, a: str, b: str) -> bool:
+    """Whether two value keys name the same value of `attribute`."""
+    if a == b:
+        return True
+    if attribute not in SHORTENED:
+        return False
+    short, long = sorted((a.split(), b.split()), key=len)
+    return long[: len(short)] == short
 
 
 def _days_apart(a: str | None, b: str | None) -> float:

@@ -100,6 +100,9 @@ _FUTURE = re.compile(
     r"['’]ll\b",
     re.IGNORECASE,
 )
+_UNDATED_PLAN = re.compile(
+    r"\b(?:moving|relocating|starting|joining|going\s+to\s+(?:move|start|join))\b", re.IGNORECASE
+)
 _NORMALISE = [
     (re.compile(r"\s+"), " "),
     (re.compile(r"[’‘`]"), "'"),
@@ -344,7 +347,12 @@ def _sentence_facts(original: str, speaker: str, episode: EpisodeView) -> list[F
     for start, fact in hits:
         if fact.person.casefold() in pets or fact.attribute not in ATTRIBUTES:
             continue
-        valid_from = (fact.dated and _valid_from(guards, start, fact.end, subjects, dates)) or day
+        said_when = fact.dated and _valid_from(guards, start, fact.end, subjects, dates)
+        # "We're moving to Porto" with no day is a plan, true some day; with one ("next
+        # Friday") it is true from that day.
+        if not said_when and _UNDATED_PLAN.search(sentence, start, fact.end):
+            continue
+        valid_from = said_when or day
         # Facts about other people come from someone else's words about them.
         confidence = fact.confidence * (1.0 if fact.person == speaker else 0.9)
         facts.append(
