@@ -155,3 +155,12 @@ def test_me_people_lists_and_merges(
     assert "Ana is no longer Ana Costa" in run_me("people", "split", "Ana").stdout
     failed = run_me("people", "merge", "Ana Costa", "Nobody", check=False)
     assert failed.returncode == 1 and "no person called 'Nobody'" in failed.stderr
+
+
+def test_the_users_short_name_and_mailbox_are_the_user(life: Resident, memory: Memory) -> None:
+    life.set_fact("self", "name", "Marta Isabel Sousa")
+    conn = memory.db.conn
+    assert people.resolve(conn, "Marta Sousa") == "self"
+    assert people.resolve(conn, "Marta Sousa <marta.sousa@example.pt>") == "self"
+    assert people.resolve(conn, "Marta") == "Marta"  # a first name alone is not enough
+    assert people.resolve(conn, "Tiago <tiago.mendes@example.com>") == "Tiago Mendes"
