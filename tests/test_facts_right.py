@@ -53,6 +53,7 @@ def test_offers_plans_and_hypotheticals_are_not_facts(text: str) -> None:
         ("Signed the lease for Rua das Flores 12, Porto.",
          ("self", "address", "Rua das Flores 12, Porto")),
         ("We moved to Porto on 29 March.", ("self", "city", "Porto")),
+        ("We adopted a dog! His name is Feijão.", ("self", "pet", "Feijão (dog)")),
     ],
 )  # fmt: skip
 def test_the_events_that_make_a_fact_true(text: str, fact: tuple[str, str, str]) -> None:

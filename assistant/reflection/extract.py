@@ -331,7 +331,25 @@ def extract_facts(episode: EpisodeView) -> list[FactCandidate]:
             key = (person_key(fact.person), fact.attribute, value_key(fact.value))
             if key not in found or found[key].confidence < fact.confidence:
                 found[key] = fact
-    return list(found.values())
+    return [_named_pet(f, episode.text) for f in found.values()]
+
+
+# "We adopted a dog! His name is Feijão.": the name comes a sentence later.
+_PET_NAME = re.compile(
+    rf"\b(?:(?:his|her|its)\s+name\s+is|(?:we|I)\s+(?:called|named)\s+(?:him|her|it))\s+"
+    rf"(?P<v>{NAME})",
+    re.IGNORECASE,
+)
+
+
+def _named_pet(fact: FactCandidate, text: str) -> FactCandidate:
+    """A pet known only by its species takes the name the episode gives it after."""
+    if fact.attribute != "pet" or "(" in fact.value:
+        return fact
+    m = _PET_NAME.search(text)
+    if m is None or m.group("v").split()[0].casefold() in NOT_NAMES:
+        return fact
+    return replace(fact, value=f"{clean_name(m.group('v'))} ({fact.value})")
 
 
 def _sentence_facts(original: str, speaker: str, episode: EpisodeView) -> list[FactCandidate]:
