@@ -249,6 +249,8 @@ def ask(
     thought, op = None, None
     behind = _episodes_behind(memory, answer.citations)
     statement = answer.statement
+    if statement is not None and not _adds_to(question, statement):
+        statement = None  # "My manager at the new job." answers nothing by itself
     if post_think and behind and statement and not _stale(memory, statement, behind[0]):
         dates = sorted(e.date for e in evidence if e.ref in answer.citations and e.date)
         cand = ThoughtCandidate(
@@ -266,6 +268,13 @@ def ask(
         if thought_id is not None:
             thought = thoughts.get(memory.db.conn, thought_id)
     return AskResult(question, answer, evidence, thought, op)
+
+
+def _adds_to(question: str, statement: str) -> bool:
+    """Whether the statement holds a content word the question does not: only then is
+    it an answer worth keeping."""
+    asked = set(query_terms(question))
+    return any(word not in asked for word in query_terms(statement))
 
 
 def _stale(memory: Memory, statement: str, episode_id: int) -> bool:

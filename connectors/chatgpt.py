@@ -112,6 +112,8 @@ def _conversation_items(conv: Mapping[str, Any], index: int, mtime: datetime) ->
             meta["siblings"] = siblings  # regenerated or edited: other versions exist
         if estimated:
             meta["time_estimated"] = True
+        if author == "other":
+            meta["ai_assistant"] = True  # its "I" is a program, never a person
         for locator, piece, part_meta in split_message(message_id, text):
             yield Item(
                 text=piece,

@@ -92,6 +92,8 @@ def _conversation_items(conv: Mapping[str, Any], index: int, mtime: datetime) ->
             meta["conversation_title"] = title
         if moment is None:
             meta["time_estimated"] = True
+        if author == "other":
+            meta["ai_assistant"] = True  # its "I" is a program, never a person
         message_id = _message_id(message, time, author, repeats)
         for locator, piece, part_meta in split_message(message_id, text):
             yield Item(

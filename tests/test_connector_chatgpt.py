@@ -219,6 +219,7 @@ def test_images_code_and_citations_become_readable_text() -> None:
         "code_language": "python",
         "model": "o3",
         "recipient": "python",
+        "ai_assistant": True,  # the assistant's turn: its "I" is no person
     }
     # Reasoning, its recap and the tool's output are not shown as turns.
     assert not any(

@@ -90,6 +90,7 @@ def note(text: str, title: str, tags: list[str], **meta: Any) -> set[tuple[str, 
         ("- Nationality: Portuguese", "nationality", {"Portuguese"}),
         ("- Pets: Miso", "pet", {"Miso"}),
         ("Favourite colour: green", "likes", set()),  # no such key
+        ("- Employer: retired (was at Harbour Bank)", "employer", set()),  # no employer now
     ],
 )
 def test_key_value_lines_for_every_attribute(line: str, attribute: str, values: set[str]) -> None:
@@ -224,3 +225,17 @@ def test_an_organisation_called_by_its_first_word_is_the_same_value(life: Reside
     assert same_value("employer", "maré", "maré energy")
     assert not same_value("employer", "maré", "farol analytics")
     assert not same_value("city", "porto", "porto alegre")  # places are not shortened
+
+
+def test_an_ai_assistants_first_person_is_nobody() -> None:
+    view = EpisodeView(id=1, time=WRITTEN, author="other", sender="ChatGPT",
+                       text="In Portuguese: I have a severe peanut allergy.",
+                       meta={"ai_assistant": True})  # fmt: skip
+    assert extract_facts(view) == []
+
+
+def test_a_statement_that_only_repeats_the_question_is_not_kept() -> None:
+    from assistant.ask import _adds_to
+
+    assert not _adds_to("Who is my manager at the new job?", "My manager at the new job.")
+    assert _adds_to("Who is my manager at Farol?", "My manager at Farol is Rita Lopes.")

@@ -35,7 +35,10 @@ class EpisodeView:
         """Whom "I" refers to in this episode: 'self', the sender's name, or ''."""
         if self.author == "self":
             return "self"
-        # A PDF or a web page has no known speaker: its "I" is nobody we know.
+        # A PDF or a web page has no known speaker, and an AI assistant's reply (which
+        # may translate or repeat the user's words) is nobody's: its "I" gives nothing.
+        if self.meta.get("ai_assistant"):
+            return ""
         return self.sender or ""
 
 

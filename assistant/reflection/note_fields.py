@@ -88,6 +88,10 @@ KEYS: dict[str, str] = {
 LINE = re.compile(
     r"^\s*(?:[-*+]\s+)?\**(?P<key>[^\W\d_](?:[^\W\d_]|[ '-]){0,24}?)\**\s*:\s*(?P<value>\S.*)$"
 )
+_NO_JOB = re.compile(
+    r"^(?:retired|unemployed|none|n/?a|-+|between jobs|reformad[oa]|desempregad[oa])\b",
+    re.IGNORECASE,
+)
 # Items of a many-valued field: "shellfish, peanuts and kiwi", "PT / EN".
 _ITEMS = re.compile(r"\s*(?:[,;/]|\s(?:and|e|y|et|und)\s)\s*", re.IGNORECASE)
 EMAIL = re.compile(EMAIL_PATTERN)  # the sentence rules' own patterns
@@ -123,6 +127,8 @@ def _values(attribute: str, raw: str) -> list[str]:
         word = " ".join(raw.casefold().split())
         group = next((g for g, words in KINSHIP.items() if word in words), None)
         return [group if group and group not in KEEP_OWN_WORD else word]
+    if attribute in ("employer", "job_title") and _NO_JOB.match(raw):
+        return []  # "Employer: retired (was at the bank)" names no employer now
     items = [raw] if is_single(attribute) else [i for i in _ITEMS.split(raw) if i]
     out = []
     for item in items:
