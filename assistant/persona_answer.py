@@ -26,6 +26,7 @@ from assistant.derived.attributes import ATTRIBUTES, is_single
 from assistant.derived.people import KINSHIP
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
+from assistant.reflection.lexicon import RELATIONS
 
 ENGINE = "persona"
 
@@ -72,6 +73,11 @@ _NARROWER = re.compile(
 )
 _EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b", re.IGNORECASE)
+# "my best friend", "our kids": a question about someone, whom the relationship names.
+_RELATION_WORDS = sorted((*RELATIONS, "parents", "grandparents", "kids", "children"), key=len)
+_MY_RELATION = re.compile(
+    rf"\b(?:my|our)\s+({'|'.join(re.escape(w) for w in reversed(_RELATION_WORDS))})\b"
+)
 _SELF = re.compile(r"\b(?:i|my|me|mine|myself|our|we|us)\b", re.IGNORECASE)
 
 LABELS = {"phone": "phone number", "job_title": "job title", "important_date": "important dates",
@@ -128,8 +134,12 @@ def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
     for word in re.findall(r"[^\W\d_]+", lowered):
         group = _KIN_WORD.get(word)
         if group is not None:
-            found = people.kin(conn, group)
+            found = {people.resolve(conn, p) for p in people.kin(conn, group)}
             return found.pop() if len(found) == 1 else None
+    relation = _MY_RELATION.search(lowered)
+    if relation:  # "my best friend", "my parents": someone, not you
+        found = people.with_relationship(conn, relation.group(1))
+        return found.pop() if len(found) == 1 else None
     return "self" if _SELF.search(question) else None
 
 

@@ -164,3 +164,16 @@ def test_the_users_short_name_and_mailbox_are_the_user(life: Resident, memory: M
     assert people.resolve(conn, "Marta Sousa <marta.sousa@example.pt>") == "self"
     assert people.resolve(conn, "Marta") == "Marta"  # a first name alone is not enough
     assert people.resolve(conn, "Tiago <tiago.mendes@example.com>") == "Tiago Mendes"
+
+
+def test_a_question_about_my_relative_is_about_them_not_me(life: Resident) -> None:
+    life.set_fact("Inês Carvalho", "allergy", "kiwi")
+    life.set_fact("self", "allergy", "penicillin")
+    answer = life.ask(AskRequest("What is my sister allergic to?", remember=False)).answer.text
+    assert "kiwi" in answer.splitlines()[0] and "penicillin" not in answer
+    life.set_fact("Ana Costa", "relationship", "best friend")
+    life.set_fact("Ana Costa", "allergy", "peanuts")
+    friend = life.ask(AskRequest("What is my best friend allergic to?", remember=False))
+    assert friend.answer.text.startswith("Ana Costa's allergies: peanuts")
+    partner = life.ask(AskRequest("What's my partner's number now?", remember=False)).answer
+    assert partner.text.startswith("Tiago Mendes's phone number: +351 916 000 222")

@@ -166,6 +166,20 @@ def _people_with(conn: sqlcipher3.Connection, attribute: str, same: Any) -> set[
     return {person for person, value in rows if same(value)}
 
 
+def with_relationship(conn: sqlcipher3.Connection, word: str) -> set[str]:
+    """The people whose current relationship to the user is `word` (or a word of its
+    group: "mum" finds a "mother")."""
+    group = _KIN_GROUP.get(word.casefold())
+    if group is not None:
+        return {resolve(conn, p) for p in kin(conn, group)}
+    rows = conn.execute(
+        f"SELECT person FROM facts WHERE attribute = 'relationship' AND {_CURRENT} "
+        "AND value_key = ?",
+        (value_key(word),),
+    )
+    return {person for (person,) in rows}
+
+
 def kin(conn: sqlcipher3.Connection, group: str) -> set[str]:
     """The people whose current relationship to the user is a word of `group`."""
     words = KINSHIP[group]
