@@ -700,7 +700,7 @@ def test_detected_from_content_under_a_misleading_name(tmp_path: Path) -> None:
 
 
 def test_other_fixtures_are_not_detected() -> None:
-    mine = {CHATS, BAD}
+    mine = {CHATS, BAD, FIXTURES / "life"}  # a whole life in every format, chats too
     others = [
         p
         for p in FIXTURES.rglob("*")
