@@ -23,14 +23,12 @@ import sqlcipher3
 
 from assistant.derived import people, persona
 from assistant.derived.attributes import ATTRIBUTES, is_single
-from assistant.derived.people import KINSHIP
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
 from assistant.reflection.lexicon import RELATIONS
 
 ENGINE = "persona"
 
-_KIN_WORD = {word: group for group, words in KINSHIP.items() for word in words}
 
 # What the question asks for, first match wins. A question naming something narrower
 # (a manager, a salary, a flight) is not an attribute question: see _NARROWER.
@@ -132,9 +130,8 @@ def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
     if len(named) > 1:
         return None
     for word in re.findall(r"[^\W\d_]+", lowered):
-        group = _KIN_WORD.get(word)
-        if group is not None:
-            found = {people.resolve(conn, p) for p in people.kin(conn, group)}
+        if word in people.KIN_GROUP:  # "Mãe", "mum": whoever that relationship names
+            found = people.with_relationship(conn, word)
             return found.pop() if len(found) == 1 else None
     relation = _MY_RELATION.search(lowered)
     if relation:  # "my best friend", "my parents": someone, not you

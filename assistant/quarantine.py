@@ -18,6 +18,7 @@ import sqlcipher3
 
 from assistant.derived.changes import Change, inserted_id, now_iso
 from assistant.errors import MemoryRefError
+from store.database import chunked, marks
 
 
 def release(conn: sqlcipher3.Connection, episode_id: int) -> int:
@@ -41,17 +42,10 @@ def released(conn: sqlcipher3.Connection, episode_ids: list[int]) -> set[int]:
     """Which of these episodes the user released (the detector must not hold them again)."""
     if not episode_ids:
         return set()
-    marks = ",".join("?" * len(episode_ids))
     return {
         r[0]
+        for part in chunked(episode_ids)
         for r in conn.execute(
-            f"SELECT episode_id FROM releases WHERE episode_id IN ({marks})", episode_ids
+            f"SELECT episode_id FROM releases WHERE episode_id IN ({marks(part)})", part
         )
     }
-
-
-def released_at(conn: sqlcipher3.Connection, episode_id: int) -> str | None:
-    row = conn.execute(
-        "SELECT released_at FROM releases WHERE episode_id = ?", (episode_id,)
-    ).fetchone()
-    return None if row is None else str(row[0])

@@ -44,7 +44,7 @@ KINSHIP: dict[str, frozenset[str]] = {
         "boss": "boss manager chefe jefe chef",
     }.items()
 }
-_KIN_GROUP = {word: group for group, words in KINSHIP.items() for word in words}
+KIN_GROUP = {word: group for group, words in KINSHIP.items() for word in words}
 HANDLES = ("email", "phone")  # how a chat or a mailbox may name someone
 _CURRENT = "status IN ('active', 'conflict') AND valid_to IS NULL"
 
@@ -152,8 +152,8 @@ def other_name_of(conn: sqlcipher3.Connection, name: str) -> str | None:
                 (key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %",),
             )
         }
-    if not candidates and key in _KIN_GROUP:
-        candidates = kin(conn, _KIN_GROUP[key])
+    if not candidates and key in KIN_GROUP:
+        candidates = kin(conn, KIN_GROUP[key])
     candidates = {p for p in candidates if person_key(p) != key and p != "self"}
     return candidates.pop() if len(candidates) == 1 else None
 
@@ -169,7 +169,7 @@ def _people_with(conn: sqlcipher3.Connection, attribute: str, same: Any) -> set[
 def with_relationship(conn: sqlcipher3.Connection, word: str) -> set[str]:
     """The people whose current relationship to the user is `word` (or a word of its
     group: "mum" finds a "mother")."""
-    group = _KIN_GROUP.get(word.casefold())
+    group = KIN_GROUP.get(word.casefold())
     if group is not None:
         return {resolve(conn, p) for p in kin(conn, group)}
     rows = conn.execute(

@@ -149,9 +149,10 @@ def add(
     merge_similarity: float,
     origin: str = "reflection",
 ) -> tuple[str, int | None]:
-    """Insert a thought, or merge it into an active one that says the same.
-    Returns ('insert' | 'merge', the thought id that holds it), or ('skip', None) for
-    a thought the user forgot."""
+    """Insert a thought, or merge it into an active one that says the same (or, when
+    that one names another value, supersede it). Returns ('insert' | 'merge' |
+    'supersede', the thought id that holds it), or ('skip', None) for a thought the
+    user forgot."""
     text = redact(cand.text)
     if tombstones.buried(conn, "thought", [tombstones.thought_key(text)]):
         return "skip", None
@@ -160,7 +161,11 @@ def add(
         target, score = near
         older = conn.execute("SELECT text, time FROM thoughts WHERE id = ?", (target,)).fetchone()
         if contradicts(older[0], text):
-            return _insert_beside(conn, cand, text, vector, index, engine, origin, target, older[1])
+            op, thought_id = _insert(conn, cand, text, vector, index, engine, origin)
+            if cand.many:  # a second language stands beside the first
+                return op, thought_id
+            _supersede_earlier(conn, index, engine, (thought_id, cand.time), (target, older[1]))
+            return "supersede", thought_id
         change = Change(conn, "merge", f"says the same as t{target} ({score:.2f})", engine)
         change.before("thought", target)
         conn.execute(
@@ -182,7 +187,7 @@ def _insert(
     index: ThoughtIndex,
     engine: str,
     origin: str,
-) -> tuple[str, int | None]:
+) -> tuple[str, int]:
     stamp = now_iso()
     time_unix = _unix(cand.time)
     change = Change(conn, "insert", f"concluded from {_refs(cand.derived_from)}", engine)
@@ -221,24 +226,16 @@ def contradicts(old: str, new: str) -> bool:
     return bool(a and b) and not (a <= b or b <= a)
 
 
-def _insert_beside(
+def _supersede_earlier(
     conn: sqlcipher3.Connection,
-    cand: ThoughtCandidate,
-    text: str,
-    vector: np.ndarray,
     index: ThoughtIndex,
     engine: str,
-    origin: str,
-    other: int,
-    other_time: str | None,
-) -> tuple[str, int | None]:
-    """Insert a thought that contradicts `other`; unless its subject has many values,
-    the later of the two supersedes the earlier (archived, linked `supersedes`)."""
-    op, thought_id = _insert(conn, cand, text, vector, index, engine, origin)
-    if cand.many or thought_id is None:
-        return op, thought_id
-    newer_first = (cand.time or "9999") >= (other_time or "")
-    new, old = (thought_id, other) if newer_first else (other, thought_id)
+    a: tuple[int, str | None],
+    b: tuple[int, str | None],
+) -> None:
+    """Of two contradicting thoughts, (id, time) each, the later supersedes the earlier:
+    archived, with a `supersedes` link from the later one."""
+    new, old = (a[0], b[0]) if (a[1] or "9999") >= (b[1] or "") else (b[0], a[0])
     change = Change(conn, "supersede", f"t{new} names a newer value than t{old}", engine)
     change.before("thought", old)
     conn.execute(
@@ -248,7 +245,6 @@ def _insert_beside(
     index.discard(old)
     links.store(conn, [links.NewLink("thought", new, "thought", old, "supersedes", None)],
                 engine, f"t{new} supersedes t{old}")  # fmt: skip
-    return "supersede", thought_id
 
 
 def _add_evidence(conn: sqlcipher3.Connection, thought_id: int, episodes: Sequence[int]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from assistant.derived.attributes import is_single
-from assistant.derived.people import KINSHIP
+from assistant.derived.people import KIN_GROUP
 from assistant.derived.proposals import FactCandidate
 from assistant.reflection.engine import EpisodeView
 from assistant.reflection.patterns import EMAIL as EMAIL_PATTERN
@@ -125,7 +125,7 @@ def _values(attribute: str, raw: str) -> list[str]:
         return [v] if (v := diet_value(raw)) else []
     if attribute == "relationship":
         word = " ".join(raw.casefold().split())
-        group = next((g for g, words in KINSHIP.items() if word in words), None)
+        group = KIN_GROUP.get(word)
         return [group if group and group not in KEEP_OWN_WORD else word]
     if attribute in ("employer", "job_title") and _NO_JOB.match(raw):
         return []  # "Employer: retired (was at the bank)" names no employer now
