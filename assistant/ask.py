@@ -183,7 +183,11 @@ def gather(
     for hit in hits:
         evidence.append(
             Evidence(
-                f"e{hit.id}", hit.time, _source(hit.document, hit.title, hit.conversation), hit.text
+                f"e{hit.id}",
+                hit.time,
+                _source(hit.document, hit.title, hit.conversation),
+                hit.text,
+                context="" if hit.conversation else (hit.title or ""),
             )
         )
     return evidence, [h.id for h in hits]
@@ -314,5 +318,5 @@ def reflective_ranking(
         for episode_id in fact.evidence:
             if (within is None or episode_id in within.ids) and episode_id not in via_facts:
                 via_facts.append(episode_id)
-    fused = with_retention(memory, fuse([keyword, dense, via_thoughts, via_facts], RRF_K))
+    fused = with_retention(memory, fuse([keyword, dense, via_thoughts, via_facts], k=RRF_K))
     return [i for i, _ in fused][:n]

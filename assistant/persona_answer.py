@@ -21,47 +21,14 @@ from pathlib import Path
 
 import sqlcipher3
 
-from assistant.derived import people, persona
+from assistant.derived import asking, persona
 from assistant.derived.attributes import ATTRIBUTES, is_single
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
-from assistant.reflection.lexicon import RELATIONS
 
 ENGINE = "persona"
 
 
-# What the question asks for, first match wins. A question naming something narrower
-# (a manager, a salary, a flight) is not an attribute question: see _NARROWER.
-_INTENTS: list[tuple[str, re.Pattern[str]]] = [
-    (attribute, re.compile(pattern, re.IGNORECASE))
-    for attribute, pattern in [
-        ("email", r"\be-?mail\b"),
-        ("phone", r"\b(?:phone|mobile|cell(?:phone)?|telemóvel|telefone)\b|\bnumber\b"),
-        ("birthday", r"\bbirthday\b|\bwhen\s+(?:was|were|is|are)\s+\S+(?:\s+\S+)?\s+born\b"),
-        ("allergy", r"\ballergi(?:c|es)\b|\ballergy\b"),
-        ("pet", r"\b(?:dog|cat|pet|puppy|kitten)s?\b"),
-        ("language", r"\blanguages?\b|\bspeaks?\b"),
-        ("hobby", r"\bhobb(?:y|ies)\b|\bpastimes?\b"),
-        ("nationality", r"\bnationality\b|\bcitizenship\b"),
-        ("diet", r"\bdiet\b|\bvegetarian\b|\bvegan\b"),
-        ("partner", r"\b(?:partner|wife|husband|girlfriend|boyfriend|spouse)\b"),
-        ("hometown", r"\bhometown\b|\bgr[eo]w\s+up\b"),
-        ("address", r"\baddress\b"),
-        ("city", r"\b(?:live|lives|living|based)\b|\b(?:which|what)\s+city\b|\bmoved?\b"),
-        (
-            "employer",
-            r"\bwork(?:s|ing)?\s+(?:at|for)\b|\bwhere\b.*\bwork(?:s|ing)?\b|"
-            r"\bemployer\b|\b(?:which|what)\s+company\b",
-        ),  # fmt: skip
-        (
-            "job_title",
-            r"\bjob\s+title\b|\boccupation\b|\bdo\s+for\s+a\s+living\b|"
-            r"\bwhat\s+(?:is|was)\s+\S+\s+job\b",
-        ),  # fmt: skip
-        ("school", r"\b(?:school|university|college)\b|\bwhere\b.*\bstud(?:y|ies)\b"),
-        ("relationship", r"^\s*who\s+is\s+(?!my\b|our\b)\S+(?:\s+\S+)?\s*\??\s*$"),
-    ]
-]
 # Narrower than any attribute: left to the engine.
 _NARROWER = re.compile(
     r"\b(?:manager|boss|colleague|team|salary|pay|offer(?:ed)?|interview|flight|hotel|"
@@ -71,13 +38,6 @@ _NARROWER = re.compile(
 )
 _EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b", re.IGNORECASE)
-# "my best friend", "our kids": a question about someone, whom the relationship names.
-_RELATION_WORDS = sorted((*RELATIONS, "parents", "grandparents", "kids", "children"), key=len)
-_MY_RELATION = re.compile(
-    rf"\b(?:my|our)\s+({'|'.join(re.escape(w) for w in reversed(_RELATION_WORDS))})\b"
-)
-_SELF = re.compile(r"\b(?:i|my|me|mine|myself|our|we|us)\b", re.IGNORECASE)
-
 LABELS = {"phone": "phone number", "job_title": "job title", "important_date": "important dates",
           "pet": "pets", "child": "children", "allergy": "allergies", "language": "languages",
           "hobby": "hobbies", "likes": "likes", "dislikes": "dislikes"}  # fmt: skip
@@ -95,10 +55,10 @@ def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
     """The persona's answer to an attribute question, or None to leave it to the engine."""
     if _NARROWER.search(question):
         return None
-    attribute = next((a for a, p in _INTENTS if p.search(question)), None)
+    attribute = asking.asked_attribute(question)
     if attribute is None:
         return None
-    person = asked_person(conn, question)
+    person = asking.asked_person(conn, question)
     if person is None:
         return None
     slot = persona.facts(conn, person, attribute, include_closed=True)
@@ -118,26 +78,6 @@ def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
     lines += [f'"{e.text}" ({_where(e)}) [{e.ref}]' for e in memories]
     citations = [e.ref for e in facts + memories]
     return Direct(Answer("\n".join(lines), citations, ENGINE), facts + memories)
-
-
-def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
-    """Whom the question is about: a person named (by name, first name or nickname), a
-    relationship word ("Mãe", "my mother"), or you ("I", "my", "our"); None if unclear."""
-    lowered = question.casefold()
-    named = people.named_in(conn, lowered)
-    if len(named) == 1:
-        return named.pop()
-    if len(named) > 1:
-        return None
-    for word in re.findall(r"[^\W\d_]+", lowered):
-        if word in people.KIN_GROUP:  # "Mãe", "mum": whoever that relationship names
-            found = people.with_relationship(conn, word)
-            return found.pop() if len(found) == 1 else None
-    relation = _MY_RELATION.search(lowered)
-    if relation:  # "my best friend", "my parents": someone, not you
-        found = people.with_relationship(conn, relation.group(1))
-        return found.pop() if len(found) == 1 else None
-    return "self" if _SELF.search(question) else None
 
 
 def _headline(

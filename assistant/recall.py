@@ -15,13 +15,14 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from assistant.derived import people, persona
+from assistant.derived import asking, persona
 from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.retention import rank_factor, retention_at
 from store.vectors import exact_nearest, time_clause
 
 RRF_K = 60
+FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
 BM25_WEIGHTS = "1.5, 1.0, 1.0"  # title, sender, text: a heading match counts a little more
 WIDEN = 20  # with a date range, candidates fetched per result before filtering
 WIDE_LIMIT = 3000  # most candidates one unfiltered dense search may return
@@ -147,12 +148,16 @@ def _exact_in_range(memory: Memory, vector: np.ndarray, n: int, within: Scope) -
     return [i for i, _ in exact_nearest(memory.db, vector, n, clause, args)]
 
 
-def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal-rank fusion; ties broken by the first ranking that has the id."""
+def fuse(
+    rankings: Sequence[Sequence[int]], weights: Sequence[float] = (), k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion, each ranking scaled by its weight (1 when not given);
+    ties broken by the first ranking that has the id."""
     scores: dict[int, float] = {}
-    for ranking in rankings:
+    for index, ranking in enumerate(rankings):
+        weight = weights[index] if index < len(weights) else 1.0
         for rank, episode_id in enumerate(ranking, start=1):
-            scores[episode_id] = scores.get(episode_id, 0.0) + 1.0 / (k + rank)
+            scores[episode_id] = scores.get(episode_id, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
@@ -247,33 +252,57 @@ def ranked(
     keyword = keyword_ranking(memory, query, n, within)
     # Keyword first: on a tie it wins. An exact rare word ("the code word was x7f...")
     # is found by keyword alone, and must not lose to the dense side's best guess.
-    rankings = [keyword, dense]
-    about = person_ranking(memory, query, n, within)
-    if about:
-        rankings.append(about)
-    return with_retention(memory, fuse(rankings)), dense, keyword
+    about = person_rankings(memory, query, n, within)
+    rankings = [keyword, dense, *(ranking for ranking, _ in about)]
+    weights = [1.0, 1.0, *(weight for _, weight in about)]
+    return with_retention(memory, fuse(rankings, weights)), dense, keyword
 
 
-def person_ranking(memory: Memory, query: str, n: int, within: Scope | None) -> list[int]:
-    """For a question naming someone: the memories about them, their own note first (a
-    file named after them), then what their current facts rest on, newest first."""
+def person_rankings(
+    memory: Memory, query: str, n: int, within: Scope | None
+) -> list[tuple[list[int], float]]:
+    """For a question about someone (named, "Mãe", "my parents", or you), the memories
+    about them, as (ranking, weight) pairs to fuse:
+
+    - when it asks for one attribute ("what is Tiago allergic to?"), the memories its
+      facts rest on, current facts first; weighted FACT_WEIGHT, since a labelled fact
+      of that very person and attribute is stronger evidence than shared words;
+    - for someone other than you: their own note first (a file named after them), then
+      what their current facts rest on, newest first.
+    """
     conn = memory.db.conn
-    named = people.named_in(conn, query)
-    if not named:
+    asked = asking.asked_people(conn, query)
+    if not asked:
         return []
-    out: list[int] = []
-    for person in sorted(named):
+    attribute = asking.asked_attribute(query)
+    out: list[tuple[list[int], float]] = []
+    if attribute is not None:
+        slot = [
+            fact
+            for person in sorted(asked)
+            for fact in persona.facts(conn, person, attribute, include_closed=True)
+            if fact.status != "hidden"
+        ]
+        slot.sort(key=lambda f: (f.current, f.valid_from or ""), reverse=True)
+        out.append((_within([e for f in slot for e in f.evidence], within, n), FACT_WEIGHT))
+    about: list[int] = []
+    for person in sorted(asked - {"self"}):
         names = [person, *(f.value for f in persona.facts(conn, person, "nickname"))]
         for name in names:
             pattern = "%/" + name.casefold().replace("%", "").replace("_", "") + ".%"
-            out += [r[0] for r in conn.execute(
+            about += [r[0] for r in conn.execute(
                 "SELECT e.id FROM episodes e JOIN documents d ON d.id = e.document_id "
                 "WHERE lower(d.ref) LIKE ? ORDER BY e.id", (pattern,),
             )]  # fmt: skip
         facts = sorted(persona.facts(conn, person), key=lambda f: f.valid_from or "", reverse=True)
-        out += [episode for fact in facts for episode in fact.evidence]
-    ranked_ids = [i for i in dict.fromkeys(out) if within is None or i in within.ids]
-    return ranked_ids[:n]
+        about += [episode for fact in facts for episode in fact.evidence]
+    out.append((_within(about, within, n), 1.0))
+    return [(ranking, weight) for ranking, weight in out if ranking]
+
+
+def _within(ids: list[int], within: Scope | None, n: int) -> list[int]:
+    """`ids` without repeats, only those in scope, at most `n`."""
+    return [i for i in dict.fromkeys(ids) if within is None or i in within.ids][:n]
 
 
 def recall(

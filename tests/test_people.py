@@ -107,16 +107,16 @@ def test_ask_and_the_persona_use_the_resolved_person(life: Resident) -> None:
 def test_a_question_naming_someone_ranks_their_note_first_and_one_word_messages_low(
     life: Resident, memory: Memory
 ) -> None:
-    from assistant.recall import fuse, person_ranking, with_retention
+    from assistant.recall import fuse, person_rankings, with_retention
 
-    about = person_ranking(memory, "tell me about Ti", 10, None)
+    [(about, _)] = person_rankings(memory, "tell me about Ti", 10, None)
     documents = dict(
         memory.db.conn.execute("SELECT e.id, d.ref FROM episodes e JOIN documents d ON "
                                "d.id = e.document_id").fetchall()
     )  # fmt: skip
     assert documents[about[0]].endswith("Tiago Mendes.md")
     assert any(documents[i].endswith("tiago.jsonl") for i in about)  # what his facts rest on
-    assert person_ranking(memory, "what is the weather like", 10, None) == []
+    assert person_rankings(memory, "what is the weather like", 10, None) == []
     # Two memories ranked alike: the one-word message goes below the informative one.
     texts = dict(memory.db.conn.execute("SELECT id, text FROM episodes").fetchall())
     home = next(i for i, t in texts.items() if t == "Home")

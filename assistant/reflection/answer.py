@@ -27,6 +27,7 @@ MAX_QUOTE = 300  # characters of one sentence shown; a pasted list has no full s
 # Bonuses, in units of the overlap score (1.0 = every question word matched).
 ORDER_BONUS = 0.1  # the first evidence, falling to 0 for the last
 KIND_BONUS = 0.25  # a date for "when", a number for "how many"
+CONTEXT_SHARE = 0.5  # a question word found only in the evidence's title counts this much
 # A sentence sharing far fewer question words than the best one is a distractor, not
 # support, whatever its bonuses.
 KEEP_RATIO = 0.5
@@ -125,6 +126,8 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
         for rank, item in enumerate(evidence)
         for position, sentence in enumerate(split_sentences(item.text))
         if not sentence.rstrip().endswith("?")  # a question answers nothing
+        # The title is its context, and shown with the source: not an answer in itself.
+        and not _same_text(sentence, item.context)
     ]
     stems = [_stems(sentence) for _, _, sentence, _ in sentences]
     weights, telling = _weights(terms, stems)
@@ -135,8 +138,10 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
     seen: set[str] = set()
     out: list[_Candidate] = []
     for (rank, position, sentence, item), words in zip(sentences, stems, strict=True):
-        shared = [t for t in terms if t in words]
-        overlap = sum(weights[t] for t in shared) / total if shared else 0.0
+        around = _stems(item.context) - words
+        shared = [t for t in terms if t in words or t in around]
+        weight = sum(weights[t] * (CONTEXT_SHARE if t in around else 1.0) for t in shared)
+        overlap = weight / total if shared else 0.0
         key = " ".join(sentence.casefold().split())
         # "What is Ana's dog called?": sharing only "Ana" with it answers nothing.
         if key in seen or (overlap < STANDS_ALONE and not telling.intersection(shared)):
@@ -151,6 +156,10 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
             score += KIND_BONUS
         out.append(_Candidate(overlap, score, rank, position, sentence, item))
     return out
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def _weights(terms: list[str], stems: list[set[str]]) -> tuple[dict[str, float], set[str]]:

@@ -60,6 +60,9 @@ class Evidence:
     date: str  # ISO date (or date-time)
     source: str  # where it came from: a file name, a conversation, "persona"
     text: str
+    # What the text is part of (an event's title, a note's heading): words each of its
+    # sentences may lean on ("When: 17:05" answers "when does the flight to X leave?").
+    context: str = ""
 
 
 # "[e12]" citations and the "(2024-03-14, notes.md)" an answer may put before them.

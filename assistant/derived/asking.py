@@ -1,0 +1,84 @@
+"""What a question asks about: whom (a person named, a relationship word, or you) and
+which persona attribute ("what is Tiago allergic to?" asks for Tiago's allergy).
+
+Two readers share this: the persona answers an attribute question directly
+(`assistant/persona_answer.py`), and recall ranks first the memories that the asked
+facts rest on (`assistant/recall.py`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlcipher3
+
+from assistant.derived import people
+from assistant.reflection.lexicon import RELATIONS
+
+# What the question asks for, first match wins.
+_INTENTS: list[tuple[str, re.Pattern[str]]] = [
+    (attribute, re.compile(pattern, re.IGNORECASE))
+    for attribute, pattern in [
+        ("email", r"\be-?mail\b"),
+        ("phone", r"\b(?:phone|mobile|cell(?:phone)?|telemóvel|telefone)\b|\bnumber\b"),
+        ("birthday", r"\bbirthday\b|\bwhen\s+(?:was|were|is|are)\s+\S+(?:\s+\S+)?\s+born\b"),
+        ("allergy", r"\ballergi(?:c|es)\b|\ballergy\b"),
+        ("pet", r"\b(?:dog|cat|pet|puppy|kitten)s?\b"),
+        ("language", r"\blanguages?\b|\bspeaks?\b"),
+        ("hobby", r"\bhobb(?:y|ies)\b|\bpastimes?\b|\bfree\s+time\b"),
+        ("nationality", r"\bnationality\b|\bcitizenship\b"),
+        ("diet", r"\bdiet\b|\bvegetarian\b|\bvegan\b"),
+        ("partner", r"\b(?:partner|wife|husband|girlfriend|boyfriend|spouse)\b"),
+        ("hometown", r"\bhometown\b|\bgr[eo]w\s+up\b"),
+        ("address", r"\baddress\b"),
+        (
+            "employer",
+            r"\bwork(?:s|ing)?\s+(?:at|for)\b|\bwhere\b.*\bwork(?:s|ing)?\b|"
+            r"\bemployer\b|\b(?:which|what)\s+company\b",
+        ),  # fmt: skip
+        (
+            "job_title",
+            r"\bjob\s+title\b|\boccupation\b|\bdo\s+for\s+a\s+living\b|"
+            r"\bwhat\s+(?:is|was)\s+\S+\s+job\b",
+        ),  # fmt: skip
+        ("city", r"\b(?:live|lives|living|based)\b|\b(?:which|what)\s+city\b|\bmoved?\b"),
+        ("school", r"\b(?:school|university|college)\b|\bwhere\b.*\bstud(?:y|ies)\b"),
+        ("dislikes", r"\b(?:hate|hates|dislike|dislikes|can'?t\s+stand)\b"),
+        ("relationship", r"^\s*who\s+is\s+(?!my\b|our\b)\S+(?:\s+\S+)?\s*\??\s*$"),
+    ]
+]
+
+# "my best friend", "our kids": a question about someone, whom the relationship names.
+_RELATION_WORDS = sorted((*RELATIONS, "parents", "grandparents", "kids", "children"), key=len)
+_MY_RELATION = re.compile(
+    rf"\b(?:my|our)\s+({'|'.join(re.escape(w) for w in reversed(_RELATION_WORDS))})\b"
+)
+_SELF = re.compile(r"\b(?:i|my|me|mine|myself|our|we|us)\b", re.IGNORECASE)
+
+
+def asked_attribute(question: str) -> str | None:
+    """The persona attribute the question asks for, if it asks for one."""
+    return next((a for a, p in _INTENTS if p.search(question)), None)
+
+
+def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
+    """Whom the question is about: the people it names (by name, first name or
+    nickname); else those a relationship word names ("Mãe", "my parents"); else you
+    ("self") when it says "I", "my" or "our". Empty when it names no one."""
+    lowered = question.casefold()
+    named = people.named_in(conn, lowered)
+    if named:
+        return named
+    for word in re.findall(r"[^\W\d_]+", lowered):
+        if word in people.KIN_GROUP:  # "Mãe", "mum": whoever that relationship names
+            return people.with_relationship(conn, word)
+    relation = _MY_RELATION.search(lowered)
+    if relation:  # "my best friend", "my parents": someone, not you
+        return people.with_relationship(conn, relation.group(1))
+    return {"self"} if _SELF.search(question) else set()
+
+
+def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
+    """The one person the question is about; None when it names several or no one."""
+    found = asked_people(conn, question)
+    return next(iter(found)) if len(found) == 1 else None
