@@ -333,10 +333,11 @@ def read_message(raw: bytes, fallback: tuple[datetime, str]) -> _Mail | None:
     body, body_kind, attachments = _content(msg, problems, hidden)
     decode_errors = [p.removeprefix("decode: ") for p in problems if p.startswith("decode: ")]
     parse_errors = [p for p in problems if not p.startswith("decode: ")]
-    text, trimmed = body, False
+    text, trimmed, signed = body, False, None
     if body:
         text = trim_reply(body)
         trimmed = text != body
+        signed = signature(body)
     elif attachments:
         text = "Attachments: " + ", ".join(
             a["filename"] or a["content_type"] or "" for a in attachments
@@ -363,6 +364,8 @@ def read_message(raw: bytes, fallback: tuple[datetime, str]) -> _Mail | None:
         "body": body_kind,
         "quote_trimmed": trimmed,
     }
+    if signed:  # cut from the text; reflection reads the sender's role from it
+        meta["signature"] = signed
     if decode_errors:
         meta["decode_errors"] = decode_errors
     if parse_errors:
@@ -623,6 +626,17 @@ def trim_reply(text: str) -> str:
     three lines) or "-----Original Message-----" block, drops remaining `>` lines and the
     signature after the last "-- " line. If nothing is left, the text is returned whole.
     """
+    kept = _new_part(text)
+    cut = _signature_line(kept)
+    if cut is not None:
+        kept = kept[:cut]
+    trimmed = _tidy("\n".join(kept))
+    return trimmed or _tidy(text)
+
+
+def _new_part(text: str) -> list[str]:
+    """The lines a reply adds: up to its attribution or original-message block, without
+    `>` lines."""
     lines = text.split("\n")
     cut = len(lines)
     for index, line in enumerate(lines):
@@ -638,13 +652,26 @@ def trim_reply(text: str) -> str:
         ):
             cut = index
             break
-    kept = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
-    for index in range(len(kept) - 1, -1, -1):
-        if kept[index] in ("-- ", "--"):
-            kept = kept[:index]
-            break
-    trimmed = _tidy("\n".join(kept))
-    return trimmed or _tidy(text)
+    return [line for line in lines[:cut] if not line.lstrip().startswith(">")]
+
+
+def _signature_line(lines: list[str]) -> int | None:
+    """Where the signature starts: the last "-- " line."""
+    return next((i for i in range(len(lines) - 1, -1, -1) if lines[i] in ("-- ", "--")), None)
+
+
+MAX_SIGNATURE_LINES = 6  # more is a footer or a disclaimer, not a sign-off
+
+
+def signature(text: str) -> str | None:
+    """The sender's own signature: the lines after the last "-- " line of the new part
+    of a mail, when they are few enough to be one."""
+    lines = _new_part(text)
+    cut = _signature_line(lines)
+    if cut is None:
+        return None
+    block = [line.strip() for line in lines[cut + 1 :] if line.strip()]
+    return "\n".join(block) if 0 < len(block) <= MAX_SIGNATURE_LINES else None
 
 
 def _tidy(text: str) -> str:

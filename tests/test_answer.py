@@ -145,3 +145,25 @@ def test_the_sentence_that_holds_the_kind_of_answer_comes_first(
                 Evidence("e2", "2024-01-02", "notes.md", right)]  # fmt: skip
     answer = extractive_answer(question, evidence)
     assert answer.text.splitlines()[0].startswith(right), answer.text
+
+
+def test_an_events_title_is_the_context_of_its_sentences() -> None:
+    # The time sits on a line without the question's words; the title holds them.
+    event = Evidence(
+        "e3",
+        "2024-12-21",
+        "marta.ics › Flight to Amsterdam (KL1704)",
+        "Flight to Amsterdam (KL1704)\nWhen: Saturday 21 December 2024, 17:05–19:50\n"
+        "Where: Porto Airport (OPO)",
+        context="Flight to Amsterdam (KL1704)",
+    )
+    mail = Evidence("e4", "2024-11-20", "Your trip", "We wish you a pleasant flight.")
+    answer = extractive_answer("What time does our flight to Amsterdam leave?", [mail, event])
+    first = answer.text.splitlines()[0]
+    assert first.startswith("When: Saturday 21 December 2024, 17:05"), answer.text
+    # The title alone answers nothing: it is shown with the source instead.
+    assert not any(line.startswith("Flight to Amsterdam") for line in answer.text.splitlines())
+    # Without the title as context the line shares no word with the question.
+    bare = Evidence(event.ref, event.date, event.source, event.text)
+    assert not extractive_answer("What time does our flight to Amsterdam leave?",
+                                 [mail, bare]).text.startswith("When:")  # fmt: skip

@@ -109,6 +109,7 @@ def test_multipart_alternative_prefers_plain_and_drops_the_signature() -> None:
         "time_source": "date_header",
         "body": "plain",
         "quote_trimmed": True,
+        "signature": "Ana Ribeiro\nhttps://ana.example.org",  # cut from the text, kept here
     }
 
 

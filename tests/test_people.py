@@ -125,6 +125,62 @@ def test_a_question_naming_someone_ranks_their_note_first_and_one_word_messages_
     assert order == [shellfish, home]
 
 
+@pytest.mark.parametrize(
+    ("question", "holding"),
+    [
+        ("What is Ti allergic to?", "allergic to shellfish"),  # an alias, an attribute
+        ("When is Mãe's birthday?", "Birthday: 12 May"),  # a relationship word
+        ("Where did Inês grow up?", "Hometown: Viseu"),
+    ],
+)
+def test_recall_ranks_first_the_memory_behind_the_asked_fact(
+    life: Resident, question: str, holding: str
+) -> None:
+    from assistant.service.requests import RecallRequest
+
+    hits = life.recall(RecallRequest(question, k=3, reinforce=False))
+    assert holding in hits[0].text, [h.text for h in hits]
+
+
+def test_a_question_about_you_ranks_your_own_fact_first(memory: Memory, tmp_path: Path) -> None:
+    from assistant.identity import add_identity
+    from assistant.service.requests import RecallRequest
+
+    add_identity(memory.db, "name", "Marta Sousa")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "About me.md").write_text(
+        "# About me\n\nThings I keep typing into forms.\n\n- Name: Marta Sousa\n"
+        "- Birthday: 14 July 1993\n- Phone: +351 912 448 301\n- Dislikes: coriander\n",
+        encoding="utf-8",
+    )
+    chat = tmp_path / "chat"
+    chat.mkdir()
+    wishes = [("Duarte", "Happy birthday pai!!"), ("Duarte", "Happy birthday mãe!!"),
+              ("Tiago", "Happy birthday Ti!!!"), ("Bia", "Birthday dinner at Prado?")]  # fmt: skip
+    (chat / "family.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "time": f"2023-0{i + 1}-05T09:00:00+00:00",
+                    "sender": who,
+                    "text": text,
+                    "conversation": "Família",
+                    "id": i,
+                }
+            )
+            + "\n"
+            for i, (who, text) in enumerate(wishes)
+        ),  # fmt: skip
+        encoding="utf-8",
+    )
+    service = Resident(memory)
+    service.ingest([notes, chat])
+    service.reflect("builtin")
+    hits = service.recall(RecallRequest("When is my birthday?", k=3, reinforce=False))
+    assert "14 July 1993" in hits[0].text, [h.text for h in hits]
+
+
 def test_merge_and_split_are_undoable_changes(life: Resident) -> None:
     change = life.merge_people("Ana Ribeiro", "Ana")
     listed = {p.name: p for p in life.people()}

@@ -1,7 +1,8 @@
 """The builtin engine: rules and no model, the default. Facts come from the pattern
-extractor and from "Key: value" fields in notes about people; each fact is also kept
-as a dated thought in plain words, so a question finds "Ana's birthday is 3 May." even
-when the message that said it was chatty."""
+extractor, from "Key: value" fields in notes about people, and from what a signed mail
+says about its sender (their address; their role, under their name in the sign-off).
+Each fact is also kept as a dated thought in plain words, so a question finds "Ana's
+birthday is 3 May." even when the message that said it was chatty."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from assistant.reflection.answer import extractive_answer
 from assistant.reflection.engine import Answer, EpisodeView, Evidence, Reflection
 from assistant.reflection.extract import extract_facts, render_fact
 from assistant.reflection.note_fields import note_facts
+from assistant.reflection.sender import sender_facts
 
 
 class BuiltinEngine:
@@ -24,9 +26,10 @@ class BuiltinEngine:
         for episode in episodes:
             found = extract_facts(episode)
             seen = {(f.person, f.attribute, f.value) for f in found}
-            found += [
-                f for f in note_facts(episode) if (f.person, f.attribute, f.value) not in seen
-            ]
+            for fact in [*note_facts(episode), *sender_facts(episode)]:
+                if (fact.person, fact.attribute, fact.value) not in seen:
+                    seen.add((fact.person, fact.attribute, fact.value))
+                    found.append(fact)
             for fact in found:
                 out.facts.append(fact)
                 out.thoughts.append(

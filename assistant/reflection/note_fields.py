@@ -33,6 +33,9 @@ from assistant.reflection.values import (
 
 PERSON_TAGS = frozenset({"people", "person", "friend", "friends", "family", "contact", "contacts"})
 SELF_TAGS = frozenset({"me", "myself", "self"})
+# A note titled like this is about its writer, tagged or not.
+SELF_TITLES = frozenset({"about me", "me", "myself", "sobre mim", "über mich", "sobre mí",
+                         "à propos de moi", "mijn gegevens", "my details"})  # fmt: skip
 CONFIDENCE = 0.85  # a structured field: explicit, but written once, maybe long ago
 KEEP_OWN_WORD = frozenset({"partner", "boss"})  # "wife" says more than "partner"
 
@@ -102,7 +105,8 @@ def note_subject(episode: EpisodeView) -> str | None:
     """Whom a note's fields describe: 'self', the note's title, or None."""
     tags = {str(t).casefold().lstrip("#") for t in episode.meta.get("tags", [])}
     title = episode.meta.get("note_title")
-    if tags & SELF_TAGS:
+    if tags & SELF_TAGS or (isinstance(title, str) and " ".join(title.casefold().split())
+                            in SELF_TITLES):  # fmt: skip
         return "self"
     if tags & PERSON_TAGS and isinstance(title, str) and title.strip():
         return title.strip()
