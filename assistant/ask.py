@@ -166,6 +166,8 @@ def gather(
     """Evidence for a question, thoughts first; and the episode ids among it."""
     vector = memory.embedder.encode([question])[0]
     n = max(memory.config.recall.candidates, k)
+    fused, _, _ = ranked(memory, question, n, within, vector)
+    hits = load_hits(memory, _clean(memory, fused)[:k])
     evidence: list[Evidence] = []
     for thought_id in thought_ranking(memory, question, k, vector)[: max(2, k // 2)]:
         t = thoughts.get(memory.db.conn, thought_id)
@@ -178,8 +180,6 @@ def gather(
         about = ATTRIBUTES[fact.attribute].description
         text = f"{who} {fact.attribute.replace('_', ' ')} ({about}): {fact.value}"
         evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
-    fused, _, _ = ranked(memory, question, n, within, vector)
-    hits = load_hits(memory, _clean(memory, fused)[:k])
     for hit in hits:
         evidence.append(
             Evidence(
@@ -251,16 +251,18 @@ def ask(
         with memory.db.write() as conn:
             thoughts.strengthen(conn, cited_thoughts)
     thought, op = None, None
-    behind = _episodes_behind(memory, answer.citations)
+    # The statement is the answer's first sentence: it rests on the first citation only,
+    # and is dated by it.
+    behind = _episodes_behind(memory, answer.citations[:1])
     statement = answer.statement
     if statement is not None and not _adds_to(question, statement):
         statement = None  # "My manager at the new job." answers nothing by itself
     if post_think and behind and statement and not _stale(memory, statement, behind[0]):
-        dates = sorted(e.date for e in evidence if e.ref in answer.citations and e.date)
+        said = next((e.date for e in evidence if e.ref == answer.citations[0] and e.date), None)
         cand = ThoughtCandidate(
             text=" ".join(redact(statement).split()),
             derived_from=tuple(behind),
-            time=dates[-1][:10] if dates else None,
+            time=said[:10] if said else None,
         )
         vector = memory.embedder.encode([cand.text])[0]
         settings = memory.config.reflection

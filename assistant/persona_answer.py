@@ -15,16 +15,20 @@ question the persona has no value for.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import sqlcipher3
 
 from assistant.derived import asking, persona
 from assistant.derived.attributes import ATTRIBUTES, is_single
+from assistant.reflection.dates import month_number
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
+from assistant.reflection.lexicon import words
 
 ENGINE = "persona"
 
@@ -33,9 +37,24 @@ ENGINE = "persona"
 _NARROWER = re.compile(
     r"\b(?:manager|boss|colleague|team|salary|pay|offer(?:ed)?|interview|flight|hotel|"
     r"meeting|appointment|booking|reservation|ticket|vet|doctor|dentist|wedding|trip|"
-    r"party|gift|present|first\s+day|name\s+of\s+the|password|pin|code)\b",
+    r"party|gift|present|first\s+day|name\s+of\s+the|password|pin|code|operator|provider|"
+    r"carrier|network|plan|contract|breed)\b",
     re.IGNORECASE,
 )
+# "Which shelter did we adopt the dog from?" asks for a shelter, not the pet: a question
+# that opens with "which/what NOUN" asks for that noun, unless it is the attribute's own.
+_ASKED_NOUN = re.compile(r"^\s*(?:which|what)\s+([^\W\d_]+)", re.IGNORECASE)
+_OWN_NOUNS = words(
+    """
+    is was are were does do did has have had city town village place country address street
+    number phone mobile email e-mail company employer firm job title occupation profession
+    language languages pet pets dog dogs cat cats animal allergy allergies hobby hobbies
+    nationality school university college birthday date day name nickname diet partner
+    """
+)
+# A value of another attribute named in the question dates what is asked: "my job title
+# at Farol" is the title held while the employer was Farol.
+_ANCHORS = {"employer": "at", "school": "at", "city": "in", "address": "at"}
 _EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b", re.IGNORECASE)
 LABELS = {"phone": "phone number", "job_title": "job title", "important_date": "important dates",
@@ -53,8 +72,11 @@ class Direct:
 
 def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
     """The persona's answer to an attribute question, or None to leave it to the engine."""
-    if _NARROWER.search(question):
+    if _NARROWER.search(question) or _narrower_noun(question):
         return None
+    aged = _age(conn, question)
+    if aged is not None:
+        return aged
     attribute = asking.asked_attribute(question)
     if attribute is None:
         return None
@@ -64,20 +86,136 @@ def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
     slot = persona.facts(conn, person, attribute, include_closed=True)
     slot = [f for f in slot if f.status != "hidden"]
     current = [f for f in slot if f.current]
-    if _EARLIER.search(question) and is_single(attribute):
+    anchor = _anchor(conn, person, attribute, question)
+    earlier = _EARLIER.search(question) is not None and is_single(attribute)
+    if anchor is not None:
+        chosen = _during(slot, anchor)[-1:]
+    elif earlier:
         closed = sorted((f for f in slot if not f.current and f.valid_to),
                         key=lambda f: (f.valid_to or "", f.id))  # fmt: skip
-        chosen, earlier = closed[-1:], True
+        chosen = closed[-1:]
     else:
-        chosen, earlier = current, False
+        chosen = current
     if not chosen:
         return None
-    lines = [_headline(question, person, attribute, chosen, earlier)]
+    if anchor is not None:
+        headline = _anchored_headline(person, attribute, chosen, anchor)
+    else:
+        headline = _headline(question, person, attribute, chosen, earlier)
+    lines = [headline]
     facts = [_fact_evidence(f) for f in chosen]
     memories = _supporting(conn, chosen)
     lines += [f'"{e.text}" ({_where(e)}) [{e.ref}]' for e in memories]
     citations = [e.ref for e in facts + memories]
     return Direct(Answer("\n".join(lines), citations, ENGINE), facts + memories)
+
+
+# "When did I turn 30?", "How old did Tiago turn in 2024?", "How old is Mãe?": a birthday
+# with its year answers them.
+_TURNED = re.compile(r"^\s*when\s+(?:did|does|will|do)\s+.+?\s+turn\s+(?P<age>\d{1,3})\b", re.I)
+_HOW_OLD = re.compile(
+    r"^\s*how\s+old\s+(?:is|was|am|are|were|will|did|does|do)\b.*?"
+    r"(?:\bin\s+(?P<year>(?:19|20)\d\d))?\s*\??\s*$",
+    re.I,
+)
+_BORN = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>[^\W\d_]+)\s+(?P<y>\d{4})$")
+
+
+def _age(conn: sqlcipher3.Connection, question: str) -> Direct | None:
+    turned, how_old = _TURNED.match(question), _HOW_OLD.match(question)
+    if turned is None and how_old is None:
+        return None
+    person = asking.asked_person(conn, question)
+    if person is None:
+        return None
+    born = next(
+        (
+            (fact, day)
+            for fact in persona.facts(conn, person, "birthday")
+            if (day := _birth_date(fact.value)) is not None
+        ),
+        None,
+    )
+    if born is None:
+        return None
+    fact, day = born
+    who = "You" if person == "self" else person
+    if turned is not None:
+        age = int(turned.group("age"))
+        try:
+            when = day.replace(year=day.year + age)
+        except ValueError:  # born on 29 February
+            when = date(day.year + age, 3, 1)
+        text = f"{who} turned {age} on {when.day} {calendar.month_name[when.month]} {when.year}"
+    elif how_old is not None and how_old.group("year"):
+        year = int(how_old.group("year"))
+        text = f"{who} turned {year - day.year} in {year}"
+    else:
+        today = date.today()
+        age = today.year - day.year - ((today.month, today.day) < (day.month, day.day))
+        text = f"{who} {'are' if person == 'self' else 'is'} {age}"
+    headline = f"{text} (born {fact.value}) [f{fact.id}]"
+    evidence = [_fact_evidence(fact), *_supporting(conn, [fact])]
+    lines = [headline, *(f'"{e.text}" ({_where(e)}) [{e.ref}]' for e in evidence[1:])]
+    return Direct(Answer("\n".join(lines), [e.ref for e in evidence], ENGINE), evidence)
+
+
+def _birth_date(value: str) -> date | None:
+    m = _BORN.match(value.strip())
+    month = month_number(m.group("m")) if m else None
+    if m is None or month is None:
+        return None
+    try:
+        return date(int(m.group("y")), month, int(m.group("d")))
+    except ValueError:
+        return None
+
+
+def _narrower_noun(question: str) -> bool:
+    m = _ASKED_NOUN.match(question)
+    return m is not None and m.group(1).casefold() not in _OWN_NOUNS
+
+
+def _anchor(
+    conn: sqlcipher3.Connection, person: str, attribute: str, question: str
+) -> persona.Fact | None:
+    """A fact of another attribute whose value the question names ("at Farol")."""
+    lowered = question.casefold()
+    for other in _ANCHORS:
+        if other == attribute:
+            continue
+        for fact in persona.facts(conn, person, other, include_closed=True):
+            names = {fact.value}
+            if other in persona.SHORTENED:  # "Farol" for "Farol Analytics"
+                names.add(fact.value.split()[0])
+            if fact.status != "hidden" and any(
+                len(n) >= 3 and re.search(rf"(?<!\w){re.escape(n.casefold())}(?!\w)", lowered)
+                for n in names
+            ):
+                return fact
+    return None
+
+
+def _during(slot: list[persona.Fact], anchor: persona.Fact) -> list[persona.Fact]:
+    """The facts of `slot` true at some time while `anchor` was, oldest first."""
+    start, end = anchor.valid_from or "", anchor.valid_to or "9999"
+    return sorted(
+        (f for f in slot if (f.valid_from or "") < end and (f.valid_to or "9999") > start),
+        key=lambda f: (f.valid_from or "", f.id),
+    )
+
+
+def _anchored_headline(
+    person: str, attribute: str, chosen: list[persona.Fact], anchor: persona.Fact
+) -> str:
+    owner = "Your" if person == "self" else f"{person}'s"
+    label = LABELS.get(attribute, attribute.replace("_", " "))
+    span = " – ".join(d for d in (anchor.valid_from, anchor.valid_to) if d)
+    values = ", ".join(f.value for f in chosen)
+    refs = ", ".join(f"f{f.id}" for f in (*chosen, anchor))
+    return (
+        f"{owner} {label} {_ANCHORS[anchor.attribute]} {anchor.value} ({span}): {values} [{refs}]"
+    )
 
 
 def _headline(

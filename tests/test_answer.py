@@ -167,3 +167,18 @@ def test_an_events_title_is_the_context_of_its_sentences() -> None:
     bare = Evidence(event.ref, event.date, event.source, event.text)
     assert not extractive_answer("What time does our flight to Amsterdam leave?",
                                  [mail, bare]).text.startswith("When:")  # fmt: skip
+
+
+def test_a_now_question_prefers_the_newest_evidence() -> None:
+    old = Evidence("e1", "2023-02-09", "2023-02-09.md", "Dentist in the morning with Dr. Vasco.")
+    new = Evidence("e2", "2024-11-07", "2024-11-07.md", "Dentist at the new clinic, Dra. Reis.")
+    assert extractive_answer("Who is my dentist now?", [old, new]).text.startswith("Dentist at")
+    # Without "now", the evidence's rank decides the tie.
+    assert extractive_answer("Who is my dentist?", [old, new]).text.startswith("Dentist in")
+
+
+def test_the_noun_a_question_asks_for_outweighs_other_shared_words() -> None:
+    adopted = Evidence("e1", "2024-05-18", "notes.md", "We adopted a dog!")
+    shelter = Evidence("e2", "2024-05-18", "notes.md", "The dog came from the Patas shelter.")
+    answer = extractive_answer("Which shelter did we adopt the dog from?", [adopted, shelter])
+    assert answer.text.startswith("The dog came from the Patas shelter."), answer.text

@@ -258,6 +258,11 @@ def test_sentences_split_on_punctuation_newlines_and_emoji_but_not_titles() -> N
         "New line 🎉",
         "next",
     ]
+    # Titles in other languages too: the name after "Dra." stays in its sentence.
+    assert split_sentences("New dentist (Dra. Cláudia Reis). Sra. Lopes came too.") == [
+        "New dentist (Dra. Cláudia Reis).",
+        "Sra. Lopes came too.",
+    ]
 
 
 # --- rendering --------------------------------------------------------------------------

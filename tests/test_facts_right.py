@@ -157,13 +157,17 @@ def test_a_second_value_of_a_many_valued_attribute_stays_beside_the_first(
 
 LIFE = {
     "About me.md": "---\ntags: [me]\ndate: 2023-01-15\n---\n# About me\n\n"
-    "- Phone: +351 912 345 678\n- Email: marta@example.com\n",
+    "- Phone: +351 912 345 678\n- Email: marta@example.com\n- Birthday: 14 July 1993\n"
+    "- Employer: Farol Analytics\n- Job title: Data analyst\n",
+    "Me in 2024.md": "---\ntags: [me]\ndate: 2024-06-10\n---\n# Me in 2024\n\n"
+    "- Employer: Maré Energy\n- Job title: Senior Data Scientist\n",
     "2024-04-02.md": "# 2024-04-02\n\nMy new number is +351 913 000 111.\n",
     "Helena Sousa.md": "---\ntags: [people, family]\naliases: [Mãe]\ndate: 2023-02-01\n---\n"
     "# Helena Sousa\n\n- Relationship: mother\n- Birthday: 12 May\n",
     "Tiago Mendes.md": "---\ntags: [people]\naliases: [Ti]\ndate: 2023-02-01\n---\n"
-    "# Tiago Mendes\n\n- Allergies: shellfish\n",
-    "Miso.md": "---\ndate: 2023-05-20\n---\n# Miso\n\nWe adopted a dog called Miso in May 2023.\n",
+    "# Tiago Mendes\n\n- Allergies: shellfish\n- Birthday: 3 November 1991\n",
+    "Miso.md": "---\ndate: 2023-05-20\n---\n# Miso\n\nWe adopted a dog called Miso in May 2023."
+    " He is a small brown mix, from the Patas Felizes shelter in Gondomar.\n",
     "Work.md": "---\ndate: 2023-03-01\n---\n# Work\n\n"
     "My manager at Farol is Rita Lopes. She is great.\n",
 }
@@ -196,6 +200,32 @@ def test_attribute_questions_are_answered_from_the_persona(life: Resident) -> No
     assert "+351 912 345 678" in old
     manager = life.ask(AskRequest("Who is my manager at Farol?", remember=False)).answer
     assert manager.engine != "persona" and "Rita Lopes" in manager.text
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line_holds"),
+    [
+        # Another attribute's value dates the one asked: the title held while at Farol.
+        ("What was my job title at Farol Analytics?", "Data analyst"),
+        ("What is my job title?", "Senior Data Scientist"),
+        # A birthday with its year answers age questions.
+        ("When did I turn 30?", "14 July 2023"),
+        ("How old did Tiago turn in 2024?", "turned 33 in 2024"),
+    ],
+)
+def test_the_persona_answers_what_its_facts_imply(
+    life: Resident, question: str, first_line_holds: str
+) -> None:
+    answer = life.ask(AskRequest(question, remember=False)).answer
+    assert answer.engine == "persona"
+    assert first_line_holds in answer.text.splitlines()[0], answer.text
+
+
+def test_a_question_asking_for_another_noun_is_left_to_the_memories(life: Resident) -> None:
+    # "Which shelter" asks for a shelter, not the pet the persona holds.
+    answer = life.ask(AskRequest("Which shelter did we adopt the dog from?", remember=False))
+    assert answer.answer.engine != "persona"
+    assert "Patas Felizes" in answer.answer.text.splitlines()[0], answer.answer.text
 
 
 def test_ask_keeps_only_a_clean_statement_and_asking_again_is_no_worse(life: Resident) -> None:

@@ -4,8 +4,8 @@ No model writes anything here: every sentence of the answer is quoted from the e
 and followed by its date, source and ref, so the user can check it and `me ask` can cite
 it. A sentence earns its place by sharing the question's content words, a rare word
 counting more than one every sentence has ("Ana" in a memory about Ana); the evidence
-arrives ranked, so earlier evidence gets a small lead, and a "when" or "how many"
-question prefers sentences that hold a date or a number.
+arrives ranked, so earlier evidence gets a small lead; a "when" or "how many" question
+prefers sentences that hold a date or a number, and a "now" question the newest.
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ MAX_QUOTE = 300  # characters of one sentence shown; a pasted list has no full s
 # Bonuses, in units of the overlap score (1.0 = every question word matched).
 ORDER_BONUS = 0.1  # the first evidence, falling to 0 for the last
 KIND_BONUS = 0.25  # a date for "when", a number for "how many"
-CONTEXT_SHARE = 0.5  # a question word found only in the evidence's title counts this much
+RECENT_BONUS = 0.15  # for "now" questions: the newest evidence, falling to 0 for the oldest
+CONTEXT_SHARE = 0.5
+# "Which shelter did we adopt the dog from?": the sentence naming a shelter answers it,
+# more than one sharing "adopt" and "dog"; the asked noun weighs this much more.
+ASKED_NOUN_WEIGHT = 2.0  # a question word found only in the evidence's title counts this much
 # A sentence sharing far fewer question words than the best one is a distractor, not
 # support, whatever its bonuses.
 KEEP_RATIO = 0.5
@@ -46,6 +50,12 @@ _COUNT_QUESTION = re.compile(
     r"|amount|age)|which\s+number)\b",
     re.IGNORECASE,
 )
+# "Who is my dentist now?": of two dentists, the later one is meant.
+_NOW_QUESTION = re.compile(
+    r"\b(?:now|nowadays|current|currently|these\s+days|at\s+the\s+moment|latest|still)\b",
+    re.IGNORECASE,
+)
+_ASKED_NOUN = re.compile(r"^\s*(?:which|what)\s+([^\W\d_]+)", re.IGNORECASE)
 _MONTH_NAMES = "|".join(
     [*(m for m in calendar.month_name if m), *(m for m in calendar.month_abbr if m)]
 )
@@ -131,10 +141,14 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
     ]
     stems = [_stems(sentence) for _, _, sentence, _ in sentences]
     weights, telling = _weights(terms, stems)
+    asked = _ASKED_NOUN.match(question)
+    if asked is not None and _stem(asked.group(1).lower()) in weights:
+        weights[_stem(asked.group(1).lower())] *= ASKED_NOUN_WEIGHT
     total = sum(weights.values())
     wants_date = _WHEN_QUESTION.search(question) is not None
     wants_number = _COUNT_QUESTION.search(question) is not None
     wants = _answer_kind(question)
+    recency = _recency(evidence) if _NOW_QUESTION.search(question) else {}
     seen: set[str] = set()
     out: list[_Candidate] = []
     for (rank, position, sentence, item), words in zip(sentences, stems, strict=True):
@@ -148,6 +162,7 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
             continue
         seen.add(key)
         score = overlap + ORDER_BONUS * (1 - rank / len(evidence))
+        score += RECENT_BONUS * recency.get(item.ref, 0.0)
         if (
             (wants_date and _DATE_OR_TIME.search(sentence))
             or (wants_number and _NUMBER.search(sentence))
@@ -156,6 +171,15 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
             score += KIND_BONUS
         out.append(_Candidate(overlap, score, rank, position, sentence, item))
     return out
+
+
+def _recency(evidence: Sequence[Evidence]) -> dict[str, float]:
+    """Each dated evidence's place in time: 1 for the newest, 0 for the oldest."""
+    days = sorted({item.date[:10] for item in evidence if item.date})
+    if len(days) < 2:
+        return {}
+    place = {day: index / (len(days) - 1) for index, day in enumerate(days)}
+    return {item.ref: place[item.date[:10]] for item in evidence if item.date}
 
 
 def _same_text(a: str, b: str) -> bool:

@@ -49,7 +49,12 @@ from assistant.reflection.values import EMOJI, QUOTE
 # --- sentences ------------------------------------------------------------------------
 
 _BOUNDARY = re.compile(rf"(?<=[.!?…])[\"'”’)]*\s+|(?<=[{EMOJI}])\s+|\s*\n+\s*|\s+[-–—]\s+")
-_ABBREVIATION = re.compile(r"(?:\b(?:mr|mrs|ms|mx|dr|prof|st|sr|jr|vs|etc|e\.g|i\.e)\.)$", re.I)
+# Titles before a name in a few languages ("Dra. Cláudia Reis", "Fr. Vogel", "Eng. Rui").
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:mr|mrs|ms|mx|dr|dra|prof|profa|st|sr|sra|srta|jr|fr|hr|dott|mme|mlle|eng|arq|vs|"
+    r"etc|e\.g|i\.e)\.)$",
+    re.I,
+)
 _QUOTED = re.compile(r"\"[^\"]{2,}\"|“[^”]{2,}”|«[^»]{2,}»")
 _QUESTION_START = re.compile(
     r"^(?:(?:so|and|but|ok|hey|btw)[,\s]+)?(?:what|where|when|who|whom|whose|which|why|how|"
