@@ -55,6 +55,7 @@ _OWN_NOUNS = words(
 # A value of another attribute named in the question dates what is asked: "my job title
 # at Farol" is the title held while the employer was Farol.
 _ANCHORS = {"employer": "at", "school": "at", "city": "in", "address": "at"}
+_HOUSEHOLD = frozenset({"address", "city", "pet"})  # what "we" share with whom we live
 _EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b", re.IGNORECASE)
 LABELS = {"phone": "phone number", "job_title": "job title", "important_date": "important dates",
@@ -81,6 +82,8 @@ def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
     if attribute is None:
         return None
     person = asking.asked_person(conn, question)
+    if person is None and attribute in _HOUSEHOLD and "self" in asking.asked_people(conn, question):
+        person = "self"  # "what street do Tiago and I live on?": your home is theirs
     if person is None:
         return None
     slot = persona.facts(conn, person, attribute, include_closed=True)

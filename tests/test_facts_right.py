@@ -54,6 +54,9 @@ def test_offers_plans_and_hypotheticals_are_not_facts(text: str) -> None:
          ("self", "address", "Rua das Flores 12, Porto")),
         ("We moved to Porto on 29 March.", ("self", "city", "Porto")),
         ("We adopted a dog! His name is Feijão.", ("self", "pet", "Feijão (dog)")),
+        # A new number with no "my": the only value it can be is the speaker's phone.
+        ("New one is +351 965 300 418", ("self", "phone", "+351 965 300 418")),
+        ("Heads up: new number: 912 345 678", ("self", "phone", "912 345 678")),
     ],
 )  # fmt: skip
 def test_the_events_that_make_a_fact_true(text: str, fact: tuple[str, str, str]) -> None:
@@ -161,7 +164,7 @@ LIFE = {
     "- Employer: Farol Analytics\n- Job title: Data analyst\n",
     "Me in 2024.md": "---\ntags: [me]\ndate: 2024-06-10\n---\n# Me in 2024\n\n"
     "- Employer: Maré Energy\n- Job title: Senior Data Scientist\n",
-    "2024-04-02.md": "# 2024-04-02\n\nMy new number is +351 913 000 111.\n",
+    "2024-04-02.md": "# 2024-04-02\n\nMy new number is +351 913 000 111. I live in Porto now.\n",
     "Helena Sousa.md": "---\ntags: [people, family]\naliases: [Mãe]\ndate: 2023-02-01\n---\n"
     "# Helena Sousa\n\n- Relationship: mother\n- Birthday: 12 May\n",
     "Tiago Mendes.md": "---\ntags: [people]\naliases: [Ti]\ndate: 2023-02-01\n---\n"
@@ -211,6 +214,8 @@ def test_attribute_questions_are_answered_from_the_persona(life: Resident) -> No
         # A birthday with its year answers age questions.
         ("When did I turn 30?", "14 July 2023"),
         ("How old did Tiago turn in 2024?", "turned 33 in 2024"),
+        # "Tiago and I": where we live is where you live.
+        ("Which city do Tiago and I live in?", "Porto"),
     ],
 )
 def test_the_persona_answers_what_its_facts_imply(

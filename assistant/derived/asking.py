@@ -30,7 +30,7 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
         ("diet", r"\bdiet\b|\bvegetarian\b|\bvegan\b"),
         ("partner", r"\b(?:partner|wife|husband|girlfriend|boyfriend|spouse)\b"),
         ("hometown", r"\bhometown\b|\bgr[eo]w\s+up\b"),
-        ("address", r"\baddress\b"),
+        ("address", r"\baddress\b|\bstreet\b"),
         (
             "employer",
             r"\bwork(?:s|ing)?\s+(?:at|for)\b|\bwhere\b.*\bwork(?:s|ing)?\b|"
@@ -54,6 +54,8 @@ _MY_RELATION = re.compile(
     rf"\b(?:my|our)\s+({'|'.join(re.escape(w) for w in reversed(_RELATION_WORDS))})\b"
 )
 _SELF = re.compile(r"\b(?:i|my|me|mine|myself|our|we|us)\b", re.IGNORECASE)
+# "Tiago and I", "we", "our": the user is asked about too, beside whoever is named.
+_WITH_SELF = re.compile(r"\b(?:and\s+(?:i|me)|(?:i|me)\s+and|we|us|our)\b", re.IGNORECASE)
 
 
 def asked_attribute(question: str) -> str | None:
@@ -63,12 +65,13 @@ def asked_attribute(question: str) -> str | None:
 
 def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     """Whom the question is about: the people it names (by name, first name or
-    nickname); else those a relationship word names ("Mãe", "my parents"); else you
-    ("self") when it says "I", "my" or "our". Empty when it names no one."""
+    nickname), with you when it says "Tiago and I" or "we"; else those a relationship
+    word names ("Mãe", "my parents"); else you ("self") when it says "I", "my" or "our".
+    Empty when it names no one."""
     lowered = question.casefold()
     named = people.named_in(conn, lowered)
     if named:
-        return named
+        return named | {"self"} if _WITH_SELF.search(question) else named
     for word in re.findall(r"[^\W\d_]+", lowered):
         if word in people.KIN_GROUP:  # "Mãe", "mum": whoever that relationship names
             return people.with_relationship(conn, word)

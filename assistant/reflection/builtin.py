@@ -16,6 +16,10 @@ from assistant.reflection.extract import extract_facts, render_fact
 from assistant.reflection.note_fields import note_facts
 from assistant.reflection.sender import sender_facts
 
+# "Tiago Mendes is also called Tiago." says nothing a question about Tiago wants, yet it
+# shares his name with every such question: the persona and `me people` keep nicknames.
+NO_THOUGHT = frozenset({"nickname"})
+
 
 class BuiltinEngine:
     name = "builtin"
@@ -32,6 +36,8 @@ class BuiltinEngine:
                     found.append(fact)
             for fact in found:
                 out.facts.append(fact)
+                if fact.attribute in NO_THOUGHT:
+                    continue
                 out.thoughts.append(
                     ThoughtCandidate(
                         text=render_fact(fact),

@@ -575,6 +575,13 @@ _CONTACT = re.compile(
     rf"(?:line|message|note|email)\s+(?:at|on)\s+(?:(?P<email2>{EMAIL})|(?P<phone2>{PHONE}))",
     re.IGNORECASE,
 )
+# "New one is +351 965 300 418" after "I'm changing my number": a new number with no
+# "my" before it is still the speaker's, since only a phone number can be its value.
+_NEW_NUMBER = re.compile(
+    rf"^(?:(?:ok|so|btw|fyi|heads\s+up)[,:!.\s]+)?(?:the\s+|my\s+)?new\s+(?:one|number|no\.?|"
+    rf"mobile|phone)\s*(?:is|:|=|-|will\s+be)?\s*(?P<phone>{PHONE})",
+    re.IGNORECASE,
+)
 _INTRO = re.compile(
     rf"^(?:(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))(?:\s+(?:everyone|everybody|"
     rf"all|there|guys|folks|team|y'?all))?[,!.\s]+|(?:let\s+me|allow\s+me\s+to)\s+introduce\s+"
@@ -612,6 +619,10 @@ def speaker_statements(sentence: str, speaker: str) -> Iterator[tuple[int, Found
         phone = m.group("phone") or m.group("phone2")
         attribute, value = ("email", email) if email else ("phone", phone)
         yield m.start(), Found(speaker, attribute, trim(value or ""), 0.85, m.end())
+    new_number = _NEW_NUMBER.match(sentence)
+    if new_number:
+        value = trim(new_number.group("phone"))
+        yield new_number.start("phone"), Found(speaker, "phone", value, 0.85, new_number.end())
     first = _FIRST_DAY.match(sentence)
     if first:
         value = proper_value(first.group("v"))
