@@ -274,3 +274,38 @@ def test_a_statement_that_only_repeats_the_question_is_not_kept() -> None:
 
     assert not _adds_to("Who is my manager at the new job?", "My manager at the new job.")
     assert _adds_to("Who is my manager at Farol?", "My manager at Farol is Rita Lopes.")
+
+
+TIES = {
+    "About me.md": "---\ntags: [me]\ndate: 2023-01-15\n---\n# About me\n\n"
+    "- Employer: Farol Analytics\n",
+    "Pedro Nunes.md": "---\ntags: [people]\ndate: 2023-01-20\n---\n# Pedro Nunes\n\n"
+    "- Relationship: manager\n- Employer: Farol Analytics\n",
+    "Rui Costa.md": "---\ntags: [people]\ndate: 2023-01-20\n---\n# Rui Costa\n\n"
+    "- Relationship: friend\n- Employer: Farol Analytics\n",
+    "Ana Lima.md": "---\ntags: [people]\ndate: 2023-01-20\n---\n# Ana Lima\n\n"
+    "- Relationship: manager\n- Employer: Padaria Lima\n",  # the weekend job
+    "2024-04-02.md": "# 2024-04-02\n\nFirst day at Maré Energy today!\n",
+}
+
+
+def test_a_new_employer_ends_the_work_ties_of_the_old_one(memory: Memory, tmp_path: Path) -> None:
+    folder = tmp_path / "ties"
+    folder.mkdir()
+    for name, text in TIES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    service = Resident(memory)
+    service.ingest([folder])
+    service.reflect("builtin")
+
+    def relationship(person: str) -> list[tuple[str, str | None]]:
+        return [(f.value, f.valid_to) for f in service.facts(person, "relationship", True)]
+
+    assert relationship("Pedro Nunes") == [("manager", "2024-04-02")]  # ended with Farol
+    assert relationship("Rui Costa") == [("friend", None)]  # a friendship is no work tie
+    assert relationship("Ana Lima") == [("manager", None)]  # not at the old employer
+    # Undoing the change that made Maré the employer gives Pedro back his role.
+    [employer] = service.facts("self", "employer")
+    [created] = [r for r in service.history(f"f{employer.id}") if r.op == "supersede"]
+    service.undo(created.id)
+    assert relationship("Pedro Nunes") == [("manager", None)]

@@ -348,8 +348,48 @@ def _supersede(
     for fact in holding:
         change.before("fact", fact.id)
         _close(conn, fact.id, cand.valid_from, fact_id)
+    if person_key(person) == "self":
+        _end_ties(conn, change, cand.attribute, holding, cand.valid_from, fact_id)
     change.finish()
     return Outcome("supersede", fact_id, tuple(f.id for f in holding))
+
+
+# Relationships that hold through one of your values end with it: your manager at the old
+# employer (when their employer is that one too), your landlord at the old address.
+# attribute -> (relationship words, their attribute that must match your old value)
+TIES: dict[str, tuple[frozenset[str], str | None]] = {
+    "employer": (frozenset({"boss", "manager", "colleague", "coworker", "co-worker",
+                            "teammate"}), "employer"),
+    "address": (frozenset({"landlord", "landlady", "neighbour", "neighbor"}), None),
+}  # fmt: skip
+
+
+def _end_ties(
+    conn: sqlcipher3.Connection,
+    change: Change,
+    attribute: str,
+    old: list[Fact],
+    at: str | None,
+    by: int,
+) -> None:
+    tie = TIES.get(attribute)
+    if tie is None or not old:
+        return
+    words, theirs = tie
+    rows = conn.execute(
+        f"SELECT {FACT_COLUMNS} FROM facts WHERE attribute = 'relationship' AND {CURRENT}"
+    ).fetchall()
+    for relation in (_fact(conn, row) for row in rows):
+        if relation.value.casefold() not in words or (relation.valid_from or "") > (at or "~"):
+            continue  # another kind of tie, or one that began after the change
+        if theirs is not None and not any(
+            same_value(theirs, value_key(f.value), value_key(o.value))
+            for f in facts(conn, relation.person, theirs, include_closed=True)
+            for o in old
+        ):
+            continue
+        change.before("fact", relation.id)
+        _close(conn, relation.id, at, by)
 
 
 def set_value(
@@ -371,10 +411,12 @@ def set_value(
     fact_id = _insert(conn, person, attribute, value, today, 1.0, "user", "user")
     change.created("fact", fact_id)
     if is_single(attribute):
-        for fact in facts(conn, person, attribute):
-            if fact.id != fact_id:
-                change.before("fact", fact.id)
-                _close(conn, fact.id, today, fact_id)
+        closed = [f for f in facts(conn, person, attribute) if f.id != fact_id]
+        for fact in closed:
+            change.before("fact", fact.id)
+            _close(conn, fact.id, today, fact_id)
+        if person_key(person) == "self":
+            _end_ties(conn, change, attribute, closed, today, fact_id)
     change.finish()
     return fact_id
 
