@@ -63,6 +63,17 @@ def test_the_events_that_make_a_fact_true(text: str, fact: tuple[str, str, str])
     assert fact in said(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("My mum Helena called today.", "mother"), ("Helena is my mom.", "mother"),
+     ("My wife Ana says hi.", "wife"), ("Rita is my manager.", "manager")],
+)  # fmt: skip
+def test_a_relationship_word_is_stored_as_its_group_in_chat_as_in_notes(
+    text: str, word: str
+) -> None:
+    assert {f[2] for f in said(text) if f[1] == "relationship"} == {word}
+
+
 def test_a_fact_is_dated_by_the_text_when_it_says_when() -> None:
     view = EpisodeView(id=1, time=WRITTEN, author="self", sender="Marta",
                        text="We moved to Porto on 29 March.")  # fmt: skip

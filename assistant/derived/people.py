@@ -45,6 +45,17 @@ KINSHIP: dict[str, frozenset[str]] = {
     }.items()
 }
 KIN_GROUP = {word: group for group, words in KINSHIP.items() for word in words}
+KEEP_OWN_WORD = frozenset({"partner", "boss"})  # "wife" says more than "partner"
+
+
+def relationship_word(word: str) -> str:
+    """How a relationship is stored: its group's word ("mum", "Mãe" -> "mother"), but a
+    partner or a boss keeps the word used."""
+    word = " ".join(word.casefold().split())
+    group = KIN_GROUP.get(word)
+    return group if group and group not in KEEP_OWN_WORD else word
+
+
 HANDLES = ("email", "phone")  # how a chat or a mailbox may name someone
 _CURRENT = "status IN ('active', 'conflict') AND valid_to IS NULL"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from assistant.derived.attributes import is_single
-from assistant.derived.people import KIN_GROUP
+from assistant.derived.people import relationship_word
 from assistant.derived.proposals import FactCandidate
 from assistant.reflection.engine import EpisodeView
 from assistant.reflection.patterns import EMAIL as EMAIL_PATTERN
@@ -37,7 +37,6 @@ SELF_TAGS = frozenset({"me", "myself", "self"})
 SELF_TITLES = frozenset({"about me", "me", "myself", "sobre mim", "über mich", "sobre mí",
                          "à propos de moi", "mijn gegevens", "my details"})  # fmt: skip
 CONFIDENCE = 0.85  # a structured field: explicit, but written once, maybe long ago
-KEEP_OWN_WORD = frozenset({"partner", "boss"})  # "wife" says more than "partner"
 
 # Field names (lower case) -> attribute, for every attribute of the schema, in English,
 # Portuguese, Spanish, French and German where people commonly write them.
@@ -128,9 +127,7 @@ def _values(attribute: str, raw: str) -> list[str]:
     if attribute == "diet":
         return [v] if (v := diet_value(raw)) else []
     if attribute == "relationship":
-        word = " ".join(raw.casefold().split())
-        group = KIN_GROUP.get(word)
-        return [group if group and group not in KEEP_OWN_WORD else word]
+        return [relationship_word(raw)]
     if attribute in ("employer", "job_title") and _NO_JOB.match(raw):
         return []  # "Employer: retired (was at the bank)" names no employer now
     items = [raw] if is_single(attribute) else [i for i in _ITEMS.split(raw) if i]

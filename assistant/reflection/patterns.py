@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from assistant.derived.people import relationship_word
 from assistant.reflection.lexicon import (
     CHILD_RELATIONS,
     COUNTRIES,
@@ -321,7 +322,7 @@ def relation_facts(owner: str, name: str, word: str, end: int) -> list[Found]:
     elif word in CHILD_RELATIONS:
         found.append(Found(owner, "child", name, 0.85, end))
     if owner == "self" and word not in UNLABELLED_RELATIONS:
-        found.append(Found(name, "relationship", word, 0.85, end))
+        found.append(Found(name, "relationship", relationship_word(word), 0.85, end))
     return found
 
 
