@@ -407,6 +407,7 @@ def test_secrets_never_reach_the_server(engine: OllamaEngine, fake: FakeOllama) 
     evidence = [Evidence("e1", "2023-03-01", "notes/money.md", f"Card {CARD}, IBAN {IBAN}")]
     fake.script('{"facts": ', {"facts": [], "thoughts": []})  # a repair round trip too
     engine.reflect(episodes)
+    fake.script({"answer": "Your memory does not say whose account it is.", "citations": []})
     engine.answer(f"whose account is {IBAN}?", evidence)
 
     everything = sent(fake)
@@ -491,6 +492,21 @@ def test_citation_outside_the_evidence_is_retried(engine: OllamaEngine, fake: Fa
     answer = engine.answer("Where do I live?", EVIDENCE)
     assert answer.citations == ["e12"]
     assert "citations[0]: 'e99' is not one of ['e12', 'f5']" in last_message(fake.chats()[1])
+
+
+def test_an_answer_is_checked_against_its_citations(engine: OllamaEngine, fake: FakeOllama) -> None:
+    # A time no cited memory holds is made up: the model is told, and tries again.
+    fake.script(
+        {"answer": "In Porto, since 28 February 2023, at 10:40 with Rui.", "citations": ["e12"]},
+        {"answer": "In Porto, since 28 February 2023.", "citations": ["e12", "f5"]},
+    )
+    answer = engine.answer("Where do I live?", EVIDENCE)
+    assert answer.text == "In Porto, since 28 February 2023." and answer.engine != "builtin"
+    # "28" is f5's date, and f5 was not cited: the model must cite what it uses.
+    assert "states 28, 10:40, Rui, which no cited memory says" in last_message(fake.chats()[1])
+    # An answer that cites nothing but claims something is not accepted either.
+    fake.script(*[{"answer": "In Lisbon.", "citations": []}] * 3)
+    assert engine.answer("Where do I live?", EVIDENCE).engine == "builtin"
 
 
 def test_no_answer_in_the_evidence_is_a_valid_reply(engine: OllamaEngine, fake: FakeOllama) -> None:

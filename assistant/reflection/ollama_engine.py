@@ -10,10 +10,12 @@ because the model misbehaved; it stops only when `check()` finds no model at all
 
 from __future__ import annotations
 
+import calendar
 import ipaddress
 import json
 import logging
 import os
+import re
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -203,7 +205,11 @@ class OllamaEngine:
             {"role": "user", "content": prompts.answer_prompt(question, evidence, nonce)},
         ]
         try:
-            data = self._ask(messages, prompts.answer_schema(refs), answer_problems)
+            data = self._ask(
+                messages,
+                prompts.answer_schema(refs),
+                lambda reply: answer_problems(reply, question, evidence),
+            )
         except _NoValidReply as failure:
             note = self._fall_back(failure, "the question")
             answer = self.fallback.answer(question, evidence)
@@ -296,8 +302,44 @@ def reflection_problems(data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def answer_problems(data: dict[str, Any]) -> list[Problem]:
-    return [Problem("answer", "is blank")] if not data["answer"].strip() else []
+# What an answer must not make up: numbers (a time, an amount, a date) and names.
+_CHECKED = re.compile(r"\d[\d.,:/-]*\d|\d|(?<![.!?]\s)(?<!^)\b[A-ZÀ-Þ][\w'’-]{2,}")
+_CALENDAR_WORDS = frozenset(
+    w.casefold() for w in (*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name)
+)
+_NOTHING = re.compile(r"\b(?:nothing|no\s+memory|not\s+(?:say|know|found|mention)|"
+                      r"don'?t\s+know|unknown|cannot|can'?t)\b", re.IGNORECASE)  # fmt: skip
+
+
+def answer_problems(
+    data: dict[str, Any], question: str, evidence: Sequence[Evidence]
+) -> list[Problem]:
+    """A blank answer, or one that states what its citations do not: every number and
+    name in it must be in a cited memory (its text, date or source) or the question.
+    A model that makes up a time or a name is asked again, then replaced by the
+    builtin engine's quotes."""
+    answer = data["answer"].strip()
+    if not answer:
+        return [Problem("answer", "is blank")]
+    cited = [e for e in evidence if e.ref in set(data["citations"])]
+    if not cited:
+        if _NOTHING.search(answer):
+            return []  # "nothing in your memory says" needs no citation
+        return [Problem("citations", "is empty: cite the memories the answer rests on")]
+    known = " ".join([question, *(f"{e.text} {e.date} {e.source}" for e in cited)]).casefold()
+    known_numbers = set(re.findall(r"\d+", known))
+    unsupported = []
+    for m in _CHECKED.finditer(CITATION.sub("", answer)):
+        token = m.group().casefold().rstrip(".,:/-")
+        if token in _CALENDAR_WORDS or token in known:
+            continue
+        if token[0].isdigit() and set(re.findall(r"\d+", token)) <= known_numbers:
+            continue  # "14 March" from "2024-03-14", "10:40" from "10:40"
+        unsupported.append(m.group())
+    if unsupported:
+        shown = ", ".join(dict.fromkeys(unsupported))
+        return [Problem("answer", f"states {shown}, which no cited memory says")]
+    return []
 
 
 def to_reflection(data: dict[str, Any], batch: Sequence[EpisodeView]) -> Reflection:

@@ -133,9 +133,10 @@ in the evidence.
 {quoting}
 
 Answer only from the quoted evidence and add nothing it does not say. Put the ref of \
-every memory the answer rests on in "citations". If the evidence does not answer the \
-question, say so in "answer" and leave "citations" empty. Answer briefly, in the \
-language of the question."""
+every memory the answer rests on in "citations": every name, number, date and time in \
+the answer must appear in a cited memory, and the answer is checked for it. If the \
+evidence does not answer the question, say so in "answer" and leave "citations" empty. \
+Answer briefly, in the language of the question."""
 
 
 def reflect_system() -> str:
