@@ -233,3 +233,50 @@ def test_a_question_about_my_relative_is_about_them_not_me(life: Resident) -> No
     assert friend.answer.text.startswith("Ana Costa's allergies: peanuts")
     partner = life.ask(AskRequest("What's my partner's number now?", remember=False)).answer
     assert partner.text.startswith("Tiago Mendes's phone number: +351 916 000 222")
+
+
+MBOX = """From x Mon Mar  4 10:00:00 2024
+From: Gonçalo Ferreira <goncalo.ferreira@example.pt>
+To: me@example.pt
+Subject: Saturday
+Date: Mon, 04 Mar 2024 10:00:00 +0000
+Message-ID: <a1@example.pt>
+
+See you at the wedding rehearsal.
+
+From x Tue Mar  5 10:00:00 2024
+From: Azores Airlines <noreply@azores.example>
+To: me@example.pt
+Subject: Your booking
+Date: Tue, 05 Mar 2024 10:00:00 +0000
+Message-ID: <a2@example.pt>
+
+Your booking is confirmed.
+"""
+
+
+def test_people_who_write_to_you_are_listed_without_any_fact(
+    life: Resident, memory: Memory, tmp_path: Path
+) -> None:
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (mail / "inbox.mbox").write_text(MBOX, encoding="utf-8")
+    chat = tmp_path / "group"
+    chat.mkdir()
+    (chat / "group.jsonl").write_text(
+        json.dumps({"time": "2024-03-06T09:00:00+00:00", "sender": "+351 916 000 222",
+                    "text": "Running late", "conversation": "Group", "id": 1}) + "\n"
+        + json.dumps({"time": "2024-03-06T09:01:00+00:00", "sender": "Zé Pedro",
+                      "text": "Me too", "conversation": "Group", "id": 2}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    life.ingest([mail, chat])
+    listed = {p.name: p for p in life.people()}
+    goncalo = listed["Gonçalo Ferreira"]  # a personal mailbox, no fact about him
+    assert goncalo.facts == 0 and goncalo.memories == 1
+    assert goncalo.handles == ["goncalo.ferreira@example.pt"]
+    assert listed["Zé Pedro"].memories == 1  # a chat sender
+    # A number known as Tiago's is Tiago writing, not someone new.
+    assert "+351 916 000 222" not in listed and listed["Tiago Mendes"].memories >= 4
+    # An airline's mail is no person's.
+    assert not any("Azores" in name for name in listed)

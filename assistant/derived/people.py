@@ -16,6 +16,7 @@ the latest merge of a name and keeps the two apart from then on.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,8 +235,28 @@ class Person:
         }
 
 
+def personal_mailbox(sender: str | None) -> tuple[str, str] | None:
+    """(name, address) of a mail sender whose address holds a part of their name
+    ("Hannah Vogel <hannah.vogel@...>", "<hvogel@...>"), accents aside; None for a bare
+    address or a shop's, an airline's or a team's ("Azores Airlines <noreply@...>")."""
+    m = _MAILBOX.match(" ".join((sender or "").split()))
+    if m is None:
+        return None
+    name, address = m.group(1).strip().strip('"').strip(), m.group(2)
+    local = _plain(address.split("@")[0])
+    if not any(len(part) >= 3 and part in local for part in _plain(name).split()):
+        return None
+    return name, address
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def listing(conn: sqlcipher3.Connection) -> list[Person]:
-    """Everyone the persona knows, besides the user, most facts first."""
+    """Everyone the persona knows or the user hears from (chat senders, people who mail
+    them), besides the user: most facts first, then most memories."""
     rows = conn.execute(
         "SELECT f.person, f.attribute, f.value, f.status, f.valid_to, "
         "(SELECT group_concat(episode_id) FROM fact_evidence WHERE fact_id = f.id) "
@@ -256,11 +277,52 @@ def listing(conn: sqlcipher3.Connection) -> list[Person]:
             entry["handles"].append(value)
         elif attribute == "relationship" and current:
             entry["rel"] = value
+    for sender, episodes in _senders(conn).items():
+        person = resolve(conn, sender)
+        if person == "self":
+            continue
+        entry = by_key.setdefault(
+            person_key(person),
+            {"name": person, "names": [], "handles": [], "rel": None, "facts": 0, "eps": set()},
+        )
+        entry["eps"].update(episodes)
+        mailbox = _MAILBOX.match(sender)
+        shown = mailbox.group(1).strip().strip('"') if mailbox else sender
+        handle = mailbox.group(2) if mailbox else (sender if len(_digits(sender)) >= 7 else None)
+        if handle and not any(_same_handle(handle, h) for h in entry["handles"]):
+            entry["handles"].append(handle)
+        if (
+            shown
+            and shown != handle
+            and shown.casefold() not in {n.casefold() for n in (entry["name"], *entry["names"])}
+        ):
+            entry["names"].append(shown)
     people = [
         Person(e["name"], e["names"], e["handles"], e["rel"], e["facts"], len(e["eps"]))
         for e in by_key.values()
     ]
-    return sorted(people, key=lambda p: (-p.facts, p.name.casefold()))
+    return sorted(people, key=lambda p: (-p.facts, -p.memories, p.name.casefold()))
+
+
+def _senders(conn: sqlcipher3.Connection) -> dict[str, set[int]]:
+    """Who wrote to the user: chat senders other than an AI assistant, and mail senders
+    with a personal address; with the memories they wrote."""
+    out: dict[str, set[int]] = {}
+    for episode_id, sender, kind, ai in conn.execute(
+        "SELECT id, sender, kind, json_extract(meta, '$.ai_assistant') FROM episodes "
+        "WHERE author != 'self' AND sender IS NOT NULL AND kind IN ('message', 'email') "
+        "AND quarantine IS NULL"
+    ):
+        if ai or (kind == "email" and personal_mailbox(sender) is None):
+            continue
+        out.setdefault(" ".join(sender.split()), set()).add(episode_id)
+    return out
+
+
+def _same_handle(a: str, b: str) -> bool:
+    if "@" in a or "@" in b:
+        return a.casefold() == b.casefold()
+    return _digits(a)[-9:] == _digits(b)[-9:]
 
 
 # -- merging and splitting ----------------------------------------------------------------

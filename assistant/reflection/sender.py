@@ -15,8 +15,8 @@ name counts: a forwarded or quoted signature is someone else's.
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from assistant.derived.people import personal_mailbox
 from assistant.derived.proposals import FactCandidate
 from assistant.reflection.dates import anchor_date
 from assistant.reflection.engine import EpisodeView
@@ -29,7 +29,6 @@ _ROLE_LINE = re.compile(
     r"^(?P<role>[^,|·@\d]{2,60}?)\s*(?:,|\||·|\s[–—-]\s|\s+at\s+|\s+@\s+)\s*"
     r"(?P<org>[^,|·@\d]{2,60})$"
 )
-_MAILBOX = re.compile(r"^\s*\"?(?P<name>[^\"<>@]+?)\"?\s*<(?P<address>[^<>\s]+@[^<>\s]+)>\s*$")
 # Words that make a role a title (with OCCUPATIONS): "Head of Data", "VP Sales".
 _TITLE_WORDS = frozenset({"head", "chief", "vp", "president", "principal", "partner", "owner"})
 
@@ -40,12 +39,10 @@ def sender_facts(episode: EpisodeView) -> list[FactCandidate]:
     organisation, from an address that holds a part of that name: an airline's or a
     shop's mail ("Azores Airlines <noreply@...>"), signed with its own name, is no
     person's."""
-    m = _MAILBOX.match(episode.sender or "")
-    if episode.kind != "email" or m is None or not episode.speaker:
+    mailbox = personal_mailbox(episode.sender)
+    if episode.kind != "email" or mailbox is None or not episode.speaker:
         return []
-    name = m.group("name").strip().casefold()
-    if not _personal(name, m.group("address")):
-        return []
+    name, address = mailbox[0].casefold(), mailbox[1]
     tail = [line.strip() for line in episode.text.splitlines() if line.strip()][-TAIL_LINES:]
     for block in (str(episode.meta.get("signature") or "").splitlines(), tail):
         lines = [line.strip() for line in block if line.strip()]
@@ -59,20 +56,8 @@ def sender_facts(episode: EpisodeView) -> list[FactCandidate]:
                          lines[index + 1])  # fmt: skip
             if not work:
                 return []
-            return [_fact(episode, "email", m.group("address"), episode.sender or ""), *work]
+            return [_fact(episode, "email", address, episode.sender or ""), *work]
     return []
-
-
-def _personal(name: str, address: str) -> bool:
-    """Whether the address looks like this person's own: its local part holds their
-    first or last name ("hannah.vogel@", "hvogel@"), accents aside."""
-    local = _plain(address.split("@")[0])
-    return any(len(part) >= 3 and part in local for part in _plain(name).split())
-
-
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _work(episode: EpisodeView, role: str, org: str, line: str) -> list[FactCandidate]:
