@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from assistant.derived.attributes import ATTRIBUTES, is_single, value_key
 from assistant.derived.proposals import ThoughtCandidate
 from assistant.hits import query_terms, require_words
 from assistant.memory import Memory
+from assistant.question_time import Window, window_of
 from assistant.recall import (
     RRF_K,
     Scope,
@@ -83,6 +85,7 @@ class AskResult:
     evidence: list[Evidence]
     thought: thoughts.Thought | None  # what post-thinking stored (or reinforced)
     thought_op: str | None  # 'insert' or 'merge'
+    searched: Window | None = None  # the period the question named, searched first
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -98,7 +101,11 @@ class AskResult:
             if self.thought is None
             else {**self.thought.as_json(), "operation": self.thought_op},
             "notes": self.answer.notes,
-        }
+            "searched": None
+            if self.searched is None
+            else {"first": self.searched.first.isoformat(),
+                  "last": self.searched.last.isoformat(), "said": self.searched.said},
+        }  # fmt: skip
 
 
 def thought_ranking(memory: Memory, question: str, n: int, vector: np.ndarray | None) -> list[int]:
@@ -161,12 +168,16 @@ def _source(document: str, title: str | None, conversation: str | None) -> str:
 
 
 def gather(
-    memory: Memory, question: str, k: int, within: Scope | None = None
+    memory: Memory,
+    question: str,
+    k: int,
+    within: Scope | None = None,
+    window: Window | None = None,
 ) -> tuple[list[Evidence], list[int]]:
     """Evidence for a question, thoughts first; and the episode ids among it."""
     vector = memory.embedder.encode([question])[0]
     n = max(memory.config.recall.candidates, k)
-    fused, _, _ = ranked(memory, question, n, within, vector)
+    fused, _, _ = ranked(memory, question, n, within, vector, window)
     hits = load_hits(memory, _clean(memory, fused)[:k])
     evidence: list[Evidence] = []
     for thought_id in thought_ranking(memory, question, k, vector)[: max(2, k // 2)]:
@@ -231,18 +242,21 @@ def ask(
     k: int = 5,
     post_think: bool = True,
     reinforce: bool = True,
+    now: datetime | None = None,
 ) -> AskResult:
-    """Answer `question` from memory. With `reinforce`, the episodes and thoughts the
-    answer cites are recalled, so they grow stronger; `post_think` stores the answer
-    as a thought."""
+    """Answer `question` from memory, as of `now` (the period it names, its ages).
+    With `reinforce`, the episodes and thoughts the answer cites are recalled, so they
+    grow stronger; `post_think` stores the answer as a thought."""
     require_words(question)
-    direct = None if engine.writes_answers else persona_answer.answer(memory.db.conn, question)
+    conn = memory.db.conn
+    direct = None if engine.writes_answers else persona_answer.answer(conn, question, now)
     if direct is not None:  # the persona holds it: nothing to conclude anew
         cited = [int(e.ref[1:]) for e in direct.evidence if e.ref.startswith("e")]
         if reinforce:
             strengthen(memory, cited)
         return AskResult(question, direct.answer, direct.evidence, None, None)
-    evidence, episode_ids = gather(memory, question, k)
+    window = window_of(question, now)
+    evidence, episode_ids = gather(memory, question, k, window=window)
     answer = engine.answer(question, evidence)
     if reinforce:
         strengthen(memory, [i for i in episode_ids if f"e{i}" in answer.citations])
@@ -273,7 +287,7 @@ def ask(
             )
         if thought_id is not None:
             thought = thoughts.get(memory.db.conn, thought_id)
-    return AskResult(question, answer, evidence, thought, op)
+    return AskResult(question, answer, evidence, thought, op, window)
 
 
 def _adds_to(question: str, statement: str) -> bool:

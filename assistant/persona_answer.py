@@ -18,13 +18,14 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlcipher3
 
 from assistant.derived import asking, persona
 from assistant.derived.attributes import ATTRIBUTES, is_single
+from assistant.question_time import Window, window_of
 from assistant.reflection.dates import month_number
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
@@ -55,6 +56,10 @@ _OWN_NOUNS = words(
 # A value of another attribute named in the question dates what is asked: "my job title
 # at Farol" is the title held while the employer was Farol.
 _ANCHORS = {"employer": "at", "school": "at", "city": "in", "address": "at"}
+# Values that change over a life: a question naming a period ("in 2022") asks for the
+# one held then. A birthday or an allergy is the same whenever asked.
+_CHANGING = frozenset({"address", "city", "country", "employer", "job_title", "school",
+                       "relationship", "partner", "phone", "email"})  # fmt: skip
 _HOUSEHOLD = frozenset({"address", "city", "pet"})  # what "we" share with whom we live
 _EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b", re.IGNORECASE)
@@ -71,11 +76,14 @@ class Direct:
     evidence: list[Evidence]
 
 
-def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
-    """The persona's answer to an attribute question, or None to leave it to the engine."""
+def answer(
+    conn: sqlcipher3.Connection, question: str, now: datetime | None = None
+) -> Direct | None:
+    """The persona's answer to an attribute question (as of `now`, for ages), or None
+    to leave it to the engine."""
     if _NARROWER.search(question) or _narrower_noun(question):
         return None
-    aged = _age(conn, question)
+    aged = _age(conn, question, now)
     if aged is not None:
         return aged
     attribute = asking.asked_attribute(question)
@@ -90,9 +98,13 @@ def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
     slot = [f for f in slot if f.status != "hidden"]
     current = [f for f in slot if f.current]
     anchor = _anchor(conn, person, attribute, question)
+    window = window_of(question, now) if is_single(attribute) and attribute in _CHANGING else None
     earlier = _EARLIER.search(question) is not None and is_single(attribute)
     if anchor is not None:
-        chosen = _during(slot, anchor)[-1:]
+        chosen = _during(slot, anchor.valid_from, anchor.valid_to)[-1:]
+    elif window is not None:  # "where did I live in 2022?"
+        after = (window.last + timedelta(days=1)).isoformat()
+        chosen = _during(slot, window.first.isoformat(), after)[-1:]
     elif earlier:
         closed = sorted((f for f in slot if not f.current and f.valid_to),
                         key=lambda f: (f.valid_to or "", f.id))  # fmt: skip
@@ -103,6 +115,8 @@ def answer(conn: sqlcipher3.Connection, question: str) -> Direct | None:
         return None
     if anchor is not None:
         headline = _anchored_headline(person, attribute, chosen, anchor)
+    elif window is not None:
+        headline = _dated_headline(person, attribute, chosen, window)
     else:
         headline = _headline(question, person, attribute, chosen, earlier)
     lines = [headline]
@@ -124,7 +138,7 @@ _HOW_OLD = re.compile(
 _BORN = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>[^\W\d_]+)\s+(?P<y>\d{4})$")
 
 
-def _age(conn: sqlcipher3.Connection, question: str) -> Direct | None:
+def _age(conn: sqlcipher3.Connection, question: str, now: datetime | None) -> Direct | None:
     turned, how_old = _TURNED.match(question), _HOW_OLD.match(question)
     if turned is None and how_old is None:
         return None
@@ -154,7 +168,7 @@ def _age(conn: sqlcipher3.Connection, question: str) -> Direct | None:
         year = int(how_old.group("year"))
         text = f"{who} turned {year - day.year} in {year}"
     else:
-        today = date.today()
+        today = now.date() if now is not None else date.today()
         age = today.year - day.year - ((today.month, today.day) < (day.month, day.day))
         text = f"{who} {'are' if person == 'self' else 'is'} {age}"
     headline = f"{text} (born {fact.value}) [f{fact.id}]"
@@ -199,13 +213,21 @@ def _anchor(
     return None
 
 
-def _during(slot: list[persona.Fact], anchor: persona.Fact) -> list[persona.Fact]:
-    """The facts of `slot` true at some time while `anchor` was, oldest first."""
-    start, end = anchor.valid_from or "", anchor.valid_to or "9999"
+def _during(slot: list[persona.Fact], start: str | None, end: str | None) -> list[persona.Fact]:
+    """The facts of `slot` true at some time in [start, end), oldest first."""
+    start, end = start or "", end or "9999"
     return sorted(
         (f for f in slot if (f.valid_from or "") < end and (f.valid_to or "9999") > start),
         key=lambda f: (f.valid_from or "", f.id),
     )
+
+
+def _dated_headline(person: str, attribute: str, chosen: list[persona.Fact], window: Window) -> str:
+    owner = "Your" if person == "self" else f"{person}'s"
+    label = LABELS.get(attribute, attribute.replace("_", " "))
+    fact = chosen[-1]
+    span = " – ".join(d for d in (fact.valid_from, fact.valid_to) if d)
+    return f"{owner} {label} {window.said} ({window}): {fact.value}, {span} [f{fact.id}]"
 
 
 def _anchored_headline(

@@ -18,10 +18,12 @@ import numpy as np
 from assistant.derived import asking, persona
 from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
+from assistant.question_time import Window, window_of
 from assistant.retention import rank_factor, retention_at
 from store.vectors import exact_nearest, time_clause
 
 RRF_K = 60
+WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`)
 FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
 BM25_WEIGHTS = "1.5, 1.0, 1.0"  # title, sender, text: a heading match counts a little more
 WIDEN = 20  # with a date range, candidates fetched per result before filtering
@@ -64,6 +66,15 @@ class Scope:
         # Covering-index scans: cheap even for a year of a large memory.
         rows = memory.db.conn.execute(f"SELECT e.id FROM episodes e WHERE 1{clause}", args)
         return cls(lo, hi, conversation, frozenset(int(r[0]) for r in rows))
+
+    @classmethod
+    def within(cls, memory: Memory, window: Window, scope: Scope | None) -> Scope:
+        """The days of `window`, inside `scope` (its conversation and range) if given."""
+        lo, hi = time_bounds(window.first, window.last)
+        if scope is not None:
+            lo = lo if scope.lo is None else max(lo or scope.lo, scope.lo)
+            hi = hi if scope.hi is None else min(hi or scope.hi, scope.hi)
+        return cls.of(memory, lo, hi, scope.conversation if scope else None)
 
     @property
     def clause(self) -> tuple[str, list[object]]:
@@ -245,9 +256,15 @@ def ranked(
     n: int,
     within: Scope | None = None,
     vector: np.ndarray | None = None,
+    window: Window | None = None,
 ) -> tuple[list[tuple[int, float]], list[int], list[int]]:
     """Fused (episode id, score), best first, with retention applied; and the dense and
-    keyword rankings it was fused from (`n` candidates each)."""
+    keyword rankings it was fused from (`n` candidates each). With a `window` (the
+    period the question names), the best memories inside it are fused in too, weighted
+    WINDOW_WEIGHT: found first, but not alone (a date in the wrong place must not hide
+    the answer)."""
+    if vector is None:
+        vector = memory.embedder.encode([query])[0]
     dense = dense_ranking(memory, query, n, within, vector)
     keyword = keyword_ranking(memory, query, n, within)
     # Keyword first: on a tie it wins. An exact rare word ("the code word was x7f...")
@@ -255,6 +272,13 @@ def ranked(
     about = person_rankings(memory, query, n, within)
     rankings = [keyword, dense, *(ranking for ranking, _ in about)]
     weights = [1.0, 1.0, *(weight for _, weight in about)]
+    if window is not None:
+        inside = Scope.within(memory, window, within)
+        if inside.ids:
+            both = [keyword_ranking(memory, query, n, inside),
+                    dense_ranking(memory, query, n, inside, vector)]  # fmt: skip
+            rankings.append([i for i, _ in fuse(both)][:n])
+            weights.append(WINDOW_WEIGHT)
     return with_retention(memory, fuse(rankings, weights)), dense, keyword
 
 
@@ -313,9 +337,13 @@ def recall(
     until: date | None = None,
     conversation: str | None = None,
     reinforce: bool = False,
+    now: datetime | None = None,
 ) -> list[Hit]:
     """The `k` episodes that best answer `query`, best first, optionally only between
     two days and/or in one conversation.
+
+    A period the question names ("in March 2024", "two weeks ago", as of `now`) is
+    searched first (see `ranked`).
 
     `reinforce` is for a person asking: the memories shown get stronger (S += 1) and
     their forgetting clock restarts. Scripts and benchmarks leave it off so repeated
@@ -327,7 +355,7 @@ def recall(
     within = None
     if since is not None or until is not None or conversation is not None:
         within = Scope.of(memory, *time_bounds(since, until), conversation)
-    fused, dense, keyword = ranked(memory, query, n, within)
+    fused, dense, keyword = ranked(memory, query, n, within, window=window_of(query, now))
     hits = load_hits(memory, fused[:k])
     if reinforce:
         strengthen(memory, [h.id for h in hits])

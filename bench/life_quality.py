@@ -33,7 +33,8 @@ identity add` would), ingests the folder, reflects with the builtin engine, and 
   handles of everyone but the user: a name is the listed person's whose name, other
   name or handle it is, or whose first name it is when no one else listed has that
   first name; a name it does not list is a person of its own.
-The `now` field of the questions is ignored until `AskRequest` takes one.
+Each question is asked as of its `now` (`--now`), so "last March" means what it
+meant to the person asking.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import argparse  # noqa: E402
-import dataclasses  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
@@ -292,12 +292,15 @@ def prepare(backend: Resident, life: Path, persona: Row, identity: bool, report:
     )
 
 
+def asked_at(question: Row) -> datetime | None:
+    """The moment the question is asked (its `now`), as `--now` would give it."""
+    return datetime.fromisoformat(question["now"]) if question.get("now") else None
+
+
 def ask_text(backend: Resident, question: Row, remember: bool) -> str:
-    fields = {f.name for f in dataclasses.fields(AskRequest)}
-    extra: dict[str, Any] = {}
-    if "now" in fields and question.get("now"):  # once ask can be asked "as of" a day
-        extra["now"] = datetime.fromisoformat(question["now"])
-    request = AskRequest(question["question"], remember=remember, reinforce=remember, **extra)
+    request = AskRequest(
+        question["question"], remember=remember, reinforce=remember, now=asked_at(question)
+    )
     return backend.ask(request, engine="builtin").answer.text
 
 
@@ -341,7 +344,8 @@ def score_questions(backend: Resident, questions: Sequence[Row], report: Report)
     report.seconds["ask"] = time.perf_counter() - started
     started = time.perf_counter()
     for q in questions:
-        hits = backend.recall(RecallRequest(q["question"], k=RECALL_K, reinforce=False))
+        request = RecallRequest(q["question"], k=RECALL_K, reinforce=False, now=asked_at(q))
+        hits = backend.recall(request)
         found = holds_evidence((h.text for h in hits), q["evidence"])
         report.recall.add(q["kind"], found)
         if not found:
@@ -554,8 +558,6 @@ def run(life: Path, identity: bool, keep: bool) -> Report:
     if unsourced:
         report.notes.append(f"{len(unsourced)} evidence string(s) in none of the files")
         report.errors.extend(f"unsourced evidence {line}" for line in unsourced)
-    if "now" not in {f.name for f in dataclasses.fields(AskRequest)}:
-        report.notes.append("AskRequest has no `now`: the questions' `now` is ignored")
     workdir = Path(tempfile.mkdtemp(prefix="life-bench-"))
     try:
         measure(workdir / "home", life, questions, persona, identity, report)

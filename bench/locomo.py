@@ -30,7 +30,9 @@ episodes behind matching thoughts and persona facts with the dense and keyword r
 
 Every question is asked within its own conversation (`recall(..., conversation=...)`,
 and the same scope for the keyword-only and dense-only baselines), as a user asking
-about one chat would.
+about one chat would, on the day after its last session (`now=`): a question naming a
+period ("in May 2023", "last week") searches that period first. The row "naming a
+period" gives the scores of those questions alone.
 
 Metrics, per category and over categories 1-4: evidence recall@k for k = 1, 5, 10, 20
 (share of the question's evidence turns in the top k, averaged over questions), any@10
@@ -138,11 +140,19 @@ class Question:
     text: str
     category: int
     evidence: frozenset[str]
+    now: datetime  # asked the day after the conversation's last session
+
+
+def last_session(sample: dict[str, Any]) -> datetime:
+    conv = sample["conversation"]
+    sessions = [int(m.group(1)) for k in conv if (m := _SESSION.fullmatch(k))]
+    return session_time(conv[f"session_{max(sessions)}_date_time"])
 
 
 def questions(sample: dict[str, Any], turns: set[str]) -> tuple[list[Question], int]:
     """Scorable questions of categories 1-4, and how many had no usable evidence."""
     found, unusable = [], 0
+    now = last_session(sample) + timedelta(days=1)
     for qa in sample["qa"]:
         category = int(qa.get("category", 0))
         if category not in CATEGORIES:
@@ -152,7 +162,7 @@ def questions(sample: dict[str, Any], turns: set[str]) -> tuple[list[Question], 
         if not evidence:
             unusable += 1
             continue
-        found.append(Question(sample["sample_id"], str(qa["question"]), category, evidence))
+        found.append(Question(sample["sample_id"], str(qa["question"]), category, evidence, now))
     return found, unusable
 
 
@@ -201,6 +211,7 @@ def run(
     from assistant.identity import add_identity
     from assistant.ingest import ingest
     from assistant.memory import Memory
+    from assistant.question_time import window_of
     from assistant.recall import Scope, dense_ranking, keyword_ranking, recall
     from assistant.reflection.builtin import BuiltinEngine
     from assistant.reflection.run import reflect
@@ -267,7 +278,7 @@ def run(
         short = 0
         for number, q in enumerate(asked, start=1):
             began = time.perf_counter()
-            hits = recall(memory, q.text, k=FETCH, conversation=q.sample_id)
+            hits = recall(memory, q.text, k=FETCH, conversation=q.sample_id, now=q.now)
             latencies.append((time.perf_counter() - began) * 1000)
             ranked = [
                 str(h.meta["dia_id"])
@@ -275,7 +286,8 @@ def run(
                 if h.source_ref.startswith(f"chat:{q.sample_id}#") and "dia_id" in h.meta
             ]
             short += len(ranked) < max(KS)
-            fused.append({**score(ranked, q.evidence), "category": q.category})
+            dated = window_of(q.text, q.now) is not None
+            fused.append({**score(ranked, q.evidence), "category": q.category, "dated": dated})
             for name, retrieve in retrievers.items():
                 baselines[name].append(score(retrieve(q), q.evidence))
             if number % 100 == 0:
@@ -289,6 +301,8 @@ def run(
     }
     return {
         "overall": mean_scores(fused),
+        "dated": mean_scores(r for r in fused if r["dated"]),
+        "dated_questions": sum(1 for r in fused if r["dated"]),
         "by_category": by_category,
         "baselines": {name: mean_scores(rows) for name, rows in baselines.items()},
         "ingest_s": round(ingest_s, 2),
@@ -328,6 +342,7 @@ def table(r: dict[str, Any]) -> str:
         if str(c) in r["by_category"]:
             lines.append(row(f"{name} ({c})", counts[str(c)], r["by_category"][str(c)]))
     lines.append(row("overall (fused)", r["questions"], r["overall"]))
+    lines.append(row("  naming a period", r["dated_questions"], r["dated"]))
     lines.append(row("keyword only", r["questions"], r["baselines"]["keyword"]))
     lines.append(row("dense only", r["questions"], r["baselines"]["dense"]))
     if "with_reflection" in r["baselines"]:

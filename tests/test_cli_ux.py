@@ -69,6 +69,22 @@ def test_recall_labels_threads_by_what_they_are(vault_env: dict[str, str]) -> No
     assert "Book Club (chat)" in out, out
 
 
+def test_recall_and_ask_say_which_period_they_searched(vault_env: dict[str, str]) -> None:
+    out = run_me("recall", "Porto trip last April", "--now", "2024-06-01", "-k", "2",
+                 "--no-reinforce", env=vault_env).stdout  # fmt: skip
+    assert out.splitlines()[0] == 'searched 2024-04-01 … 2024-04-30 ("last April")', out
+    question = "what was planned for last April?"
+    asked = json.loads(
+        run_me(
+            "ask", "--json", "--no-remember", "--now", "2024-06-01T10:00", question, env=vault_env
+        ).stdout  # fmt: skip
+    )
+    assert asked["searched"] == {"first": "2024-04-01", "last": "2024-04-30", "said": "last April"}
+    bad = run_me("recall", "Porto", "--now", "soon", env=vault_env, check=False)
+    assert bad.returncode == 2 and "'soon' is not a moment like 2024-03-14T09:30" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 def test_recall_marks_quarantined_hits(vault_env: dict[str, str]) -> None:
     hits = _lines(run_me("recall", "share my card", "--json", env=vault_env).stdout)
     card = next(h for h in hits if "share my card" in str(h["text"]))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
-from assistant.cli.common import NO_REINFORCE_HELP, backend
+from assistant.cli.common import NO_REINFORCE_HELP, NOW_HELP, backend, parse_moment, searched_line
 from assistant.cli.output import echo, echo_json
 
 
@@ -21,6 +23,7 @@ from assistant.cli.output import echo, echo_json
     help="Override the [reflection] engine setting.",
 )
 @click.option("--model", default=None, help="The ollama model (overrides the setting).")
+@click.option("--now", callback=parse_moment, help=NOW_HELP)
 @click.option("--no-remember", is_flag=True, help="Do not store the answer as a thought.")
 @click.option("--no-reinforce", is_flag=True, help=NO_REINFORCE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Answer, citations and thought as JSON.")
@@ -29,6 +32,7 @@ def ask(
     k: int | None,
     engine: str | None,
     model: str | None,
+    now: datetime | None,
     no_remember: bool,
     no_reinforce: bool,
     as_json: bool,
@@ -41,11 +45,14 @@ def ask(
 
     text = " ".join(question)
     require_words(text)  # before the passphrase prompt
-    request = AskRequest(text, k, remember=not no_remember, reinforce=not no_reinforce)
+    request = AskRequest(text, k, remember=not no_remember, reinforce=not no_reinforce, now=now)
     result = backend().ask(request, engine, model)
     if as_json:
         echo_json(result.as_json())
         return
+    searched = searched_line(result.searched)
+    if searched:
+        echo(searched)
     echo(result.answer.text)
     cited = [e for e in result.evidence if e.ref in result.answer.citations]
     if cited:

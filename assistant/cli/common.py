@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # `me --help` and a recall through the daemon pay for none of
 
     from assistant.keys import VaultKeys
     from assistant.memory import Memory
+    from assistant.question_time import Window
     from assistant.service.backend import Backend
     from assistant.vault import Secrets
 
@@ -142,6 +143,30 @@ def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2024-01-31") from None
+
+
+NOW_HELP = (
+    "Ask as of this moment (2024-03-14 or 2024-03-14T09:30): what 'last week' or "
+    "'two weeks ago' means. Default: now."
+)
+
+
+def parse_moment(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | None:
+    """A click callback: an ISO day or date-time (local time when it names no zone)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a moment like 2024-03-14T09:30") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def searched_line(window: Window | None) -> str | None:
+    """'searched 2024-03-01 … 2024-03-31 ("in March")' for a question naming a period."""
+    return None if window is None else f'searched {window} ("{window.said}")'
 
 
 KIND_NAMES = {"fact": "persona fact", "thought": "thought"}

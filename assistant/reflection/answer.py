@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.hits import STOPWORDS, WORD, answer_pattern, query_terms
+from assistant.question_time import without_period
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
 
@@ -200,7 +201,7 @@ def _question_stems(question: str) -> list[str]:
     """The question's content words, stemmed, without the words of its kind ("how many",
     "what time"): a sentence need not repeat them. None for "who am I?": recall falls
     back to every word there, but a sentence sharing "am" with it supports nothing."""
-    asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", question))
+    asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", without_period(question)))
     words = [t for t in query_terms(asked) if t not in STOPWORDS]
     # One-letter terms are the "s" of "Ana's", not words.
     return list(dict.fromkeys(_stem(t) for t in words if len(t) > 1 or t.isdigit()))

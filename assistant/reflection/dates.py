@@ -125,9 +125,9 @@ def _resolve(m: re.Match[str], anchor: date, past: bool | None) -> date | None:
     if g["rel_unit"]:
         return _period_start(g["rel_dir"].casefold(), g["rel_unit"].casefold(), anchor)
     if g["in_unit"]:
-        return _shift(anchor, _count(g["in_n"]), g["in_unit"].casefold())
+        return _shift(anchor, count_word(g["in_n"]), g["in_unit"].casefold())
     if g["ago_unit"]:
-        return _shift(anchor, -_count(g["ago_n"]), g["ago_unit"].casefold())
+        return _shift(anchor, -count_word(g["ago_n"]), g["ago_unit"].casefold())
     if g["wd"]:
         return _weekday(g["wd_dir"], WEEKDAYS[g["wd"].casefold()], anchor, past)
     if g["m"]:
@@ -142,7 +142,8 @@ def _resolve(m: re.Match[str], anchor: date, past: bool | None) -> date | None:
 _WORD_OFFSETS = {"today": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}
 
 
-def _count(word: str) -> int:
+def count_word(word: str) -> int:
+    """3 for "3" or "three"."""
     return int(word) if word.isdigit() else _NUMBER_WORDS[" ".join(word.casefold().split())]
 
 

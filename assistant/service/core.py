@@ -67,6 +67,7 @@ class Service:
             until=request.until,
             conversation=request.conversation,
             reinforce=request.reinforce,
+            now=request.now,
         )
 
     def ask(self, request: AskRequest, engine: Engine) -> AskResult:
@@ -79,6 +80,7 @@ class Service:
             k=request.k or self.memory.config.recall.k,
             post_think=request.remember,
             reinforce=request.reinforce,
+            now=request.now,
         )
 
     def ingest(

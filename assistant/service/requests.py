@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,7 @@ class RecallRequest:
     until: date | None = None
     conversation: str | None = None
     reinforce: bool = True  # a recall strengthens what it returns, as remembering does
+    now: datetime | None = None  # the moment asked from ("last week" of when); None: now
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class AskRequest:
     k: int | None = None
     remember: bool = True  # store the answer as a thought (post-thinking)
     reinforce: bool = True
+    now: datetime | None = None  # the moment asked from; None: now
 
 
 @dataclass(frozen=True)

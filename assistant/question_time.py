@@ -1,0 +1,214 @@
+"""The period a question names ("last March", "in 2023", "two weeks ago", "this
+summer"), resolved against the moment it is asked.
+
+Recall searches that period first (`assistant/recall.py` fuses a ranking of the
+memories inside it with the others), and the front ends show what was searched
+("searched 2024-03-01 … 2024-03-31"). The moment is now unless the caller says
+otherwise (`--now`): a benchmark or a test asks as of the day its data was written.
+
+Granularity follows the words: "yesterday" and "on 3 May" are one day, "last week" the
+whole week, "in March" the month, "in 2023" the year. A count back ("two weeks ago")
+names a day only roughly, so it keeps a margin around it: a person who says "two weeks
+ago" may mean ten days or seventeen. Seasons are the northern ones. A question about the
+past ("what did I do on Friday?") takes the last such day, not the next.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from assistant.reflection.dates import (
+    DATE_RE,
+    MONTHS,
+    WEEKDAYS,
+    anchor_date,
+    count_word,
+    month_number,
+)
+
+# How far either side of a counted-back day a question may mean ("two weeks ago").
+_ROUGHLY = {"day": 1, "week": 3, "month": 10, "year": 120}
+_SEASONS = {
+    "spring": (3, 5),
+    "summer": (6, 8),
+    "autumn": (9, 11),
+    "fall": (9, 11),
+    "winter": (12, 2),
+}
+# "this summer", "last winter", "in the summer", "the summer of 2023", "summer 2023"; a
+# bare "his summer drives" names no period.
+_SEASON_WORD = r"spring|summer|autumn|fall|winter"
+_SEASON = re.compile(
+    rf"\b(?:(?P<dir>this|last|next|past)\s+|(?:in|during|over)\s+(?:the\s+)?|the\s+(?=(?:{_SEASON_WORD})"
+    rf"\s+of\b))(?P<season>{_SEASON_WORD})\b(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d\d))?"
+    rf"|\b(?P<season2>{_SEASON_WORD})\s+(?P<year2>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_PAST_SPAN = re.compile(
+    r"\b(?:in\s+)?the\s+(?:past|last)\s+(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine"
+    r"|ten|few|couple\s+of)\s+(?P<unit>day|week|month|year)s\b",
+    re.IGNORECASE,
+)
+_SPAN_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+               "nine": 9, "ten": 10, "few": 3, "couple of": 2}  # fmt: skip
+_FUTURE = re.compile(r"\b(?:will|going\s+to|next|upcoming|coming|plan|planning)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period a question names: first and last day, both included."""
+
+    first: date
+    last: date
+    said: str  # the words that named it
+
+    def __str__(self) -> str:
+        if self.first == self.last:
+            return self.first.isoformat()
+        return f"{self.first.isoformat()} … {self.last.isoformat()}"
+
+
+def window_of(question: str, now: datetime | date | None = None) -> Window | None:
+    """The period `question` names, as of `now` (today when None); None when it names
+    none. A period with a year of its own ("the last week of October 2023") wins over
+    one counted from now ("the last week")."""
+    today = anchor_date(now) if now is not None else date.today()
+    past = _FUTURE.search(question) is None
+    found: list[tuple[int, Window]] = []  # (position, window), absolute ones first
+    span = _PAST_SPAN.search(question)
+    if span:
+        count = span.group("n").casefold()
+        n = int(count) if count.isdigit() else _SPAN_WORDS[" ".join(count.split())]
+        unit = span.group("unit").casefold()
+        found.append((span.start(), Window(_back(today, n, unit), today, span.group().strip())))
+    season = _SEASON.search(question)
+    if season:
+        found.append((season.start(), _season(season, today, past)))
+    for match in DATE_RE.finditer(question):
+        window = _window(match, today, past)
+        if window is not None:
+            found.append((match.start(), window))
+    if not found:
+        return None
+    absolute = [w for _, w in sorted(found, key=lambda f: f[0]) if _ABSOLUTE.search(w.said)]
+    return absolute[0] if absolute else min(found, key=lambda f: f[0])[1]
+
+
+def without_period(question: str) -> str:
+    """The question without the words that name a period ("last March"): recall has
+    searched that period already, and an answer need not repeat them."""
+    for pattern in (_PAST_SPAN, _SEASON, DATE_RE):
+        question = pattern.sub(" ", question)
+    return " ".join(question.split())
+
+
+_ABSOLUTE = re.compile(r"(?:19|20)\d\d")  # the words name their own year
+
+
+def _window(m: re.Match[str], today: date, past: bool) -> Window | None:
+    g, said = m.groupdict(), m.group().strip()
+    try:
+        if g["iso"]:
+            day = date(int(g["iso"]), int(g["iso_m"]), int(g["iso_d"]))
+            return Window(day, day, said)
+        if g["dm_d"] or g["md_d"]:
+            number = int((g["dm_d"] or g["md_d"]).rstrip("stndrh"))
+            month = month_number(g["dm_m"] or g["md_m"])
+            year = g["dm_y"] or g["md_y"]
+            if month is None:
+                return None
+            day = date(int(year) if year else today.year, month, number)
+            if not year and past and day > today:
+                day = date(today.year - 1, month, number)
+            return Window(day, day, said)
+    except ValueError:  # 31 February
+        return None
+    if g["word"]:
+        offset = {"today": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}[g["word"].casefold()]
+        day = today + timedelta(days=offset)
+        return Window(day, day, said)
+    if g["rel_unit"]:
+        return _period(g["rel_dir"].casefold(), g["rel_unit"].casefold(), today, said)
+    if g["ago_unit"]:
+        unit = g["ago_unit"].casefold()
+        count = count_word(g["ago_n"])
+        day = _back(today, count, unit)
+        margin = timedelta(days=_ROUGHLY[unit] * (1 if count < 3 else 2))
+        return Window(day - margin, min(day + margin, today), said)
+    if g["wd"]:
+        weekday = WEEKDAYS[g["wd"].casefold()]
+        back = (today.weekday() - weekday) % 7 or 7
+        ahead = (weekday - today.weekday()) % 7 or 7
+        direction = (g["wd_dir"] or "").casefold()
+        earlier = direction == "last" or (past and direction != "next")
+        day = today - timedelta(days=back) if earlier else today + timedelta(days=ahead)
+        return Window(day, day, said)
+    if g["m"] or g["my_m"]:
+        month = MONTHS[(g["m"] or g["my_m"]).casefold()]
+        year_text = g["m_y"] or g["my_y"]
+        direction = (g["m_dir"] or "").casefold()
+        if year_text:
+            year = int(year_text)
+        elif direction == "next" or (not past and direction != "last"):
+            year = today.year if month >= today.month else today.year + 1
+        else:  # "last March", "in March" asked about the past: the latest one begun
+            year = today.year if month <= today.month else today.year - 1
+            if direction == "last" and month == today.month:
+                year -= 1
+        return _month_window(year, month, said)
+    if g["y"]:
+        year = int(g["y"])
+        return Window(date(year, 1, 1), date(year, 12, 31), said)
+    return None
+
+
+def _month_window(year: int, month: int, said: str) -> Window:
+    last = calendar.monthrange(year, month)[1]
+    return Window(date(year, month, 1), date(year, month, last), said)
+
+
+def _period(direction: str, unit: str, today: date, said: str) -> Window:
+    step = {"next": 1, "coming": 1, "last": -1}.get(direction, 0)
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=step)
+        return Window(monday, monday + timedelta(days=6), said)
+    if unit == "month":
+        index = today.year * 12 + today.month - 1 + step
+        return _month_window(index // 12, index % 12 + 1, said)
+    year = today.year + step
+    return Window(date(year, 1, 1), date(year, 12, 31), said)
+
+
+def _season(m: re.Match[str], today: date, past: bool) -> Window:
+    first_month, last_month = _SEASONS[(m.group("season") or m.group("season2")).casefold()]
+    direction = (m.group("dir") or "").casefold()
+    year_text = m.group("year") or m.group("year2")
+
+    def span(year: int) -> tuple[date, date]:  # a winter starts in the December before
+        start = date(year - 1 if first_month > last_month else year, first_month, 1)
+        return start, date(year, last_month, calendar.monthrange(year, last_month)[1])
+
+    if year_text:
+        first, last = span(int(year_text))
+    else:
+        year = today.year + (1 if first_month > last_month and today.month >= first_month else 0)
+        first, last = span(year)  # this year's
+        if direction in ("last", "past") or (past and direction != "this" and first > today):
+            first, last = span(year - 1)
+        elif direction == "next" or (not past and last < today):
+            first, last = span(year + 1)
+    return Window(first, last, m.group().strip())
+
+
+def _back(today: date, count: int, unit: str) -> date:
+    if unit == "day":
+        return today - timedelta(days=count)
+    if unit == "week":
+        return today - timedelta(weeks=count)
+    months = count * (12 if unit == "year" else 1)
+    index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))

@@ -1,0 +1,103 @@
+"""The period a question names, resolved against the moment it is asked, and recall
+that searches that period first."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from assistant.memory import Memory
+from assistant.question_time import window_of
+from assistant.service.backend import Resident
+from assistant.service.requests import AskRequest, RecallRequest
+
+NOW = datetime(2024, 12, 31, 12, 0).astimezone()
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "last"),
+    [
+        ("what did I do yesterday?", "2024-12-30", "2024-12-30"),
+        ("what did I do on Friday?", "2024-12-27", "2024-12-27"),  # the last one
+        ("what is on next Monday?", "2025-01-06", "2025-01-06"),
+        ("what did I do last week?", "2024-12-23", "2024-12-29"),
+        ("who did I meet in March?", "2024-03-01", "2024-03-31"),
+        ("where did we go last March?", "2024-03-01", "2024-03-31"),
+        ("what happened in 2023?", "2023-01-01", "2023-12-31"),
+        ("what fish did Pai catch in August 2023?", "2023-08-01", "2023-08-31"),
+        ("what did I say on 3 May?", "2024-05-03", "2024-05-03"),
+        ("what did we do this summer?", "2024-06-01", "2024-08-31"),
+        ("where did we ski last winter?", "2023-12-01", "2024-02-29"),
+        ("what did we do in the summer of 2022?", "2022-06-01", "2022-08-31"),
+        ("how often did I bake in the past two weeks?", "2024-12-17", "2024-12-31"),
+        # A count back names a day roughly: a margin either side.
+        ("what did I cook two weeks ago?", "2024-12-14", "2024-12-20"),
+        # A period with its own year wins over one counted from now.
+        ("where was Dave in the last week of October 2023?", "2023-10-01", "2023-10-31"),
+    ],
+)
+def test_the_period_a_question_names(question: str, first: str, last: str) -> None:
+    window = window_of(question, NOW)
+    assert window is not None
+    assert (window.first.isoformat(), window.last.isoformat()) == (first, last)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["When is my birthday?", "What did Calvin enjoy on his summer drives?", "Who is Ana?"],
+)
+def test_a_question_naming_no_period_has_none(question: str) -> None:
+    assert window_of(question, NOW) is None
+
+
+def test_without_a_moment_the_question_is_asked_today() -> None:
+    window = window_of("what happened yesterday?")
+    assert window is not None and (date.today() - window.first).days == 1
+
+
+CHAT = [  # the same thing said in two years: only the period tells them apart
+    ("2023-03-10T09:00:00+00:00", "Ana", "We had dinner at the Thai place on Rua Augusta."),
+    ("2024-03-12T09:00:00+00:00", "Ana", "We had dinner at the Thai place near the river."),
+    ("2024-06-01T09:00:00+00:00", "Ana", "Lunch at the office canteen, nothing special."),
+]
+
+
+@pytest.fixture
+def chat(memory: Memory, tmp_path: Path) -> Resident:
+    folder = tmp_path / "chat"
+    folder.mkdir()
+    (folder / "ana.jsonl").write_text(
+        "".join(json.dumps({"time": t, "sender": s, "text": x, "conversation": "Ana", "id": i})
+                + "\n" for i, (t, s, x) in enumerate(CHAT)),
+        encoding="utf-8",
+    )  # fmt: skip
+    service = Resident(memory)
+    service.ingest([folder])
+    return service
+
+
+def test_recall_searches_the_named_period_first(chat: Resident) -> None:
+    def first(question: str, now: datetime) -> str:
+        hits = chat.recall(RecallRequest(question, k=3, reinforce=False, now=now))
+        return hits[0].text
+
+    assert "Rua Augusta" in first("Where did we have dinner in March 2023?", NOW)
+    assert "near the river" in first("Where did we have dinner in March 2024?", NOW)
+    # "last March" depends on when it is asked.
+    assert "near the river" in first("Where did we have dinner last March?", NOW)
+    assert "Rua Augusta" in first("Where did we have dinner last March?", datetime(2023, 12, 1))
+    # The period boosts, it does not hide: a question about a period with nothing in it
+    # still gets the best memories there are.
+    assert chat.recall(RecallRequest("Thai dinner in 2019", k=2, reinforce=False, now=NOW))
+
+
+def test_ask_says_which_period_it_searched(chat: Resident) -> None:
+    result = chat.ask(AskRequest("Where did we have dinner last March?", remember=False, now=NOW))
+    assert result.searched is not None and str(result.searched) == "2024-03-01 … 2024-03-31"
+    assert result.as_json()["searched"] == {
+        "first": "2024-03-01", "last": "2024-03-31", "said": "last March"
+    }  # fmt: skip
+    assert "near the river" in result.answer.text.splitlines()[0]
