@@ -20,7 +20,8 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from connectors.base import Connector, Item, ParseError
-from connectors.chunking import chunk_text, heading_keys
+from connectors.chunking import chunk_paragraphs, heading_keys, split_paragraphs
+from connectors.dated_entries import dated_entries, opening_date
 from connectors.textfile import aware, decode_text, file_time, local_midnight
 
 log = logging.getLogger(__name__)
@@ -70,18 +71,20 @@ class MarkdownConnector(Connector):
         items: list[Item] = []
         sections = split_sections(body)
         for key, section in zip(heading_keys(s.path for s in sections), sections, strict=True):
-            for ordinal, chunk in enumerate(chunk_text(section.body)):
+            for ordinal, (chunk, when, source) in enumerate(
+                _dated_chunks(section, time, date_source)
+            ):
                 meta = {
                     **note_meta,
                     "wikilinks": wikilinks(chunk),
                     "heading_path": list(section.path),
                     "chunk": len(items),
-                    "date_source": date_source,
+                    "date_source": source,
                 }
                 items.append(
                     Item(
                         text=chunk,
-                        time=time,
+                        time=when,
                         kind=self.kind,
                         document=document,
                         locator=f"{key}:{ordinal}",
@@ -91,6 +94,25 @@ class MarkdownConnector(Connector):
                     )
                 )
         return items
+
+
+def _dated_chunks(
+    section: _Section, time: datetime, date_source: str
+) -> list[tuple[str, datetime, str]]:
+    """The section's chunks with their times: a heading that is a date ("## 3 March
+    2024") dates its section, and a paragraph that opens with one its entry (see
+    `connectors.dated_entries`), unless the note says it was written before that day;
+    the rest keep the note's time."""
+    written = time.date() if date_source in ("front_matter", "file_name") else None
+    heading = opening_date(section.path[-1], time.year) if section.path else None
+    if heading is not None and (written is None or heading <= written):
+        time, date_source = local_midnight(heading), "heading"
+    out: list[tuple[str, datetime, str]] = []
+    for entry in dated_entries(split_paragraphs(section.body), time.year, written):
+        when, source = (time, date_source) if entry.day is None else (
+            local_midnight(entry.day), "entry")  # fmt: skip
+        out += [(chunk, when, source) for chunk in chunk_paragraphs(entry.paragraphs)]
+    return out
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:

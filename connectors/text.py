@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors.base import Connector, Item
-from connectors.chunking import chunk_text
-from connectors.textfile import decode_text, file_time
+from connectors.chunking import chunk_paragraphs, split_paragraphs
+from connectors.dated_entries import dated_entries
+from connectors.textfile import decode_text, file_time, local_midnight
 
 log = logging.getLogger(__name__)
 
@@ -27,22 +28,29 @@ class TextConnector(Connector):
     extensions: ClassVar[tuple[str, ...]] = (".txt",)
 
     def parse(self, path: Path, data: bytes, mtime: datetime) -> list[Item]:
-        """One item per paragraph chunk; an empty or blank file gives none."""
+        """One item per paragraph chunk; an empty or blank file gives none. A journal
+        whose paragraphs open with their dates is chunked per entry, each dated by it
+        (`connectors.dated_entries`)."""
         text = decode_text(data)
         time, date_source = file_time(path.name, mtime)
         document = str(path.resolve())
-        chunks = chunk_text(text)
-        log.debug("%s: %d chunks", path.name, len(chunks))
+        dated: list[tuple[str, datetime, str]] = []
+        written = time.date() if date_source == "file_name" else None
+        for entry in dated_entries(split_paragraphs(text), time.year, written):
+            when, source = (time, date_source) if entry.day is None else (
+                local_midnight(entry.day), "entry")  # fmt: skip
+            dated += [(chunk, when, source) for chunk in chunk_paragraphs(entry.paragraphs)]
+        log.debug("%s: %d chunks", path.name, len(dated))
         return [
             Item(
                 text=chunk,
-                time=time,
+                time=when,
                 kind=self.kind,
                 document=document,
                 locator=f"chunk:{ordinal}",
                 author="self",
                 title=None,
-                meta={"chunk": ordinal, "date_source": date_source},
+                meta={"chunk": ordinal, "date_source": source},
             )
-            for ordinal, chunk in enumerate(chunks)
+            for ordinal, (chunk, when, source) in enumerate(dated)
         ]

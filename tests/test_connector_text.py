@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from connectors.base import Item, ParseError
 from connectors.chunking import chunk_paragraphs, chunk_text, split_long, split_paragraphs
+from connectors.dated_entries import dated_entries
 from connectors.text import TextConnector
 from connectors.textfile import aware, date_from_filename, decode_text, file_time
 from tests.connector_contract import FIXTURES, MTIME, ConnectorContract
@@ -35,20 +36,44 @@ class TestTextContract(ConnectorContract):
 # --- the connector ------------------------------------------------------------------
 
 
-def test_journal_paragraphs_become_merged_chunks() -> None:
+def test_a_journal_is_one_memory_per_dated_entry() -> None:
+    # Each paragraph opens with its day: each is its own memory, dated by that day (the
+    # year is the file's), never by the file's modification time.
     items = parse(NOTES / "journal.txt")
-    assert [i.locator for i in items] == ["chunk:0", "chunk:1"]
+    assert [i.locator for i in items] == [f"chunk:{n}" for n in range(6)]
+    assert [i.time.date() for i in items] == [date(MTIME.year, 3, d) for d in range(4, 10)]
     assert items[0].text.startswith("Monday 4 March. Rain all day in Munich.")
-    assert items[0].text.endswith("then build up slowly for the half marathon in October.")
-    assert items[1].text.startswith("Thursday 7 March. Sprint review went well.")
-    assert items[1].text.endswith("Booked train tickets to Berlin for Tomás's birthday in May.")
-    assert items[0].text.count("\n\n") == 2
-    assert [dict(i.meta) for i in items] == [
-        {"chunk": 0, "date_source": "mtime"},
-        {"chunk": 1, "date_source": "mtime"},
-    ]
-    assert {(i.time, i.title, i.author, i.kind) for i in items} == {(MTIME, None, "self", "note")}
+    assert items[2].text.endswith("then build up slowly for the half marathon in October.")
+    assert items[5].text.endswith("Booked train tickets to Berlin for Tomás's birthday in May.")
+    assert [dict(i.meta) for i in items] == [{"chunk": n, "date_source": "entry"} for n in range(6)]
+    assert {(i.title, i.author, i.kind) for i in items} == {(None, "self", "note")}
     assert items[1].source_ref == f"{(NOTES / 'journal.txt').resolve()}#chunk:1"
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        # ISO, with a weekday, American order, Portuguese; paragraphs after an entry's
+        # first belong to it; text before the first entry keeps the file's time.
+        ("Notes.\n\n2024-03-14 — Rain.\n\nStill rain.\n\nFriday 15 March 2024. Sun.",
+         [None, "2024-03-14", "2024-03-15"]),
+        ("March 3, 2024: moved.\n\n5 de março de 2024. Caixas.", ["2024-03-03", "2024-03-05"]),
+        # A year-less entry takes the year of the one before.
+        ("30 December 2023. Snow.\n\n2 January. Back at work.", ["2023-12-30", "2024-01-02"]),
+        # Not dates: a number of things, a modal "may", a date later in the line.
+        ("3 apples left.\n\nMay 2 of us come?\n\nOn 3 March we moved.", [None]),
+    ],
+)  # fmt: skip
+def test_paragraphs_that_open_with_a_date_start_entries(text: str, days: list[str | None]) -> None:
+    entries = dated_entries(split_paragraphs(text), 2024)
+    assert [e.day.isoformat() if e.day else None for e in entries] == days
+    assert sum(len(e.paragraphs) for e in entries) == len(split_paragraphs(text))  # none lost
+
+
+def test_a_date_after_the_day_a_note_was_written_is_a_plan_not_an_entry() -> None:
+    paragraphs = ["Ana's flights.", "Thursday 18 April 2024, TP 535 at 09:40."]
+    [entry] = dated_entries(paragraphs, 2024, written=date(2024, 2, 12))
+    assert entry.day is None and entry.paragraphs == paragraphs
 
 
 def test_date_in_file_name_beats_mtime() -> None:
