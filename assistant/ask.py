@@ -28,7 +28,7 @@ from assistant import persona_answer
 from assistant.derived import persona, thoughts
 from assistant.derived.attributes import ATTRIBUTES, is_single, value_key
 from assistant.derived.proposals import ThoughtCandidate
-from assistant.hits import query_terms, require_words
+from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of
 from assistant.recall import (
@@ -167,6 +167,17 @@ def _source(document: str, title: str | None, conversation: str | None) -> str:
     return f"{name} › {title}" if title and not conversation else name
 
 
+def _context(hit: Hit) -> str:
+    """What a memory is part of, for its sentences to lean on: a note's name and heading
+    ("Ana's flights > Outbound"), an event's title; nothing for a chat or a mail."""
+    if hit.conversation:
+        return ""
+    parts = [Path(hit.document).stem] if hit.kind == "note" else []
+    if hit.title and hit.title not in parts:
+        parts.append(hit.title)
+    return " > ".join(parts)
+
+
 def gather(
     memory: Memory,
     question: str,
@@ -198,7 +209,7 @@ def gather(
                 hit.time,
                 _source(hit.document, hit.title, hit.conversation),
                 hit.text,
-                context="" if hit.conversation else (hit.title or ""),
+                context=_context(hit),
             )
         )
     return evidence, [h.id for h in hits]

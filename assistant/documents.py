@@ -125,6 +125,13 @@ def _upsert_document(conn: sqlcipher3.Connection, parsed: ParsedFile, now: str) 
     return cur.lastrowid
 
 
+def index_keys(item: Item) -> str | None:
+    """Words the episode is also found by (FTS `keys`): the name of the note it is a
+    section of, which its heading ("Outbound") and text need not repeat."""
+    name = item.meta.get("note_title") if item.kind == "note" else None
+    return name if isinstance(name, str) and name and name != item.title else None
+
+
 def _insert_episode(
     conn: sqlcipher3.Connection,
     document_id: int,
@@ -137,7 +144,8 @@ def _insert_episode(
     cur = conn.execute(
         "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
         "author, sender, conversation, meta, content_hash, connector, trust, sensitivity, "
-        "quarantine, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "quarantine, ingested_at, keys) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(source_ref, content_hash) DO NOTHING",
         (
             document_id,
@@ -157,6 +165,7 @@ def _insert_episode(
             sensitivity(labelled),
             _quarantine(item, labelled),
             now,
+            index_keys(item),
         ),
     )
     return cur.lastrowid if cur.rowcount == 1 else None

@@ -25,7 +25,8 @@ from store.vectors import exact_nearest, time_clause
 RRF_K = 60
 WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`)
 FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
-BM25_WEIGHTS = "1.5, 1.0, 1.0"  # title, sender, text: a heading match counts a little more
+# title, sender, text, keys: a heading match counts a little more.
+BM25_WEIGHTS = "1.5, 1.0, 1.0, 1.0"
 WIDEN = 20  # with a date range, candidates fetched per result before filtering
 WIDE_LIMIT = 3000  # most candidates one unfiltered dense search may return
 EXACT_LIMIT = 2500  # date ranges with at most this many episodes are scored exactly

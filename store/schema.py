@@ -400,4 +400,38 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (a, b)
     ) WITHOUT ROWID;
     """,
+    # v10: words an episode is also found by, though its text does not say them: the
+    # name of the note it is a section of ("Ana's flights" for its "Outbound" part).
+    # Existing notes get theirs from the note title their meta holds.
+    """
+    ALTER TABLE episodes ADD COLUMN keys TEXT;
+    DROP TRIGGER episodes_fts_insert;
+    DROP TRIGGER episodes_fts_delete;
+    DROP TRIGGER episodes_fts_update;
+    DROP TABLE episodes_fts;
+    UPDATE episodes SET keys = json_extract(meta, '$.note_title')
+        WHERE kind = 'note' AND json_extract(meta, '$.note_title') IS NOT NULL
+        AND json_extract(meta, '$.note_title') IS NOT coalesce(title, '');
+    CREATE VIRTUAL TABLE episodes_fts USING fts5(
+        title, sender, text, keys,
+        content='episodes', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER episodes_fts_insert AFTER INSERT ON episodes BEGIN
+        INSERT INTO episodes_fts(rowid, title, sender, text, keys)
+        VALUES (new.id, new.title, new.sender, new.text, new.keys);
+    END;
+    CREATE TRIGGER episodes_fts_delete AFTER DELETE ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text, keys)
+        VALUES ('delete', old.id, old.title, old.sender, old.text, old.keys);
+    END;
+    CREATE TRIGGER episodes_fts_update AFTER UPDATE OF title, sender, text, keys ON episodes
+    BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text, keys)
+        VALUES ('delete', old.id, old.title, old.sender, old.text, old.keys);
+        INSERT INTO episodes_fts(rowid, title, sender, text, keys)
+        VALUES (new.id, new.title, new.sender, new.text, new.keys);
+    END;
+    INSERT INTO episodes_fts(episodes_fts) VALUES ('rebuild');
+    """,
 ]

@@ -435,6 +435,36 @@ def test_concurrent_writers_never_see_locked(db: Database, db_path: Path) -> Non
         reopened.close()
 
 
+def test_schema_10_finds_a_note_section_by_its_notes_name(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A section written before v10 ("Outbound" of "Ana's flights") is found by the
+    note's name after the migration; its text and title are unchanged."""
+    with monkeypatch.context() as patch:
+        patch.setattr("store.database.MIGRATIONS", MIGRATIONS[:9])
+        old = create_database(db_path, KEY)
+    with old.write() as conn:
+        doc = add_document(conn)
+        section = add_episode(conn, doc, "TP 535 from Berlin at 09:40", title="Outbound")
+        conn.execute("UPDATE episodes SET meta = ? WHERE id = ?",
+                     ('{"note_title": "Ana\'s flights"}', section))  # fmt: skip
+    old.close()
+    new = open_database(db_path, KEY)
+    try:
+        found = new.conn.execute(
+            "SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH 'flights'"
+        ).fetchall()
+        assert found == [(section,)]
+        assert new.conn.execute("SELECT keys, title FROM episodes").fetchone() == (
+            "Ana's flights", "Outbound")  # fmt: skip
+        with new.write() as conn:  # the index follows a deleted episode
+            conn.execute("DELETE FROM episodes WHERE id = ?", (section,))
+        gone = "SELECT count(*) FROM episodes_fts WHERE episodes_fts MATCH 'flights'"
+        assert new.conn.execute(gone).fetchone() == (0,)
+    finally:
+        new.close()
+
+
 def test_schema_6_keeps_derived_memory_and_renames_soft_forget_to_hide(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

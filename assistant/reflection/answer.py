@@ -28,6 +28,7 @@ MAX_QUOTE = 300  # characters of one sentence shown; a pasted list has no full s
 # Bonuses, in units of the overlap score (1.0 = every question word matched).
 ORDER_BONUS = 0.1  # the first evidence, falling to 0 for the last
 KIND_BONUS = 0.25  # a date for "when", a number for "how many"
+MISSING_KIND = 0.75  # the overlap of a sentence without the kind of answer asked for
 RECENT_BONUS = 0.15  # for "now" questions: the newest evidence, falling to 0 for the oldest
 CONTEXT_SHARE = 0.5
 # "Which shelter did we adopt the dog from?": the sentence naming a shelter answers it,
@@ -162,13 +163,18 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
         if key in seen or (overlap < STANDS_ALONE and not telling.intersection(shared)):
             continue
         seen.add(key)
-        score = overlap + ORDER_BONUS * (1 - rank / len(evidence))
-        score += RECENT_BONUS * recency.get(item.ref, 0.0)
-        if (
+        holds = (
             (wants_date and _DATE_OR_TIME.search(sentence))
             or (wants_number and _NUMBER.search(sentence))
             or (wants is not None and _holds(wants, sentence, terms))
-        ):
+        )
+        wants_kind = wants_date or wants_number or wants is not None
+        # "When is Ana's flight?": a line with no date at all answers it poorly, however
+        # many of its words it shares.
+        score = overlap * (MISSING_KIND if wants_kind and not holds else 1.0)
+        score += ORDER_BONUS * (1 - rank / len(evidence))
+        score += RECENT_BONUS * recency.get(item.ref, 0.0)
+        if holds:
             score += KIND_BONUS
         out.append(_Candidate(overlap, score, rank, position, sentence, item))
     return out
@@ -183,8 +189,11 @@ def _recency(evidence: Sequence[Evidence]) -> dict[str, float]:
     return {item.ref: place[item.date[:10]] for item in evidence if item.date}
 
 
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+def _same_text(sentence: str, context: str) -> bool:
+    """Whether the sentence is the context or one of its parts ("Ana's flights > Outbound")."""
+    said = " ".join(sentence.casefold().split())
+    parts = [context, *context.split(" > ")] if context else []
+    return any(said == " ".join(part.casefold().split()) for part in parts)
 
 
 def _weights(terms: list[str], stems: list[set[str]]) -> tuple[dict[str, float], set[str]]:
