@@ -27,7 +27,11 @@ BIRTHDAY = Evidence("f5", "", "persona", "you: birthday = 3 May")
 
 def test_the_right_sentence_is_chosen_among_distractors() -> None:
     answer = extractive_answer("When does Ana land?", [MOVE, JOURNAL, FLIGHTS])
-    assert answer.text == "Ana lands at 14:05 on Friday. (2024-03-14, Ana's flights.md) [e12]"
+    # "When" is answered with the day first: "on Friday", said on Thursday 14 March.
+    assert answer.text == (
+        "On Friday 15 March 2024: Ana lands at 14:05 on Friday. "
+        "(2024-03-14, Ana's flights.md) [e12]"
+    )
     assert answer.citations == ["e12"] and answer.engine == "builtin"
 
 
@@ -60,7 +64,7 @@ def test_when_questions_favour_sentences_with_a_date_or_time() -> None:
     dated = Evidence("e2", "2024-01-02", "notes.md", "The dentist appointment is on 12 March.")
     when = extractive_answer("When is the dentist appointment?", [undated, dated])
     assert when.citations[0] == "e2"
-    assert when.text.startswith("The dentist appointment is on 12 March.")
+    assert when.text.startswith("On Tuesday 12 March 2024: The dentist appointment is on 12 March.")
     # Without "when", the evidence order decides between equal matches.
     how = extractive_answer("How was the dentist appointment?", [undated, dated])
     assert how.citations[0] == "e1"
@@ -85,7 +89,7 @@ def test_earlier_evidence_wins_a_tie() -> None:
 def test_inflections_match() -> None:
     answer = extractive_answer("When did Ana's flight land?", [JOURNAL, FLIGHTS])
     assert answer.citations == ["e12"]
-    assert answer.text.startswith("Ana lands at 14:05 on Friday.")
+    assert answer.text.startswith("On Friday 15 March 2024: Ana lands at 14:05 on Friday.")
 
 
 def test_at_most_max_sentences_and_one_citation_per_evidence() -> None:
@@ -113,7 +117,8 @@ def test_a_long_sentence_is_cut_around_the_question_word() -> None:
         "e4", "2024-05-05", "pasted.txt", f"{filler} the passport expires in June {filler}"
     )
     answer = extractive_answer("When does the passport expire?", [long])
-    quote = answer.text.split(" (2024-05-05")[0]
+    assert answer.text.startswith("In June 2024: ")  # a month said is a month answered
+    quote = answer.text.removeprefix("In June 2024: ").split(" (2024-05-05")[0]
     assert "passport expires in June" in quote
     assert quote.startswith("…") and quote.endswith("…")
     assert len(quote) <= MAX_QUOTE + 2
@@ -182,3 +187,20 @@ def test_the_noun_a_question_asks_for_outweighs_other_shared_words() -> None:
     shelter = Evidence("e2", "2024-05-18", "notes.md", "The dog came from the Patas shelter.")
     answer = extractive_answer("Which shelter did we adopt the dog from?", [adopted, shelter])
     assert answer.text.startswith("The dog came from the Patas shelter."), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "first"),
+    [
+        ("When did we move to Porto?", "We moved to Porto today.", "On Thursday 14 March 2024: "),
+        ("When does Ana land?", "Ana lands tomorrow at 14:05.", "On Friday 15 March 2024: "),
+        ("When do we fly to Lisbon?", "We fly to Lisbon in June.", "In June 2024: "),
+        ("When did Rui start at Acme?", "Rui started at Acme in 2019.", "In 2019: "),
+        # "What time" asks for less than a day: the sentence answers it as it is.
+        ("What time does Ana land?", "Ana lands tomorrow at 14:05.", "Ana lands tomorrow"),
+    ],
+)  # fmt: skip
+def test_when_is_answered_with_the_day_first(question: str, text: str, first: str) -> None:
+    answer = extractive_answer(question, [Evidence("e1", "2024-03-14", "notes.md", text)])
+    assert answer.text.startswith(first), answer.text
+    assert answer.statement == text  # the kept thought is the sentence, not the prefix

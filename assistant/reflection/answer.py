@@ -15,9 +15,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from assistant.hits import STOPWORDS, WORD, answer_pattern, query_terms
 from assistant.question_time import without_period
+from assistant.reflection.dates import DATE_RE, find_date
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
 
@@ -123,12 +125,50 @@ def extractive_answer(
     floor = KEEP_RATIO * max(c.overlap for c in candidates)
     chosen = [c for c in best if c.overlap >= floor][:max_sentences]
     text = "\n".join(_cited(c, terms) for c in chosen)
+    if _ASKS_DAY.search(question):
+        told = _when_told(chosen[0])
+        if told is not None:  # the answer to "when" is a day: say it first, then why
+            text = f"{told}: {text}"
     citations = list(dict.fromkeys(c.evidence.ref for c in chosen))
     # The best sentence alone is what may be kept: stitched lines and labels are not a
     # statement, and a sentence cut short is not one either.
     top = " ".join(chosen[0].sentence.split())
     statement = top if len(top) <= MAX_QUOTE and chosen[0].evidence.ref[0] == "e" else None
     return Answer(text=text, citations=citations, engine=ENGINE, statement=statement)
+
+
+# "When did we move?", "what day is the flight?": a day answers them. "What time" asks
+# for less, and "since when" / "how long" for something else.
+_ASKS_DAY = re.compile(r"^\s*(?:when\b(?!\s+\w+\s+\w+\s+time\b)|(?:what|which)\s+(?:day|date)\b)",
+                       re.IGNORECASE)  # fmt: skip
+
+
+def _when_told(candidate: _Candidate) -> str | None:
+    """When a sentence says its event happens, as precisely as it says it: the first
+    date it names, resolved against its memory's day ("On Friday 15 March 2024" for
+    "tomorrow", "In June 2024" for "in June"), else that day itself. None for a persona
+    fact, whose sentence is a value and not an event."""
+    item = candidate.evidence
+    if item.ref[0] == "f" or not item.date:
+        return None
+    try:
+        anchor = date.fromisoformat(item.date[:10])
+    except ValueError:
+        return None
+    for m in DATE_RE.finditer(candidate.sentence):
+        day = find_date(m.group(), anchor)
+        if day is None:
+            continue
+        g = m.groupdict()
+        unit = (g["rel_unit"] or g["ago_unit"] or g["in_unit"] or "").casefold()
+        if g["y"] or unit == "year" and not g["ago_unit"]:
+            return f"In {day.year}"
+        if g["m"] or g["my_m"] or unit == "month" and not g["ago_unit"]:
+            return f"In {day:%B %Y}"
+        if unit == "week" and g["rel_unit"]:
+            return f"In the week of {day.day} {day:%B %Y}"
+        return f"On {day:%A} {day.day} {day:%B %Y}"
+    return f"On {anchor:%A} {anchor.day} {anchor:%B %Y}"
 
 
 def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -> list[_Candidate]:
