@@ -357,6 +357,8 @@ def recall(
     if since is not None or until is not None or conversation is not None:
         within = Scope.of(memory, *time_bounds(since, until), conversation)
     fused, dense, keyword = ranked(memory, query, n, within, window=window_of(query, now))
+    # Measured and left out: at most 3 results per session (a conversation's day) cut
+    # LoCoMo recall@10 from 0.648 to 0.607; its answers often span several turns of one.
     hits = load_hits(memory, fused[:k])
     if reinforce:
         strengthen(memory, [h.id for h in hits])
