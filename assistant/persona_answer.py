@@ -23,7 +23,8 @@ from pathlib import Path
 
 import sqlcipher3
 
-from assistant.derived import asking, persona
+from assistant import asking
+from assistant.derived import persona
 from assistant.derived.attributes import ATTRIBUTES, is_single
 from assistant.question_time import Window, window_of
 from assistant.reflection.dates import month_number

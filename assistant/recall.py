@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from assistant.derived import asking, persona
+from assistant import asking
+from assistant.derived import persona
 from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of

@@ -85,6 +85,17 @@ def test_recall_and_ask_say_which_period_they_searched(vault_env: dict[str, str]
     assert "Traceback" not in bad.stderr
 
 
+def test_timeline_groups_by_day_and_prints_json(vault_env: dict[str, str]) -> None:
+    out = run_me("timeline", "Porto em abril", env=vault_env).stdout
+    assert out.lstrip().splitlines()[0][:4].isdigit()  # a day heads the first group
+    listed = run_me("timeline", "Porto em abril", "--json", env=vault_env).stdout
+    rows = [json.loads(line) for line in listed.splitlines()]
+    keys = {"id", "date", "kind", "text", "source_ref", "label", "linked_from", "why"}
+    assert rows and all(set(row) == keys for row in rows)
+    bare = run_me("timeline", env=vault_env, check=False)
+    assert bare.returncode == 2 and "give a TOPIC, --person, or a period" in bare.stderr
+
+
 def test_recall_marks_quarantined_hits(vault_env: dict[str, str]) -> None:
     hits = _lines(run_me("recall", "share my card", "--json", env=vault_env).stdout)
     card = next(h for h in hits if "share my card" in str(h["text"]))

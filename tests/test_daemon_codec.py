@@ -8,7 +8,7 @@ the in-process backend; these round trips fail first.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from assistant.hits import Hit
 from assistant.memory import Memory
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.run import reflect
-from assistant.service.core import AskRequest, RecallRequest, Service
+from assistant.service.core import AskRequest, RecallRequest, Service, TimelineRequest
 from assistant.service.overview import outside
 
 pytestmark = pytest.mark.slow
@@ -62,6 +62,11 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     assert hits and wire(list[Hit], hits) == hits
     answer = service.ask(AskRequest("where do I work?"), BuiltinEngine())
     assert wire(type(answer), answer) == answer
+    june = datetime(2024, 6, 1, tzinfo=UTC)
+    dated = service.ask(AskRequest("what did I book last March?", now=june), BuiltinEngine())
+    assert dated.searched is not None and wire(type(dated), dated) == dated
+    story = service.timeline(TimelineRequest("Lisbon flight", person="me"))
+    assert story and wire_each(story) == story
     fact = service.set_fact("me", "employer", "Maré Energy")
     facts = service.facts(include_closed=True)
     assert len(facts) >= 2 and wire_each(facts) == facts
@@ -95,8 +100,11 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     assert wire(type(summary), summary) == summary
     checked = service.check()
     assert checked.findings and wire(type(checked), checked) == checked
-    request = RecallRequest("x", 3, date(2024, 1, 1), None, "Ana", reinforce=False)
+    request = RecallRequest("x", 3, date(2024, 1, 1), None, "Ana", reinforce=False,
+                            now=datetime(2024, 3, 1, 9, tzinfo=UTC))  # fmt: skip
     assert wire(RecallRequest, request) == request
+    asked = TimelineRequest("x", "Ana", date(2024, 1, 1), None, datetime(2024, 3, 1, tzinfo=UTC))
+    assert wire(TimelineRequest, asked) == asked
 
 
 def test_unsupported_values_are_refused() -> None:

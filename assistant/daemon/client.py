@@ -18,7 +18,7 @@ from assistant.daemon.place import DaemonPlace
 from assistant.errors import DaemonError, DaemonLockedError
 from assistant.hits import Hit, require_words
 from assistant.paths import Paths
-from assistant.service.requests import AskRequest, RecallRequest
+from assistant.service.requests import AskRequest, RecallRequest, TimelineRequest
 from store.errors import Cancelled
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from assistant.service.overview import Status
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
+    from assistant.timeline import TimelineEntry
     from store.progress import Cancel, Progress
 
 NO_DAEMON_ENV = "SECONDSELF_NO_DAEMON"
@@ -199,6 +200,12 @@ class DaemonClient:
 
     def release(self, memory_ref: str) -> int:
         return int(self.call("release", memory_ref=memory_ref))
+
+    def timeline(self, request: TimelineRequest) -> list[TimelineEntry]:
+        from assistant.timeline import TimelineEntry
+
+        found = self.call("timeline", request=codec.dump(request))
+        return codec.load(list[TimelineEntry], found)
 
     def people(self) -> list[Person]:
         from assistant.derived.people import Person

@@ -31,7 +31,13 @@ from assistant.integrity import VaultCheck, check_vault
 from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.service import overview
-from assistant.service.core import AskRequest, RecallRequest, Service, history_target
+from assistant.service.core import (
+    AskRequest,
+    RecallRequest,
+    Service,
+    TimelineRequest,
+    history_target,
+)
 from assistant.vault import Secrets
 from store.progress import Cancel, Progress
 
@@ -47,6 +53,7 @@ if TYPE_CHECKING:
     from assistant.service.explain import Explanation, Surroundings
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
+    from assistant.timeline import TimelineEntry
 
 T = TypeVar("T")
 
@@ -66,8 +73,10 @@ def annotation_types() -> dict[str, Any]:
     from assistant.service.explain import Explanation, Surroundings
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
+    from assistant.timeline import TimelineEntry
 
     return {
+        "TimelineEntry": TimelineEntry,
         "Person": Person,
         "forgetting": forgetting,
         "registry": registry,
@@ -111,6 +120,8 @@ class Backend(Protocol):
     def undo(self, change_id: int) -> int: ...
 
     def release(self, memory_ref: str) -> int: ...
+
+    def timeline(self, request: TimelineRequest) -> list[TimelineEntry]: ...
 
     def people(self) -> list[Person]: ...
 
@@ -262,6 +273,9 @@ class InProcess:
 
     def release(self, memory_ref: str) -> int:
         return self._read(lambda service: service.release(memory_ref))
+
+    def timeline(self, request: TimelineRequest) -> list[TimelineEntry]:
+        return self._read(lambda service: service.timeline(request))
 
     def people(self) -> list[Person]:
         return self._read(lambda service: service.people())

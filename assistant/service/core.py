@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 from assistant import identity as identities
 from assistant import refs
 from assistant.derived import changes
-from assistant.errors import MemoryRefError
+from assistant.errors import MemoryRefError, QueryError
 from assistant.hits import Hit
 from assistant.integrity import VaultCheck, check_open
 from assistant.memory import Memory
 from assistant.recall import recall as run_recall
 from assistant.service import overview
-from assistant.service.requests import AskRequest, RecallRequest
+from assistant.service.requests import AskRequest, RecallRequest, TimelineRequest
 from store.progress import Cancel, Progress
 
 # The modules behind reading files, reflecting and forgetting compile hundreds of
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from assistant.reflection.engine import Engine
     from assistant.service import explain, review
     from assistant.service import sync as syncing
+    from assistant.timeline import TimelineEntry
 
 
 def history_target(memory_ref: str) -> tuple[str, int]:
@@ -242,6 +243,15 @@ class Service:
         """Take back a change; returns the id of the change that records the undo."""
         with self.memory.db.write() as conn:
             return changes.undo(conn, change_id)
+
+    def timeline(self, request: TimelineRequest) -> list[TimelineEntry]:
+        """How a topic, life with a person, or a period unfolded (`assistant/timeline.py`)."""
+        from assistant.timeline import timeline
+
+        if request.empty:
+            raise QueryError("a timeline needs a topic, a person or a period (--day, --since)")
+        return timeline(self.memory, request.topic, request.person, request.since,
+                        request.until, request.now)  # fmt: skip
 
     def people(self) -> list[people.Person]:
         """Everyone the persona knows, with their other names and handles."""

@@ -27,6 +27,19 @@ class AskRequest:
 
 
 @dataclass(frozen=True)
+class TimelineRequest:
+    topic: str | None = None  # what the story is about; recall finds its first memories
+    person: str | None = None  # life with someone: their facts, what they rest on
+    since: date | None = None  # only memories on or after this day
+    until: date | None = None
+    now: datetime | None = None  # the moment the topic is asked from ("last March")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.topic or self.person or self.since or self.until)
+
+
+@dataclass(frozen=True)
 class Target:
     """What the user asked to forget; several parts add up."""
 
