@@ -268,7 +268,7 @@ def ask(
         return AskResult(question, direct.answer, direct.evidence, None, None)
     window = window_of(question, now)
     evidence, episode_ids = gather(memory, question, k, window=window)
-    answer = engine.answer(question, evidence)
+    answer = engine.answer(question, evidence, now)
     if reinforce:
         strengthen(memory, [i for i in episode_ids if f"e{i}" in answer.citations])
     cited_thoughts = [int(r[1:]) for r in answer.citations if r.startswith("t")]

@@ -3,6 +3,8 @@ with its date and source, "when" and "how many" questions, and the empty case.""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from assistant.reflection.answer import MAX_QUOTE, NOTHING, extractive_answer
@@ -204,3 +206,14 @@ def test_when_is_answered_with_the_day_first(question: str, text: str, first: st
     answer = extractive_answer(question, [Evidence("e1", "2024-03-14", "notes.md", text)])
     assert answer.text.startswith(first), answer.text
     assert answer.statement == text  # the kept thought is the sentence, not the prefix
+
+
+def test_how_long_ago_counts_from_the_moment_asked() -> None:
+    moved = Evidence("e1", "2024-03-29", "notes.md", "We moved to Porto today.")
+    answer = extractive_answer("How long ago did we move to Porto?", [moved],
+                               now=datetime(2024, 12, 31, 12, 0))  # fmt: skip
+    assert answer.text.startswith("277 days ago (about 9 months), on Friday 29 March 2024: ")
+    landed = Evidence("e2", "2024-12-20", "notes.md", "Ana landed in Lisbon today.")
+    recent = extractive_answer("How many days ago did Ana land?", [landed],
+                               now=datetime(2024, 12, 31, 12, 0))  # fmt: skip
+    assert recent.text.startswith("11 days ago, on Friday 20 December 2024: "), recent.text

@@ -51,7 +51,9 @@ class RecordingEngine:
         self.reflected.append(ids)
         return Reflection(thoughts=[ThoughtCandidate("from the fallback", tuple(ids))])
 
-    def answer(self, question: str, evidence: Sequence[Evidence]) -> Answer:
+    def answer(
+        self, question: str, evidence: Sequence[Evidence], now: datetime | None = None
+    ) -> Answer:
         self.answered.append(question)
         return Answer(text="fallback answer", citations=[], engine=self.name)
 
@@ -482,6 +484,15 @@ def test_answer_cites_its_evidence(engine: OllamaEngine, fake: FakeOllama) -> No
     assert re.search(r"«evidence ref=e12 date=2023-03-01 source=\"chat with Ana\" nonce=", prompt)
     assert prompt.rstrip().endswith("Answer as JSON only.")
     assert "Where do I live?" in prompt
+
+
+def test_the_model_is_told_the_day_the_question_is_asked(
+    engine: OllamaEngine, fake: FakeOllama
+) -> None:
+    fake.script({"answer": "In Porto.", "citations": ["e12"]})
+    engine.answer("Where did I move last year?", EVIDENCE, now=datetime(2024, 3, 15, 9, 0))
+    prompt = user_prompt(fake.chats()[0])
+    assert 'Today is Friday 2024-03-15: "last week" or "how long ago" count from it.' in prompt
 
 
 def test_citation_outside_the_evidence_is_retried(engine: OllamaEngine, fake: FakeOllama) -> None:

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from assistant.hits import STOPWORDS, WORD, answer_pattern, query_terms
 from assistant.question_time import without_period
@@ -112,11 +112,15 @@ class _Candidate:
 
 
 def extractive_answer(
-    question: str, evidence: Sequence[Evidence], max_sentences: int = 3
+    question: str,
+    evidence: Sequence[Evidence],
+    max_sentences: int = 3,
+    now: datetime | None = None,
 ) -> Answer:
     """The `max_sentences` evidence sentences that best answer `question`, best first,
     each followed by "(date, source) [ref]"; a plain "nothing" without citations when no
-    sentence shares a telling word with the question."""
+    sentence shares a telling word with the question. A "when" question gets the day
+    first, and "how long ago" the time from then to `now` (today when None)."""
     terms = _question_stems(question)
     candidates = _candidates(question, terms, evidence)
     if not candidates or max_sentences < 1:
@@ -125,9 +129,12 @@ def extractive_answer(
     floor = KEEP_RATIO * max(c.overlap for c in candidates)
     chosen = [c for c in best if c.overlap >= floor][:max_sentences]
     text = "\n".join(_cited(c, terms) for c in chosen)
-    if _ASKS_DAY.search(question):
-        told = _when_told(chosen[0])
-        if told is not None:  # the answer to "when" is a day: say it first, then why
+    if _ASKS_DAY.search(question) or _HOW_LONG_AGO.search(question):
+        found = _when_told(chosen[0])
+        if found is not None:  # the answer to "when" is a day: say it first, then why
+            day, told = found
+            if _HOW_LONG_AGO.search(question):
+                told = f"{_ago(day, now)}, {told[0].lower()}{told[1:]}"
             text = f"{told}: {text}"
     citations = list(dict.fromkeys(c.evidence.ref for c in chosen))
     # The best sentence alone is what may be kept: stitched lines and labels are not a
@@ -143,11 +150,30 @@ _ASKS_DAY = re.compile(r"^\s*(?:when\b(?!\s+\w+\s+\w+\s+time\b)|(?:what|which)\s
                        re.IGNORECASE)  # fmt: skip
 
 
-def _when_told(candidate: _Candidate) -> str | None:
+_HOW_LONG_AGO = re.compile(
+    r"\bhow\s+long\s+ago\b|\bhow\s+many\s+(?:days|weeks|months|years)\s+ago\b", re.IGNORECASE
+)
+
+
+def _ago(day: date, now: datetime | None) -> str:
+    """ "278 days ago (about 9 months)": from `day` to `now` (today when None)."""
+    today = now.date() if now is not None else date.today()
+    days = (today - day).days
+    if days < 0:
+        return f"in {-days} days"
+    if days < 14:
+        return f"{days} days ago"
+    about = (f"about {round(days / 7)} weeks" if days < 60
+             else f"about {round(days / 30.44)} months" if days < 730
+             else f"about {round(days / 365.25)} years")  # fmt: skip
+    return f"{days} days ago ({about})"
+
+
+def _when_told(candidate: _Candidate) -> tuple[date, str] | None:
     """When a sentence says its event happens, as precisely as it says it: the first
     date it names, resolved against its memory's day ("On Friday 15 March 2024" for
-    "tomorrow", "In June 2024" for "in June"), else that day itself. None for a persona
-    fact, whose sentence is a value and not an event."""
+    "tomorrow", "In June 2024" for "in June"), else that day itself; with the first day
+    it means. None for a persona fact, whose sentence is a value and not an event."""
     item = candidate.evidence
     if item.ref[0] == "f" or not item.date:
         return None
@@ -162,13 +188,13 @@ def _when_told(candidate: _Candidate) -> str | None:
         g = m.groupdict()
         unit = (g["rel_unit"] or g["ago_unit"] or g["in_unit"] or "").casefold()
         if g["y"] or unit == "year" and not g["ago_unit"]:
-            return f"In {day.year}"
+            return day, f"In {day.year}"
         if g["m"] or g["my_m"] or unit == "month" and not g["ago_unit"]:
-            return f"In {day:%B %Y}"
+            return day, f"In {day:%B %Y}"
         if unit == "week" and g["rel_unit"]:
-            return f"In the week of {day.day} {day:%B %Y}"
-        return f"On {day:%A} {day.day} {day:%B %Y}"
-    return f"On {anchor:%A} {anchor.day} {anchor:%B %Y}"
+            return day, f"In the week of {day.day} {day:%B %Y}"
+        return day, f"On {day:%A} {day.day} {day:%B %Y}"
+    return anchor, f"On {anchor:%A} {anchor.day} {anchor:%B %Y}"
 
 
 def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -> list[_Candidate]:
@@ -250,7 +276,8 @@ def _question_stems(question: str) -> list[str]:
     """The question's content words, stemmed, without the words of its kind ("how many",
     "what time"): a sentence need not repeat them. None for "who am I?": recall falls
     back to every word there, but a sentence sharing "am" with it supports nothing."""
-    asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", without_period(question)))
+    asked = _HOW_LONG_AGO.sub(" ", without_period(question))
+    asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", asked))
     words = [t for t in query_terms(asked) if t not in STOPWORDS]
     # One-letter terms are the "s" of "Ana's", not words.
     return list(dict.fromkeys(_stem(t) for t in words if len(t) > 1 or t.isdigit()))

@@ -7,6 +7,7 @@ birthday is 3 May." even when the message that said it was chatty."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from assistant.derived.attributes import is_single
 from assistant.derived.proposals import ThoughtCandidate
@@ -49,5 +50,7 @@ class BuiltinEngine:
                 )
         return out
 
-    def answer(self, question: str, evidence: Sequence[Evidence]) -> Answer:
-        return extractive_answer(question, evidence)
+    def answer(
+        self, question: str, evidence: Sequence[Evidence], now: datetime | None = None
+    ) -> Answer:
+        return extractive_answer(question, evidence, now=now)

@@ -19,7 +19,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
@@ -195,14 +195,16 @@ class OllamaEngine:
 
     # --- answers -----------------------------------------------------------------------
 
-    def answer(self, question: str, evidence: Sequence[Evidence]) -> Answer:
+    def answer(
+        self, question: str, evidence: Sequence[Evidence], now: datetime | None = None
+    ) -> Answer:
         if not evidence:  # nothing to rest an answer on: no model call can help
-            return self.fallback.answer(question, evidence)
+            return self.fallback.answer(question, evidence, now)
         refs = list(dict.fromkeys(e.ref for e in evidence))
         nonce = prompts.new_nonce()
         messages = [
             {"role": "system", "content": prompts.answer_system()},
-            {"role": "user", "content": prompts.answer_prompt(question, evidence, nonce)},
+            {"role": "user", "content": prompts.answer_prompt(question, evidence, nonce, now)},
         ]
         try:
             data = self._ask(
@@ -212,7 +214,7 @@ class OllamaEngine:
             )
         except _NoValidReply as failure:
             note = self._fall_back(failure, "the question")
-            answer = self.fallback.answer(question, evidence)
+            answer = self.fallback.answer(question, evidence, now)
             answer.notes.insert(0, note)
             return answer
         citations = list(dict.fromkeys(data["citations"]))

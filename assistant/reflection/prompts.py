@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from assistant.derived.attributes import ATTRIBUTES
@@ -196,10 +197,14 @@ def reflect_prompt(episodes: Sequence[EpisodeView], nonce: str) -> str:
     )
 
 
-def answer_prompt(question: str, evidence: Sequence[Evidence], nonce: str) -> str:
+def answer_prompt(
+    question: str, evidence: Sequence[Evidence], nonce: str, now: datetime | None = None
+) -> str:
     quoted = "\n\n".join(quote_evidence(e, nonce) for e in evidence)
+    day = (now or datetime.now().astimezone()).date()
     return (
         f"Evidence:\n\n{quoted}\n\n"
+        f'Today is {day:%A} {day.isoformat()}: "last week" or "how long ago" count from it.\n'
         f"The user's question (not quoted data): {neutralise(redact(question))}\n"
         "Answer as JSON only."
     )
