@@ -236,6 +236,33 @@ def test_thoughts_list_strength_and_retention_and_pin(session: LocalSession) -> 
     run(SecondSelfApp(lambda: session), steps)
 
 
+def test_timeline_of_a_topic_jumps_to_a_date_and_opens_a_memory(session: LocalSession) -> None:
+    session.unlock(PASSPHRASE)
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await home(pilot)
+        await pilot.press("f8")
+        screen = pilot.app.screen
+        table = screen.query_one("#timeline", DataTable)
+        screen.query_one("#timeline-topic", Input).value = "Lisbon trip"
+        await pilot.press("enter")
+        await until(pilot, lambda: table.row_count > 1)
+        shown = facts_rows(table)
+        days = [row[0] for row in shown]
+        assert days == sorted(days)  # in time order
+        assert all(row[2][0] in "ef" and row[1] for row in shown)  # an id and a lane each
+        later = next(i for i, day in enumerate(days) if day > days[0])
+        screen.query_one("#timeline-jump", Input).value = days[later]
+        await pilot.press("ctrl+g", "enter")
+        await until(pilot, lambda: table.cursor_row == later)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, MemoryScreen))
+        opened = pilot.app.screen
+        assert isinstance(opened, MemoryScreen) and opened.ref == shown[later][2]
+
+    run(SecondSelfApp(lambda: session), steps)
+
+
 def test_review_accepts_rejects_and_remembers_how_far_it_got(session: LocalSession) -> None:
     session.unlock(PASSPHRASE)
 

@@ -1,8 +1,8 @@
 """The app: connects to the memory, unlocks it, and switches between the screens.
 
-Screens are modes (recall, persona, thoughts, review, sources, activity), reachable from
-the command palette (ctrl+p) and from function keys; a memory opens on top of the screen
-it was chosen in.
+Screens are modes (recall, persona, thoughts, review, sources, activity, timeline),
+reachable from the command palette (ctrl+p) and from function keys; a memory opens on
+top of the screen it was chosen in.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tui.screens.persona import PersonaScreen
 from tui.screens.review import ReviewScreen
 from tui.screens.sources import SourcesScreen
 from tui.screens.thoughts import ThoughtsScreen
+from tui.screens.timeline import TimelineScreen
 from tui.screens.unlock import UnlockScreen
 from tui.session import Session
 
@@ -57,6 +58,7 @@ class SecondSelfApp(App[None]):
         "review": ReviewScreen,
         "sources": SourcesScreen,
         "activity": ActivityScreen,
+        "timeline": TimelineScreen,
     }
     BINDINGS = [
         Binding("f1,question_mark", "show_help_panel", "Keys"),
@@ -66,6 +68,7 @@ class SecondSelfApp(App[None]):
         Binding("f5", "switch_mode('review')", "Review"),
         Binding("f6", "switch_mode('sources')", "Sources"),
         Binding("f7", "switch_mode('activity')", "Activity"),
+        Binding("f8", "switch_mode('timeline')", "Timeline"),
         Binding("ctrl+l", "lock", "Lock"),
     ]
 
