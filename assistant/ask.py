@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant import persona_answer
+from assistant import asking, persona_answer
 from assistant.derived import persona, thoughts
 from assistant.derived.attributes import ATTRIBUTES, is_single, value_key
 from assistant.derived.proposals import ThoughtCandidate
@@ -266,7 +266,7 @@ def ask(
         if reinforce:
             strengthen(memory, cited)
         return AskResult(question, direct.answer, direct.evidence, None, None)
-    window = window_of(question, now)
+    window = window_of(question, now, asking.became_true(conn))
     evidence, episode_ids = gather(memory, question, k, window=window)
     answer = engine.answer(question, evidence, now)
     if reinforce:

@@ -9,6 +9,8 @@ facts rest on (`assistant/recall.py`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 
 import sqlcipher3
 
@@ -56,6 +58,25 @@ _MY_RELATION = re.compile(
 _SELF = re.compile(r"\b(?:i|my|me|mine|myself|our|we|us)\b", re.IGNORECASE)
 # "Tiago and I", "we", "our": the user is asked about too, beside whoever is named.
 _WITH_SELF = re.compile(r"\b(?:and\s+(?:i|me)|(?:i|me)\s+and|we|us|our)\b", re.IGNORECASE)
+
+
+def became_true(conn: sqlcipher3.Connection) -> Callable[[str], date | None]:
+    """For `question_time.window_of`: the day a value ("Porto", "Maré Energy") first
+    became true for you, else for anyone the persona knows; None when no fact holds it."""
+
+    def day(value: str) -> date | None:
+        wanted = value.casefold()
+        found = sorted(
+            (person_key != "self", valid_from)
+            for person_key, valid_from, held in conn.execute(
+                "SELECT person_key, valid_from, value FROM facts "
+                "WHERE status != 'hidden' AND valid_from IS NOT NULL"
+            )
+            if held.casefold() == wanted or held.casefold().startswith(wanted + " ")
+        )
+        return date.fromisoformat(found[0][1][:10]) if found else None
+
+    return day
 
 
 def asked_attribute(question: str) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -71,11 +72,36 @@ class Window:
         return f"{self.first.isoformat()} … {self.last.isoformat()}"
 
 
-def window_of(question: str, now: datetime | date | None = None) -> Window | None:
+# "before I moved to Porto", "since we moved to Porto", "after starting at Maré Energy":
+# a period bounded by the day a value of the persona became true.
+_EVENT = re.compile(
+    r"\b(?P<edge>before|after|since|until)\s+(?:(?:I|we|you|he|she|they|(?-i:[A-Z][\w'-]+))\s+)?"
+    r"(?:moved|moving|move|started|starting|start|joined|joining|began|beginning)\s+"
+    r"(?:working\s+)?(?:to|at|in|with|for)\s+"
+    r"(?P<what>(?-i:[A-Z][\w'’&.-]*)(?:\s+(?-i:[A-Z][\w'’&.-]*))*)",
+    re.IGNORECASE,
+)
+_LONG_AGO = date(1900, 1, 1)  # "before I moved": as far back as memories go
+
+# The day a value (a city, an employer) became true for the persona, if it knows one.
+BecameTrue = Callable[[str], date | None]
+
+
+def window_of(
+    question: str, now: datetime | date | None = None, became_true: BecameTrue | None = None
+) -> Window | None:
     """The period `question` names, as of `now` (today when None); None when it names
-    none. A period with a year of its own ("the last week of October 2023") wins over
-    one counted from now ("the last week")."""
+    none. A period bounded by an event the persona knows ("before I moved to Porto",
+    with `became_true`) comes first; then a period with a year of its own ("the last
+    week of October 2023") wins over one counted from now ("the last week")."""
     today = anchor_date(now) if now is not None else date.today()
+    event = _EVENT.search(question) if became_true is not None else None
+    day = became_true(event.group("what")) if event is not None and became_true else None
+    if event is not None and day is not None:
+        said = event.group().strip()
+        if event.group("edge").casefold() in ("before", "until"):
+            return Window(_LONG_AGO, day - timedelta(days=1), said)
+        return Window(day, max(day, today), said)
     past = _FUTURE.search(question) is None
     found: list[tuple[int, Window]] = []  # (position, window), absolute ones first
     span = _PAST_SPAN.search(question)

@@ -357,7 +357,8 @@ def recall(
     within = None
     if since is not None or until is not None or conversation is not None:
         within = Scope.of(memory, *time_bounds(since, until), conversation)
-    fused, dense, keyword = ranked(memory, query, n, within, window=window_of(query, now))
+    window = window_of(query, now, asking.became_true(memory.db.conn))
+    fused, dense, keyword = ranked(memory, query, n, within, window=window)
     # Measured and left out: at most 3 results per session (a conversation's day) cut
     # LoCoMo recall@10 from 0.648 to 0.607; its answers often span several turns of one.
     hits = load_hits(memory, fused[:k])

@@ -101,3 +101,22 @@ def test_ask_says_which_period_it_searched(chat: Resident) -> None:
         "first": "2024-03-01", "last": "2024-03-31", "said": "last March"
     }  # fmt: skip
     assert "near the river" in result.answer.text.splitlines()[0]
+
+
+def test_a_period_bounded_by_an_event_the_persona_knows(memory: Memory) -> None:
+    from assistant.asking import became_true
+
+    service = Resident(memory)
+    service.set_fact("me", "city", "Porto", since=date(2024, 3, 29))
+    service.set_fact("Ana", "employer", "Maré Energy", since=date(2023, 5, 2))
+    known = became_true(memory.db.conn)
+    assert known("Porto") == date(2024, 3, 29) and known("Maré") == date(2023, 5, 2)
+    before = window_of("Where did I work before I moved to Porto?", NOW, known)
+    assert before is not None and (before.last, before.said) == (
+        date(2024, 3, 28), "before I moved to Porto")  # fmt: skip
+    since = window_of("What did we buy since moving to Porto?", NOW, known)
+    assert since is not None and (since.first, since.last) == (date(2024, 3, 29), NOW.date())
+    # An event the persona does not know bounds nothing; the rest of the question still may.
+    assert window_of("What did I do before I moved to Oslo?", NOW, known) is None
+    later = window_of("What did I cook after I moved to Oslo in 2023?", NOW, known)
+    assert later is not None and later.first == date(2023, 1, 1)
