@@ -28,7 +28,7 @@ from assistant import asking, persona_answer
 from assistant.derived import persona, thoughts
 from assistant.derived.attributes import ATTRIBUTES, is_single, value_key
 from assistant.derived.proposals import ThoughtCandidate
-from assistant.hits import Hit, query_terms, require_words
+from assistant.hits import Hit, query_terms, require_words, snippet
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of
 from assistant.recall import (
@@ -40,6 +40,7 @@ from assistant.recall import (
     keyword_ranking,
     load_hits,
     ranked,
+    recall,
     strengthen,
     with_retention,
 )
@@ -266,6 +267,11 @@ def ask(
         if reinforce:
             strengthen(memory, cited)
         return AskResult(question, direct.answer, direct.evidence, None, None)
+    ordered = which_first(memory, question, now)
+    if ordered is not None:
+        if reinforce:
+            strengthen(memory, [int(e.ref[1:]) for e in ordered.evidence])
+        return ordered
     window = window_of(question, now, asking.became_true(conn))
     evidence, episode_ids = gather(memory, question, k, window=window)
     answer = engine.answer(question, evidence, now)
@@ -299,6 +305,51 @@ def ask(
         if thought_id is not None:
             thought = thoughts.get(memory.db.conn, thought_id)
     return AskResult(question, answer, evidence, thought, op, window)
+
+
+# "Which came first, the move to Porto or adopting Feijão?", "did I adopt the dog before
+# or after the move?": two events, each found by recall, ordered by their days.
+_WHICH_FIRST = re.compile(
+    r"^\s*(?:which|what)\s+(?:came|happened|was|were)\s+(?:first|earlier)\s*[,:]?\s*"
+    r"(?P<a>.+?),?\s+or\s+(?P<b>.+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+ORDER_ENGINE = "order"
+
+
+def which_first(memory: Memory, question: str, now: datetime | None) -> AskResult | None:
+    """The answer to "which came first, A or B?": the memory recall finds first for
+    each, in the order of their days; None when it is not such a question, or when
+    either event is not found."""
+    m = _WHICH_FIRST.match(question)
+    if m is None:
+        return None
+    found = []
+    for part in (m.group("a"), m.group("b")):
+        part = re.sub(r"^(?:the|a|an)\s+", "", part.strip(), flags=re.IGNORECASE)
+        hits = [h for h in recall(memory, part, k=3, now=now) if h.quarantine is None]
+        if not hits:
+            return None
+        found.append((part, hits[0]))
+    if found[0][1].id == found[1][1].id:
+        return None  # one memory for both: it cannot order them
+    (first, early), (second, late) = sorted(found, key=lambda f: (f[1].time, f[1].id))
+    text = (
+        f"{first[0].upper()}{first[1:]} came first ({early.time[:10]}) [e{early.id}], "
+        f"then {second} ({late.time[:10]}) [e{late.id}]."
+    )
+    evidence = [
+        Evidence(f"e{h.id}", h.time, _source(h.document, h.title, h.conversation), h.text)
+        for h in (early, late)
+    ]
+    quotes = [
+        snippet(" ".join(h.text.split()), query_terms(part), question=part)[0]
+        for part, h in ((first, early), (second, late))
+    ]
+    lines = [text, *(f'"{q}" ({e.date[:10]}, {e.source}) [{e.ref}]'
+                     for q, e in zip(quotes, evidence, strict=True))]  # fmt: skip
+    answer = Answer("\n".join(lines), [e.ref for e in evidence], ORDER_ENGINE)
+    return AskResult(question, answer, evidence, None, None)
 
 
 def _adds_to(question: str, statement: str) -> bool:

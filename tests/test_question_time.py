@@ -120,3 +120,19 @@ def test_a_period_bounded_by_an_event_the_persona_knows(memory: Memory) -> None:
     assert window_of("What did I do before I moved to Oslo?", NOW, known) is None
     later = window_of("What did I cook after I moved to Oslo in 2023?", NOW, known)
     assert later is not None and later.first == date(2023, 1, 1)
+
+
+def test_which_came_first_orders_two_events_by_their_memories(chat: Resident) -> None:
+    result = chat.ask(AskRequest(
+        "Which came first, the dinner on Rua Augusta or the lunch at the office canteen?",
+        remember=False))  # fmt: skip
+    first_line = result.answer.text.splitlines()[0]
+    assert result.answer.engine == "order"
+    assert first_line.startswith("Dinner on Rua Augusta came first (2023-03-10)"), first_line
+    assert "then lunch at the office canteen (2024-06-01)" in first_line
+    assert len(result.answer.citations) == 2 and result.thought is None
+    # Reversed in the question, the same order in the answer.
+    reversed_ = chat.ask(AskRequest(
+        "What happened first: the lunch at the office canteen or the dinner on Rua Augusta?",
+        remember=False))  # fmt: skip
+    assert reversed_.answer.text.startswith("Dinner on Rua Augusta came first")
