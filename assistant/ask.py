@@ -37,6 +37,7 @@ from assistant.recall import (
     dense_ranking,
     fts_query,
     fuse,
+    happened,
     keyword_ranking,
     load_hits,
     ranked,
@@ -272,7 +273,7 @@ def ask(
         if reinforce:
             strengthen(memory, [int(e.ref[1:]) for e in ordered.evidence])
         return ordered
-    window = window_of(question, now, asking.became_true(conn))
+    window = window_of(question, now, asking.became_true(conn), happened(memory))
     evidence, episode_ids = gather(memory, question, k, window=window)
     answer = engine.answer(question, evidence, now)
     if reinforce:

@@ -82,19 +82,38 @@ _EVENT = re.compile(
     re.IGNORECASE,
 )
 _LONG_AGO = date(1900, 1, 1)  # "before I moved": as far back as memories go
+# "the weekend after Ana's wedding", "the week before the move": a period next to an
+# event that recall finds.
+_NEXT_TO = re.compile(
+    r"\b(?:the\s+)?(?P<unit>day|weekend|week|month)\s+(?P<edge>after|before)\s+"
+    r"(?P<what>(?!I\b|we\b|you\b)[^?.!,]+)",
+    re.IGNORECASE,
+)
+# The day of the memory that best tells of an event ("Ana's wedding"), if any does.
+Happened = Callable[[str], date | None]
 
 # The day a value (a city, an employer) became true for the persona, if it knows one.
 BecameTrue = Callable[[str], date | None]
 
 
 def window_of(
-    question: str, now: datetime | date | None = None, became_true: BecameTrue | None = None
+    question: str,
+    now: datetime | date | None = None,
+    became_true: BecameTrue | None = None,
+    happened: Happened | None = None,
 ) -> Window | None:
     """The period `question` names, as of `now` (today when None); None when it names
     none. A period bounded by an event the persona knows ("before I moved to Porto",
     with `became_true`) comes first; then a period with a year of its own ("the last
-    week of October 2023") wins over one counted from now ("the last week")."""
+    week of October 2023") wins over one counted from now ("the last week"). With
+    `happened`, a period next to an event ("the weekend after Ana's wedding") is read
+    from the day recall finds for that event."""
     today = anchor_date(now) if now is not None else date.today()
+    near = _NEXT_TO.search(question) if happened is not None else None
+    event_day = happened(near.group("what").strip()) if near is not None and happened else None
+    if near is not None and event_day is not None:
+        return _next_to(event_day, near.group("unit").casefold(),
+                        near.group("edge").casefold(), near.group().strip())  # fmt: skip
     event = _EVENT.search(question) if became_true is not None else None
     day = became_true(event.group("what")) if event is not None and became_true else None
     if event is not None and day is not None:
@@ -121,6 +140,24 @@ def window_of(
         return None
     absolute = [w for _, w in sorted(found, key=lambda f: f[0]) if _ABSOLUTE.search(w.said)]
     return absolute[0] if absolute else min(found, key=lambda f: f[0])[1]
+
+
+def _next_to(day: date, unit: str, edge: str, said: str) -> Window:
+    """The day, weekend, week or month just after (or before) `day`."""
+    step = 1 if edge == "after" else -1
+    if unit == "day":
+        other = day + timedelta(days=step)
+        return Window(other, other, said)
+    if unit == "weekend":  # the next Saturday and Sunday (the last ones, before)
+        if step > 0:
+            saturday = day + timedelta(days=(5 - day.weekday()) % 7 or 7)
+        else:
+            saturday = day - timedelta(days=(day.weekday() - 5) % 7 or 7)
+        return Window(saturday, saturday + timedelta(days=1), said)
+    span = timedelta(days=7 if unit == "week" else 31)
+    if step > 0:
+        return Window(day + timedelta(days=1), day + span, said)
+    return Window(day - span, day - timedelta(days=1), said)
 
 
 def without_period(question: str) -> str:

@@ -9,7 +9,7 @@ can, because chroma's metadata-filtered search is much slower at scale.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -331,6 +331,25 @@ def _within(ids: list[int], within: Scope | None, n: int) -> list[int]:
     return [i for i in dict.fromkeys(ids) if within is None or i in within.ids][:n]
 
 
+def happened(memory: Memory, within: Scope | None = None) -> Callable[[str], date | None]:
+    """For `question_time.window_of`: the day of the memory that best tells of an event
+    ("Ana's wedding"), searched like any question but without a period of its own."""
+
+    def day(event: str) -> date | None:
+        if not query_terms(event):
+            return None
+        fused, _, _ = ranked(memory, event, memory.config.recall.candidates, within)
+        for episode_id, _score in fused[:5]:
+            row = memory.db.conn.execute(
+                "SELECT time FROM episodes WHERE id = ? AND quarantine IS NULL", (episode_id,)
+            ).fetchone()
+            if row is not None:
+                return date.fromisoformat(row[0][:10])
+        return None
+
+    return day
+
+
 def recall(
     memory: Memory,
     query: str,
@@ -357,7 +376,7 @@ def recall(
     within = None
     if since is not None or until is not None or conversation is not None:
         within = Scope.of(memory, *time_bounds(since, until), conversation)
-    window = window_of(query, now, asking.became_true(memory.db.conn))
+    window = window_of(query, now, asking.became_true(memory.db.conn), happened(memory, within))
     fused, dense, keyword = ranked(memory, query, n, within, window=window)
     # Measured and left out: at most 3 results per session (a conversation's day) cut
     # LoCoMo recall@10 from 0.648 to 0.607; its answers often span several turns of one.

@@ -136,3 +136,19 @@ def test_which_came_first_orders_two_events_by_their_memories(chat: Resident) ->
         "What happened first: the lunch at the office canteen or the dinner on Rua Augusta?",
         remember=False))  # fmt: skip
     assert reversed_.answer.text.startswith("Dinner on Rua Augusta came first")
+
+
+def test_a_period_next_to_an_event_recall_finds(chat: Resident) -> None:
+    def wedding(event: str) -> date | None:
+        return date(2024, 9, 14) if "wedding" in event else None  # a Saturday
+
+    weekend = window_of("What did we do the weekend after Bia's wedding?", NOW, happened=wedding)
+    assert weekend is not None and (weekend.first, weekend.last) == (
+        date(2024, 9, 21), date(2024, 9, 22))  # fmt: skip
+    before = window_of("Where was I the week before Bia's wedding?", NOW, happened=wedding)
+    assert before is not None and (before.first, before.last) == (
+        date(2024, 9, 7), date(2024, 9, 13))  # fmt: skip
+    # Through ask, the event is found by recall: a Friday dinner, so the next weekend.
+    asked = chat.ask(AskRequest("What did we eat the weekend after the dinner on Rua Augusta?",
+                                remember=False, now=NOW))  # fmt: skip
+    assert asked.searched is not None and str(asked.searched) == "2023-03-11 … 2023-03-12"

@@ -69,7 +69,9 @@ def recall(
         for hit in hits:
             echo_json(hit.as_json())
         return
-    searched = searched_line(window_of(text, now))  # the service's own reading of it
+    # The period as the question's words name it; one bounded by a remembered event
+    # ("after Ana's wedding") is searched too, and shown by `me ask`.
+    searched = searched_line(window_of(text, now))
     if searched:
         echo(searched)
     if not hits:
