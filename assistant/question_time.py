@@ -109,8 +109,8 @@ def window_of(
     `happened`, a period next to an event ("the weekend after Ana's wedding") is read
     from the day recall finds for that event."""
     today = anchor_date(now) if now is not None else date.today()
-    near = _NEXT_TO.search(question) if happened is not None else None
-    event_day = happened(near.group("what").strip()) if near is not None and happened else None
+    near = _NEXT_TO.search(question)
+    event_day = _event_day(near.group("what"), today, happened) if near is not None else None
     if near is not None and event_day is not None:
         return _next_to(event_day, near.group("unit").casefold(),
                         near.group("edge").casefold(), near.group().strip())  # fmt: skip
@@ -140,6 +140,15 @@ def window_of(
         return None
     absolute = [w for _, w in sorted(found, key=lambda f: f[0]) if _ABSOLUTE.search(w.said)]
     return absolute[0] if absolute else min(found, key=lambda f: f[0])[1]
+
+
+def _event_day(what: str, today: date, happened: Happened | None) -> date | None:
+    """The day of "August 3, 2023" as written, or of "Ana's wedding" as recall finds it."""
+    for match in DATE_RE.finditer(what):
+        named = _window(match, today, True)
+        if named is not None and named.first == named.last:
+            return named.first
+    return happened(what.strip()) if happened is not None else None
 
 
 def _next_to(day: date, unit: str, edge: str, said: str) -> Window:

@@ -37,6 +37,9 @@ NOW = datetime(2024, 12, 31, 12, 0).astimezone()
         ("what did I cook two weeks ago?", "2024-12-14", "2024-12-20"),
         # A period with its own year wins over one counted from now.
         ("where was Dave in the last week of October 2023?", "2023-10-01", "2023-10-31"),
+        # Next to a day written out: the week, the weekend before it.
+        ("what did John do the week before August 3, 2023?", "2023-07-27", "2023-08-02"),
+        ("what did Maria do the weekend before April 10, 2023?", "2023-04-08", "2023-04-09"),
     ],
 )
 def test_the_period_a_question_names(question: str, first: str, last: str) -> None:
