@@ -86,7 +86,7 @@ _LONG_AGO = date(1900, 1, 1)  # "before I moved": as far back as memories go
 # event that recall finds.
 _NEXT_TO = re.compile(
     r"\b(?:the\s+)?(?P<unit>day|weekend|week|month)\s+(?P<edge>after|before)\s+"
-    r"(?P<what>(?!I\b|we\b|you\b)[^?.!,]+)",
+    r"(?P<what>(?!I\b|we\b|you\b)(?:[^?.!,]|,\s*(?=(?:19|20)\d\d))+)",
     re.IGNORECASE,
 )
 # The day of the memory that best tells of an event ("Ana's wedding"), if any does.
