@@ -152,7 +152,8 @@ def _event_day(what: str, today: date, happened: Happened | None) -> date | None
 
 
 def _next_to(day: date, unit: str, edge: str, said: str) -> Window:
-    """The day, weekend, week or month just after (or before) `day`."""
+    """The day, weekend, week or month just after (or before) `day`. A period before a
+    day takes that day in too: what happened the week before is often told on it."""
     step = 1 if edge == "after" else -1
     if unit == "day":
         other = day + timedelta(days=step)
@@ -160,13 +161,13 @@ def _next_to(day: date, unit: str, edge: str, said: str) -> Window:
     if unit == "weekend":  # the next Saturday and Sunday (the last ones, before)
         if step > 0:
             saturday = day + timedelta(days=(5 - day.weekday()) % 7 or 7)
-        else:
-            saturday = day - timedelta(days=(day.weekday() - 5) % 7 or 7)
-        return Window(saturday, saturday + timedelta(days=1), said)
+            return Window(saturday, saturday + timedelta(days=1), said)
+        saturday = day - timedelta(days=(day.weekday() - 5) % 7 or 7)
+        return Window(saturday, max(saturday + timedelta(days=1), day), said)
     span = timedelta(days=7 if unit == "week" else 31)
     if step > 0:
         return Window(day + timedelta(days=1), day + span, said)
-    return Window(day - span, day - timedelta(days=1), said)
+    return Window(day - span, day, said)
 
 
 def without_period(question: str) -> str:

@@ -38,8 +38,9 @@ NOW = datetime(2024, 12, 31, 12, 0).astimezone()
         # A period with its own year wins over one counted from now.
         ("where was Dave in the last week of October 2023?", "2023-10-01", "2023-10-31"),
         # Next to a day written out: the week, the weekend before it.
-        ("what did John do the week before August 3, 2023?", "2023-07-27", "2023-08-02"),
-        ("what did Maria do the weekend before April 10, 2023?", "2023-04-08", "2023-04-09"),
+        # (the day itself too: what happened the week before is often told on it)
+        ("what did John do the week before August 3, 2023?", "2023-07-27", "2023-08-03"),
+        ("what did Maria do the weekend before April 10, 2023?", "2023-04-08", "2023-04-10"),
     ],
 )
 def test_the_period_a_question_names(question: str, first: str, last: str) -> None:
@@ -150,7 +151,7 @@ def test_a_period_next_to_an_event_recall_finds(chat: Resident) -> None:
         date(2024, 9, 21), date(2024, 9, 22))  # fmt: skip
     before = window_of("Where was I the week before Bia's wedding?", NOW, happened=wedding)
     assert before is not None and (before.first, before.last) == (
-        date(2024, 9, 7), date(2024, 9, 13))  # fmt: skip
+        date(2024, 9, 7), date(2024, 9, 14))  # fmt: skip
     # Through ask, the event is found by recall: a Friday dinner, so the next weekend.
     asked = chat.ask(AskRequest("What did we eat the weekend after the dinner on Rua Augusta?",
                                 remember=False, now=NOW))  # fmt: skip
