@@ -45,6 +45,7 @@ from assistant.recall import (
     strengthen,
     with_retention,
 )
+from assistant.reflection.answer import GATHER, GATHERING
 from assistant.reflection.engine import Answer, Engine, Evidence
 from assistant.reflection.extract import extract_facts
 from assistant.reflection.run import clean_views
@@ -274,6 +275,8 @@ def ask(
             strengthen(memory, [int(e.ref[1:]) for e in ordered.evidence])
         return ordered
     window = window_of(question, now, asking.became_true(conn), happened(memory))
+    if GATHERING.search(question):  # a count over many memories: gather more of them
+        k = max(k, GATHER)
     evidence, episode_ids = gather(memory, question, k, window=window)
     answer = engine.answer(question, evidence, now)
     if reinforce:

@@ -217,3 +217,19 @@ def test_how_long_ago_counts_from_the_moment_asked() -> None:
     recent = extractive_answer("How many days ago did Ana land?", [landed],
                                now=datetime(2024, 12, 31, 12, 0))  # fmt: skip
     assert recent.text.startswith("11 days ago, on Friday 20 December 2024: "), recent.text
+
+
+def test_how_many_times_shows_every_memory_that_tells_of_it_with_its_days() -> None:
+    baked = [Evidence(f"e{n}", day, "journal.txt", text) for n, (day, text) in enumerate([
+        ("2024-05-01", "Baked sourdough bread this morning."),
+        ("2024-05-03", "Baked bread again, a rye loaf."),
+        ("2024-05-03", "The bread we baked was gone by noon."),
+        ("2024-05-08", "Baked bread with Ana."),
+        ("2024-05-09", "Ran 10 km along the canal."),
+    ], start=1)]  # fmt: skip
+    answer = extractive_answer("How many times did I bake bread in May?", baked)
+    lines = answer.text.splitlines()
+    assert lines[0] == "On 3 days (2024-05-01, 2024-05-03, 2024-05-08):", answer.text
+    assert len(lines) == 5 and set(answer.citations) == {"e1", "e2", "e3", "e4"}
+    # Any other question keeps to the few best sentences.
+    assert len(extractive_answer("Did I bake bread?", baked).text.splitlines()) == 3

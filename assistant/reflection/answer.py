@@ -127,8 +127,18 @@ def extractive_answer(
         return Answer(text=NOTHING, citations=[], engine=ENGINE)
     best = sorted(candidates, key=lambda c: (-c.score, c.rank, c.position))
     floor = KEEP_RATIO * max(c.overlap for c in candidates)
-    chosen = [c for c in best if c.overlap >= floor][:max_sentences]
+    gathering = GATHERING.search(question) is not None
+    if gathering:  # "how many times…": every memory that tells of it, once each
+        firsts: dict[str, _Candidate] = {}
+        for candidate in best:
+            firsts.setdefault(candidate.evidence.ref, candidate)
+        best = list(firsts.values())
+    chosen = [c for c in best if c.overlap >= floor][: GATHER if gathering else max_sentences]
     text = "\n".join(_cited(c, terms) for c in chosen)
+    if gathering:
+        days = sorted({c.evidence.date[:10] for c in chosen if c.evidence.date})
+        if len(days) > 1:  # the days it is told on: a count a person can check
+            text = f"On {len(days)} days ({', '.join(days)}):\n{text}"
     if _ASKS_DAY.search(question) or _HOW_LONG_AGO.search(question):
         found = _when_told(chosen[0])
         if found is not None:  # the answer to "when" is a day: say it first, then why
@@ -142,6 +152,12 @@ def extractive_answer(
     top = " ".join(chosen[0].sentence.split())
     statement = top if len(top) <= MAX_QUOTE and chosen[0].evidence.ref[0] == "e" else None
     return Answer(text=text, citations=citations, engine=ENGINE, statement=statement)
+
+
+# "How many times did I bake…", "how often…": a count over several memories, so every
+# one that tells of it is shown (at most GATHER), with the days they are on.
+GATHERING = re.compile(r"\bhow\s+(?:many\s+times|often)\b", re.IGNORECASE)
+GATHER = 10
 
 
 # "When did we move?", "what day is the flight?": a day answers them. "What time" asks
@@ -276,7 +292,7 @@ def _question_stems(question: str) -> list[str]:
     """The question's content words, stemmed, without the words of its kind ("how many",
     "what time"): a sentence need not repeat them. None for "who am I?": recall falls
     back to every word there, but a sentence sharing "am" with it supports nothing."""
-    asked = _HOW_LONG_AGO.sub(" ", without_period(question))
+    asked = GATHERING.sub(" ", _HOW_LONG_AGO.sub(" ", without_period(question)))
     asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", asked))
     words = [t for t in query_terms(asked) if t not in STOPWORDS]
     # One-letter terms are the "s" of "Ana's", not words.
