@@ -140,7 +140,7 @@ def thought_ranking(memory: Memory, question: str, n: int, vector: np.ndarray | 
 
 
 def relevant_facts(memory: Memory, question: str) -> list[persona.Fact]:
-    """Current facts about the people the question names (you, when it says I/my/me)
+    """Current facts about the people the question is about (`asking.asked_people`)
     whose attribute the question's words point at."""
     lowered = f" {question.casefold()} "
     wanted = {
@@ -150,16 +150,9 @@ def relevant_facts(memory: Memory, question: str) -> list[persona.Fact]:
     }
     if not wanted:
         return []
-    people = {
-        row[0]
-        for row in memory.db.conn.execute("SELECT DISTINCT person_key FROM facts")
-        if row[0] != "self" and re.search(rf"\b{re.escape(row[0])}\b", lowered)
-    }
-    if re.search(r"\b(i|my|me|mine|myself)\b", lowered):
-        people.add("self")
     out = []
-    for key in sorted(people):
-        for fact in persona.facts(memory.db.conn, key):
+    for person in sorted(asking.asked_people(memory.db.conn, question)):
+        for fact in persona.facts(memory.db.conn, person):
             if fact.attribute in wanted and fact.attribute in ATTRIBUTES:
                 out.append(fact)
     return out
@@ -168,6 +161,11 @@ def relevant_facts(memory: Memory, question: str) -> list[persona.Fact]:
 def _source(document: str, title: str | None, conversation: str | None) -> str:
     name = conversation or Path(document).name
     return f"{name} › {title}" if title and not conversation else name
+
+
+def _evidence(hit: Hit) -> Evidence:
+    source = _source(hit.document, hit.title, hit.conversation)
+    return Evidence(f"e{hit.id}", hit.time, source, hit.text, context=_context(hit))
 
 
 def _context(hit: Hit) -> str:
@@ -205,16 +203,7 @@ def gather(
         about = ATTRIBUTES[fact.attribute].description
         text = f"{who} {fact.attribute.replace('_', ' ')} ({about}): {fact.value}"
         evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
-    for hit in hits:
-        evidence.append(
-            Evidence(
-                f"e{hit.id}",
-                hit.time,
-                _source(hit.document, hit.title, hit.conversation),
-                hit.text,
-                context=_context(hit),
-            )
-        )
+    evidence += [_evidence(hit) for hit in hits]
     return evidence, [h.id for h in hits]
 
 
@@ -342,10 +331,7 @@ def which_first(memory: Memory, question: str, now: datetime | None) -> AskResul
         f"{first[0].upper()}{first[1:]} came first ({early.time[:10]}) [e{early.id}], "
         f"then {second} ({late.time[:10]}) [e{late.id}]."
     )
-    evidence = [
-        Evidence(f"e{h.id}", h.time, _source(h.document, h.title, h.conversation), h.text)
-        for h in (early, late)
-    ]
+    evidence = [_evidence(early), _evidence(late)]
     quotes = [
         snippet(" ".join(h.text.split()), query_terms(part), question=part)[0]
         for part, h in ((first, early), (second, late))

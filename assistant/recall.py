@@ -21,6 +21,7 @@ from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of
 from assistant.retention import rank_factor, retention_at
+from store.database import marks
 from store.vectors import exact_nearest, time_clause
 
 RRF_K = 60
@@ -339,13 +340,13 @@ def happened(memory: Memory, within: Scope | None = None) -> Callable[[str], dat
         if not query_terms(event):
             return None
         fused, _, _ = ranked(memory, event, memory.config.recall.candidates, within)
-        for episode_id, _score in fused[:5]:
-            row = memory.db.conn.execute(
-                "SELECT time FROM episodes WHERE id = ? AND quarantine IS NULL", (episode_id,)
-            ).fetchone()
-            if row is not None:
-                return date.fromisoformat(row[0][:10])
-        return None
+        best = [i for i, _ in fused[:5]]
+        times = dict(memory.db.conn.execute(
+            f"SELECT id, time FROM episodes WHERE id IN ({marks(best)}) AND quarantine IS NULL",
+            best,
+        ).fetchall()) if best else {}  # fmt: skip
+        first = next((times[i] for i in best if i in times), None)
+        return date.fromisoformat(first[:10]) if first else None
 
     return day
 

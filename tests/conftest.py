@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from assistant import paths as paths_mod
 from assistant.memory import Memory
 from assistant.paths import Paths
 from assistant.vault import Secrets, create_vault
+
+if TYPE_CHECKING:
+    from assistant.service.backend import Resident
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -81,6 +85,20 @@ def notes(tmp_path: Path) -> Path:
     target = tmp_path / "notes"
     shutil.copytree(FIXTURES / "notes", target)
     return target
+
+
+def reflected_notes(memory: Memory, folder: Path, notes: dict[str, str]) -> Resident:
+    """`notes` (file name -> text) written into `folder`, ingested and reflected on
+    with the builtin engine; the service over them."""
+    from assistant.service.backend import Resident
+
+    folder.mkdir()
+    for name, text in notes.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    service = Resident(memory)
+    service.ingest([folder])
+    service.reflect("builtin")
+    return service
 
 
 def run_me(

@@ -19,6 +19,7 @@ from assistant.reflection.extract import extract_facts
 from assistant.reflection.note_fields import note_facts
 from assistant.service.backend import Resident
 from assistant.service.requests import AskRequest
+from tests.conftest import reflected_notes
 
 WRITTEN = datetime(2024, 4, 10, 9, tzinfo=UTC)
 
@@ -189,14 +190,7 @@ LIFE = {
 
 @pytest.fixture
 def life(memory: Memory, tmp_path: Path) -> Resident:
-    folder = tmp_path / "life"
-    folder.mkdir()
-    for name, text in LIFE.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    service = Resident(memory)
-    service.ingest([folder])
-    service.reflect("builtin")
-    return service
+    return reflected_notes(memory, tmp_path / "life", LIFE)
 
 
 def asked(service: Resident, question: str) -> str:
@@ -301,13 +295,7 @@ TIES = {
 
 
 def test_a_new_employer_ends_the_work_ties_of_the_old_one(memory: Memory, tmp_path: Path) -> None:
-    folder = tmp_path / "ties"
-    folder.mkdir()
-    for name, text in TIES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    service = Resident(memory)
-    service.ingest([folder])
-    service.reflect("builtin")
+    service = reflected_notes(memory, tmp_path / "ties", TIES)
 
     def relationship(person: str) -> list[tuple[str, str | None]]:
         return [(f.value, f.valid_to) for f in service.facts(person, "relationship", True)]

@@ -12,6 +12,7 @@ from assistant.errors import QueryError
 from assistant.memory import Memory
 from assistant.service.backend import Resident
 from assistant.service.requests import TimelineRequest
+from tests.conftest import reflected_notes
 
 NOTES = {
     "Ana Ribeiro.md": "---\ntags: [people]\ndate: 2023-05-20\n---\n# Ana Ribeiro\n\n"
@@ -26,14 +27,7 @@ NOTES = {
 
 @pytest.fixture
 def life(memory: Memory, tmp_path: Path) -> Resident:
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    for name, text in NOTES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    service = Resident(memory)
-    service.ingest([folder])
-    service.reflect("builtin")
-    return service
+    return reflected_notes(memory, tmp_path / "notes", NOTES)
 
 
 def test_a_topic_unfolds_in_time_with_the_fact_it_changed(life: Resident) -> None:
