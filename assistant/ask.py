@@ -19,16 +19,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant import asking, persona_answer
+from assistant import asking, event_pairs, persona_answer
 from assistant.derived import persona, thoughts
 from assistant.derived.attributes import ATTRIBUTES, is_single, value_key
 from assistant.derived.proposals import ThoughtCandidate
-from assistant.hits import Hit, query_terms, require_words, snippet
+from assistant.evidence import evidence_of
+from assistant.hits import query_terms, require_words
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of
 from assistant.recall import (
@@ -41,7 +41,6 @@ from assistant.recall import (
     keyword_ranking,
     load_hits,
     ranked,
-    recall,
     strengthen,
     with_retention,
 )
@@ -158,27 +157,6 @@ def relevant_facts(memory: Memory, question: str) -> list[persona.Fact]:
     return out
 
 
-def _source(document: str, title: str | None, conversation: str | None) -> str:
-    name = conversation or Path(document).name
-    return f"{name} › {title}" if title and not conversation else name
-
-
-def _evidence(hit: Hit) -> Evidence:
-    source = _source(hit.document, hit.title, hit.conversation)
-    return Evidence(f"e{hit.id}", hit.time, source, hit.text, context=_context(hit))
-
-
-def _context(hit: Hit) -> str:
-    """What a memory is part of, for its sentences to lean on: a note's name and heading
-    ("Ana's flights > Outbound"), an event's title; nothing for a chat or a mail."""
-    if hit.conversation:
-        return ""
-    parts = [Path(hit.document).stem] if hit.kind == "note" else []
-    if hit.title and hit.title not in parts:
-        parts.append(hit.title)
-    return " > ".join(parts)
-
-
 def gather(
     memory: Memory,
     question: str,
@@ -203,7 +181,7 @@ def gather(
         about = ATTRIBUTES[fact.attribute].description
         text = f"{who} {fact.attribute.replace('_', ' ')} ({about}): {fact.value}"
         evidence.append(Evidence(f"f{fact.id}", fact.valid_from or "", "persona", text))
-    evidence += [_evidence(hit) for hit in hits]
+    evidence += [evidence_of(hit) for hit in hits]
     return evidence, [h.id for h in hits]
 
 
@@ -258,11 +236,12 @@ def ask(
         if reinforce:
             strengthen(memory, cited)
         return AskResult(question, direct.answer, direct.evidence, None, None)
-    ordered = which_first(memory, question, now)
-    if ordered is not None:
+    computed = event_pairs.answer(memory, question, now)
+    if computed is not None:  # two events ordered or subtracted: nothing to conclude anew
+        answered, cited_evidence = computed
         if reinforce:
-            strengthen(memory, [int(e.ref[1:]) for e in ordered.evidence])
-        return ordered
+            strengthen(memory, [int(e.ref[1:]) for e in cited_evidence])
+        return AskResult(question, answered, cited_evidence, None, None)
     window = window_of(question, now, asking.became_true(conn), happened(memory))
     if GATHERING.search(question):  # a count over many memories: gather more of them
         k = max(k, GATHER)
@@ -298,48 +277,6 @@ def ask(
         if thought_id is not None:
             thought = thoughts.get(memory.db.conn, thought_id)
     return AskResult(question, answer, evidence, thought, op, window)
-
-
-# "Which came first, the move to Porto or adopting Feijão?", "did I adopt the dog before
-# or after the move?": two events, each found by recall, ordered by their days.
-_WHICH_FIRST = re.compile(
-    r"^\s*(?:which|what)\s+(?:came|happened|was|were)\s+(?:first|earlier)\s*[,:]?\s*"
-    r"(?P<a>.+?),?\s+or\s+(?P<b>.+?)\s*\??\s*$",
-    re.IGNORECASE,
-)
-ORDER_ENGINE = "order"
-
-
-def which_first(memory: Memory, question: str, now: datetime | None) -> AskResult | None:
-    """The answer to "which came first, A or B?": the memory recall finds first for
-    each, in the order of their days; None when it is not such a question, or when
-    either event is not found."""
-    m = _WHICH_FIRST.match(question)
-    if m is None:
-        return None
-    found = []
-    for part in (m.group("a"), m.group("b")):
-        part = re.sub(r"^(?:the|a|an)\s+", "", part.strip(), flags=re.IGNORECASE)
-        hits = [h for h in recall(memory, part, k=3, now=now) if h.quarantine is None]
-        if not hits:
-            return None
-        found.append((part, hits[0]))
-    if found[0][1].id == found[1][1].id:
-        return None  # one memory for both: it cannot order them
-    (first, early), (second, late) = sorted(found, key=lambda f: (f[1].time, f[1].id))
-    text = (
-        f"{first[0].upper()}{first[1:]} came first ({early.time[:10]}) [e{early.id}], "
-        f"then {second} ({late.time[:10]}) [e{late.id}]."
-    )
-    evidence = [_evidence(early), _evidence(late)]
-    quotes = [
-        snippet(" ".join(h.text.split()), query_terms(part), question=part)[0]
-        for part, h in ((first, early), (second, late))
-    ]
-    lines = [text, *(f'"{q}" ({e.date[:10]}, {e.source}) [{e.ref}]'
-                     for q, e in zip(quotes, evidence, strict=True))]  # fmt: skip
-    answer = Answer("\n".join(lines), [e.ref for e in evidence], ORDER_ENGINE)
-    return AskResult(question, answer, evidence, None, None)
 
 
 def _adds_to(question: str, statement: str) -> bool:

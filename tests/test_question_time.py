@@ -142,6 +142,23 @@ def test_which_came_first_orders_two_events_by_their_memories(chat: Resident) ->
     assert reversed_.answer.text.startswith("Dinner on Rua Augusta came first")
 
 
+def test_how_long_between_two_events_is_computed_from_their_days(chat: Resident) -> None:
+    result = chat.ask(AskRequest(
+        "How many days passed between the lunch at the office canteen and the dinner on "
+        "Rua Augusta?", remember=False))  # fmt: skip
+    head = result.answer.text.splitlines()[0]
+    assert result.answer.engine == "dates"
+    # 10 March 2023 to 1 June 2024, earlier first whatever the question's order.
+    assert head.startswith('449 days (about 15 months) between "dinner on Rua Augusta" '
+                           "(Friday 10 March 2023)"), head  # fmt: skip
+    assert '"lunch at the office canteen" (Saturday 1 June 2024)' in head
+    assert len(result.answer.citations) == 2 and result.thought is None
+    before = chat.ask(AskRequest(
+        "How many days before the lunch at the office canteen did we have the dinner near "
+        "the river?", remember=False))  # fmt: skip
+    assert before.answer.text.startswith('81 days (about 3 months) between "we have the dinner')
+
+
 def test_a_period_next_to_an_event_recall_finds(chat: Resident) -> None:
     def wedding(event: str) -> date | None:
         return date(2024, 9, 14) if "wedding" in event else None  # a Saturday

@@ -12,7 +12,7 @@ from assistant.errors import QueryError
 from assistant.hits import query_terms, snippet
 from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.recall import fts_query, fuse, recall, time_bounds
+from assistant.recall import blend, fts_query, fuse, recall, time_bounds
 from assistant.vault import Secrets
 from tests.conftest import FIXTURES
 
@@ -106,6 +106,21 @@ def test_fuse_rewards_agreement() -> None:
     scores = dict(fused)
     assert scores[3] > scores[1] > scores[2] == scores[4]
     assert [i for i, _ in fused] == [3, 1, 2, 4]  # ties keep first-seen order
+
+
+def test_blend_keeps_a_keyword_match_far_ahead_of_the_rest_first() -> None:
+    # BM25 finds episode 1 far ahead (a rare name); the dense side ranks it last of
+    # five. Ranks alone would put 2, second on both sides, first.
+    keyword = [(1, 12.0), (2, 3.0), (3, 2.5)]
+    dense = [(4, 0.52), (2, 0.50), (5, 0.45), (6, 0.40), (1, 0.30)]
+    assert [i for i, _ in blend(keyword, dense, share=0.6)][0] == 1
+    assert [i for i, _ in fuse([[i for i, _ in keyword], [i for i, _ in dense]])][0] == 2
+    # Close keyword scores leave the order to the dense side.
+    even = [(1, 3.1), (2, 3.0), (3, 1.0)]
+    assert [i for i, _ in blend(even, dense, share=0.6)][0] == 2
+    # One side empty: the other's order, unchanged.
+    assert [i for i, _ in blend([], dense)] == [4, 2, 5, 6, 1]
+    assert [i for i, _ in blend(keyword, [])] == [1, 2, 3]
 
 
 def test_time_bounds_cover_whole_days() -> None:

@@ -144,7 +144,7 @@ def extractive_answer(
         if found is not None:  # the answer to "when" is a day: say it first, then why
             day, told = found
             if _HOW_LONG_AGO.search(question):
-                told = f"{_ago(day, now)}, {told[0].lower()}{told[1:]}"
+                told = f"{ago(day, now)}, {told[0].lower()}{told[1:]}"
             text = f"{told}: {text}"
     citations = list(dict.fromkeys(c.evidence.ref for c in chosen))
     # The best sentence alone is what may be kept: stitched lines and labels are not a
@@ -171,7 +171,7 @@ _HOW_LONG_AGO = re.compile(
 )
 
 
-def _ago(day: date, now: datetime | None) -> str:
+def ago(day: date, now: datetime | None) -> str:
     """ "278 days ago (about 9 months)": from `day` to `now` (today when None)."""
     today = now.date() if now is not None else date.today()
     days = (today - day).days
@@ -179,17 +179,23 @@ def _ago(day: date, now: datetime | None) -> str:
         return f"in {-days} days"
     if days < 14:
         return f"{days} days ago"
+    days_text, about = span(days).split(" (", 1)
+    return f"{days_text} ago ({about}"
+
+
+def span(days: int) -> str:
+    """ "1 day", "9 days", "278 days (about 9 months)": a duration a person can read."""
+    if days < 14:
+        return f"{days} day" if days == 1 else f"{days} days"
     about = (f"about {round(days / 7)} weeks" if days < 60
              else f"about {round(days / 30.44)} months" if days < 730
              else f"about {round(days / 365.25)} years")  # fmt: skip
-    return f"{days} days ago ({about})"
+    return f"{days} days ({about})"
 
 
 def _when_told(candidate: _Candidate) -> tuple[date, str] | None:
-    """When a sentence says its event happens, as precisely as it says it: the first
-    date it names, resolved against its memory's day ("On Friday 15 March 2024" for
-    "tomorrow", "In June 2024" for "in June"), else that day itself; with the first day
-    it means. None for a persona fact, whose sentence is a value and not an event."""
+    """`told_day` of a candidate sentence; None for a persona fact, whose sentence is a
+    value and not an event."""
     item = candidate.evidence
     if item.ref[0] == "f" or not item.date:
         return None
@@ -197,8 +203,16 @@ def _when_told(candidate: _Candidate) -> tuple[date, str] | None:
         anchor = date.fromisoformat(item.date[:10])
     except ValueError:
         return None
-    for m in DATE_RE.finditer(candidate.sentence):
-        day = find_date(m.group(), anchor)
+    return told_day(candidate.sentence, anchor)
+
+
+def told_day(sentence: str, said: date) -> tuple[date, str]:
+    """When a sentence said on `said` says its event happens, as precisely as it says
+    it: the first date it names, resolved against that day ("On Friday 15 March 2024"
+    for "tomorrow", "In June 2024" for "in June"), else that day itself; with the first
+    day it means."""
+    for m in DATE_RE.finditer(sentence):
+        day = find_date(m.group(), said)
         if day is None:
             continue
         g = m.groupdict()
@@ -210,7 +224,7 @@ def _when_told(candidate: _Candidate) -> tuple[date, str] | None:
         if unit == "week" and g["rel_unit"]:
             return day, f"In the week of {day.day} {day:%B %Y}"
         return day, f"On {day:%A} {day.day} {day:%B %Y}"
-    return anchor, f"On {anchor:%A} {anchor.day} {anchor:%B %Y}"
+    return said, f"On {said:%A} {said.day} {said:%B %Y}"
 
 
 def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -> list[_Candidate]:
