@@ -39,6 +39,11 @@ def said(text: str) -> set[tuple[str, str, str]]:
         "I might move to Berlin next year.",
         "If I get the job at Google I'll move to London.",
         "I said yes. We're moving to Porto!",  # a plan with no day: not yet true
+        "Vamos viver para a Figueira da Foz",  # Portuguese: "we are going to live in"
+        "Se calhar mudamos para Braga.",  # "maybe we move to Braga"
+        "Não moro em Lisboa.",
+        "I got the job offer! Acme Corp, designer.",
+        "I got the job! Thanks, everyone.",
     ],
 )
 def test_offers_plans_and_hypotheticals_are_not_facts(text: str) -> None:
@@ -58,6 +63,16 @@ def test_offers_plans_and_hypotheticals_are_not_facts(text: str) -> None:
         # A new number with no "my": the only value it can be is the speaker's phone.
         ("New one is +351 965 300 418", ("self", "phone", "+351 965 300 418")),
         ("Heads up: new number: 912 345 678", ("self", "phone", "912 345 678")),
+        # A job announced, its employer and role told a sentence later.
+        ("Family news: I got the job in Amsterdam! Tulp Payments, backend engineer.",
+         ("self", "employer", "Tulp Payments")),
+        ("I got the job! Tulp Payments, backend engineer.",
+         ("self", "job_title", "backend engineer")),
+        ("New job: Lumen Labs, data engineer.", ("self", "employer", "Lumen Labs")),
+        # Portuguese, as a family chat says it.
+        ("Mudámo-nos para o Porto.", ("self", "city", "Porto")),
+        ("Já vivemos na Figueira da Foz 🏡", ("self", "city", "Figueira da Foz")),
+        ("Trabalho na Maré Energy desde março.", ("self", "employer", "Maré Energy")),
     ],
 )  # fmt: skip
 def test_the_events_that_make_a_fact_true(text: str, fact: tuple[str, str, str]) -> None:

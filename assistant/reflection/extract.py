@@ -36,6 +36,7 @@ from assistant.reflection.patterns import (
     NAME,
     NAME_WORD,
     POSSESSIVE_RULES,
+    PROPER,
     RELATION,
     THIRD_PERSON_VERB,
     Found,
@@ -44,7 +45,7 @@ from assistant.reflection.patterns import (
     relation_facts,
     speaker_statements,
 )
-from assistant.reflection.values import EMOJI, QUOTE
+from assistant.reflection.values import EMOJI, QUOTE, job_title, proper_value
 
 # --- sentences ------------------------------------------------------------------------
 
@@ -329,14 +330,59 @@ def extract_facts(episode: EpisodeView) -> list[FactCandidate]:
     confident when a value is stated twice."""
     speaker = episode.speaker
     found: dict[tuple[str, str, str], FactCandidate] = {}
-    for original in split_sentences(episode.text):
+    sentences = split_sentences(episode.text)
+    for original in sentences:
         if is_question(original) or _SARCASM.search(original):
             continue
         for fact in _sentence_facts(original, speaker, episode):
             key = (person_key(fact.person), fact.attribute, value_key(fact.value))
             if key not in found or found[key].confidence < fact.confidence:
                 found[key] = fact
+    if speaker and not any(
+        f.attribute == "employer" and f.person == speaker for f in found.values()
+    ):
+        for fact in _announced_job(sentences, speaker, episode):
+            found.setdefault((person_key(fact.person), fact.attribute, value_key(fact.value)), fact)
     return [_named_pet(f, episode.text) for f in found.values()]
+
+
+# "I got the job in Amsterdam! Tulp Payments, backend engineer.", "New job: Lumen Labs,
+# data engineer.": a job announced, its employer and role told after it as
+# "Organisation, role". Both parts must read as what they are (`proper_value`,
+# `job_title`), so "I got the job! Thanks, everyone." gives nothing.
+_GOT_JOB = re.compile(
+    r"^(?:[^.!?]*:\s*)?I\s+(?:got|landed|took)\s+(?:the|a|an|my)\s+(?:new\s+)?"
+    r"(?:job|position|role)\b(?!\s+(?:at|with|offer)\b)",
+    re.IGNORECASE,
+)
+_NEW_JOB = re.compile(r"^new\s+(?:job|role|position)\s*[:!-]\s*(?P<rest>.+)", re.IGNORECASE)
+_ORG_ROLE = re.compile(rf"^(?P<org>{PROPER}),\s+(?P<role>[\w\s-]+)$")
+
+
+def _announced_job(
+    sentences: list[str], speaker: str, episode: EpisodeView
+) -> Iterator[FactCandidate]:
+    for index, sentence in enumerate(sentences):
+        said = _TRAILING.sub("", sentence)
+        told = _NEW_JOB.match(said)
+        if told:
+            named = told.group("rest")
+        elif _GOT_JOB.match(said) and index + 1 < len(sentences):
+            named = _TRAILING.sub("", sentences[index + 1])
+        else:
+            continue
+        m = _ORG_ROLE.match(named)
+        employer = proper_value(m.group("org"), lowercase_words=0) if m else None
+        title = job_title(m.group("role")) if m else None
+        if m is None or employer is None or title is None:
+            continue
+        day = anchor_date(episode.time).isoformat()
+        for attribute, value in (("employer", employer), ("job_title", title)):
+            yield FactCandidate(
+                person=speaker, attribute=attribute, value=value, valid_from=day,
+                evidence=episode.id, confidence=0.8, statement=sentence,
+            )  # fmt: skip
+        return
 
 
 # "We adopted a dog! His name is Feijão.": the name comes a sentence later.

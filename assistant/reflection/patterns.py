@@ -607,6 +607,28 @@ _LEASE = re.compile(
     re.IGNORECASE,
 )
 
+# Portuguese first-person statements (a family chat is often in it): "moro em Lisboa",
+# "mudámo-nos para o Porto", "trabalho na Maré Energy". "Vamos viver para…" (we are
+# going to live in) is a plan and matches nothing here.
+_PT_PLACE = r"(?:em|no|na|nos|nas|para(?:\s+(?:o|a|os|as))?|pr[oa])"
+_PT_HOME = re.compile(
+    rf"\b(?:(?:já|agora)\s+)?(?:vivo|moro|vivemos|moramos|(?:estou|estamos)\s+a\s+"
+    rf"(?:viver|morar)|mudei-me|mudámo-nos|mudamo-nos|mudámos|mudamos|mudei)\s+"
+    rf"{_PT_PLACE}\s+(?P<v>{PROPER})",
+    re.IGNORECASE,
+)
+_PT_WORK = re.compile(
+    rf"\b(?:(?:já|agora)\s+)?(?:trabalho|trabalhamos|(?:estou|comecei)\s+a\s+trabalhar|"
+    rf"entrei)\s+(?:em|no|na|nos|nas|para\s+(?:a|o))\s+(?P<v>{PROPER})",
+    re.IGNORECASE,
+)
+# Before the verb, these make it no fact: not, never, if, maybe, want to, going to.
+_PT_DOUBT = re.compile(
+    r"\b(?:não|nao|nunca|nem|se|talvez|calhar|quem\s+sabe|quero|queremos|queria|gostava|"
+    r"gostávamos|podemos|poderíamos|vamos|vou|ia|íamos|pensamos|pensar|acho)\b",
+    re.IGNORECASE,
+)
+
 
 def speaker_statements(sentence: str, speaker: str) -> Iterator[tuple[int, Found]]:
     """Facts about the speaker that hang on "me", an introduction or an event told
@@ -633,6 +655,15 @@ def speaker_statements(sentence: str, speaker: str) -> Iterator[tuple[int, Found
         value = address_value(m.group("v"))
         if value:
             yield m.start(), Found(speaker, "address", value, 0.85, m.end())
+    for pattern, attribute in ((_PT_HOME, "city"), (_PT_WORK, "employer")):
+        for m in pattern.finditer(sentence):
+            if _PT_DOUBT.search(sentence, 0, m.start("v")):
+                continue
+            value = proper_value(m.group("v"), lowercase_words=0)
+            if value:
+                if attribute == "city" and value.casefold() in COUNTRIES:
+                    attribute = "country"
+                yield m.start(), Found(speaker, attribute, value, 0.85, m.end())
     intro = _INTRO.match(sentence)
     if intro:
         group = next(g for g in ("v", "v2", "v3") if intro.group(g))
