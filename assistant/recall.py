@@ -28,6 +28,7 @@ RRF_K = 60
 KEYWORD_SHARE = 0.6  # of a memory's score in the keyword and dense blend (`blend`)
 BLEND_WEIGHT = 2.0  # the blend stands for two rankings among those `ranked` fuses
 WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`)
+TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
 FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
 # title, sender, text, keys: a heading match counts a little more.
 BM25_WEIGHTS = "1.5, 1.0, 1.0, 1.0"
@@ -323,8 +324,9 @@ def ranked(
         vector = memory.embedder.encode([query])[0]
     dense = dense_scored(memory, query, n, within, vector)
     keyword = keyword_scored(memory, query, n, within)
-    about = person_rankings(memory, query, n, within)
-    rankings = [[i for i, _ in blend(keyword, dense)], *(ranking for ranking, _ in about)]
+    blended = [i for i, _ in blend(keyword, dense)]
+    about = person_rankings(memory, query, n, within, blended)
+    rankings = [blended, *(ranking for ranking, _ in about)]
     weights = [BLEND_WEIGHT, *(weight for _, weight in about)]
     if window is not None:
         inside = Scope.within(memory, window, within)
@@ -338,7 +340,7 @@ def ranked(
 
 
 def person_rankings(
-    memory: Memory, query: str, n: int, within: Scope | None
+    memory: Memory, query: str, n: int, within: Scope | None, relevant: Sequence[int] = ()
 ) -> list[tuple[list[int], float]]:
     """For a question about someone (named, "Mãe", "my parents", or you), the memories
     about them, as (ranking, weight) pairs to fuse:
@@ -346,8 +348,10 @@ def person_rankings(
     - when it asks for one attribute ("what is Tiago allergic to?"), the memories its
       facts rest on, current facts first; weighted FACT_WEIGHT, since a labelled fact
       of that very person and attribute is stronger evidence than shared words;
-    - for someone other than you: their own note first (a file named after them), then
-      what their current facts rest on, newest first.
+    - for someone other than you: their own note (a file named after them), memories
+      titled by their name, and what their current facts rest on; those in `relevant` (the
+      question's own ranking) first, in its order, so that "when is Ana's flight?" puts
+      her note's flight section before its birthday line.
     """
     conn = memory.db.conn
     asked = asking.asked_people(conn, query)
@@ -373,8 +377,17 @@ def person_rankings(
                 "SELECT e.id FROM episodes e JOIN documents d ON d.id = e.document_id "
                 "WHERE lower(d.ref) LIKE ? ORDER BY e.id", (pattern,),
             )]  # fmt: skip
+        for name in names:  # "Ana's flights", "Lunch with Ana": titled by their name
+            phrase = '"' + " ".join(query_terms(name)).replace('"', "") + '"'
+            if phrase != '""':
+                about += [r[0] for r in conn.execute(
+                    "SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH ? LIMIT ?",
+                    (f"{{title keys}} : {phrase}", TITLED_LIMIT),
+                )]  # fmt: skip
         facts = sorted(persona.facts(conn, person), key=lambda f: f.valid_from or "", reverse=True)
         about += [episode for fact in facts for episode in fact.evidence]
+    place = {episode: rank for rank, episode in enumerate(relevant)}
+    about = sorted(dict.fromkeys(about), key=lambda e: place.get(e, len(place)))
     out.append((_within(about, within, n), 1.0))
     return [(ranking, weight) for ranking, weight in out if ranking]
 

@@ -3,11 +3,11 @@ with its date and source, "when" and "how many" questions, and the empty case.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
-from assistant.reflection.answer import MAX_QUOTE, NOTHING, extractive_answer
+from assistant.reflection.answer import MAX_QUOTE, NOTHING, extractive_answer, told_day
 from assistant.reflection.engine import CITATION, Evidence
 
 FLIGHTS = Evidence(
@@ -233,3 +233,10 @@ def test_how_many_times_shows_every_memory_that_tells_of_it_with_its_days() -> N
     assert len(lines) == 5 and set(answer.citations) == {"e1", "e2", "e3", "e4"}
     # Any other question keeps to the few best sentences.
     assert len(extractive_answer("Did I bake bread?", baked).text.splitlines()) == 3
+
+
+def test_a_weekday_before_a_date_names_that_date() -> None:
+    said = date(2024, 2, 12)  # a Monday: "Thursday" alone would be the 15th
+    assert told_day("Thursday 18 April 2024, TP 535 at 09:40", said) == (
+        date(2024, 4, 18), "On Thursday 18 April 2024")  # fmt: skip
+    assert told_day("See you Thursday!", said)[0] == date(2024, 2, 15)

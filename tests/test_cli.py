@@ -119,3 +119,8 @@ def test_demo_runs_end_to_end() -> None:
     assert "Lisbon" in first_hit
     assert "demo/Lisbon trip.md" in results  # the planning note itself is among the top 3
     assert "0 failed" in proc.stdout
+    # The demo's question is about Ana's flight, not the user's own booking: the answer
+    # is her outbound flight, with its day first.
+    answer = [line.strip() for line in proc.stdout.split("5. Ask:")[1].splitlines()[1:]
+              if line.strip()][0]  # fmt: skip
+    assert answer.startswith("On Thursday 18 April 2024: ") and "TP 535" in answer, answer

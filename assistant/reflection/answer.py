@@ -211,7 +211,11 @@ def told_day(sentence: str, said: date) -> tuple[date, str]:
     it: the first date it names, resolved against that day ("On Friday 15 March 2024"
     for "tomorrow", "In June 2024" for "in June"), else that day itself; with the first
     day it means."""
-    for m in DATE_RE.finditer(sentence):
+    mentions = list(DATE_RE.finditer(sentence))
+    for index, m in enumerate(mentions):
+        later = mentions[index + 1] if index + 1 < len(mentions) else None
+        if m.group("wd") and later is not None and later.start() - m.end() <= 2:
+            continue  # "Thursday 18 April 2024": the weekday names the date that follows
         day = find_date(m.group(), said)
         if day is None:
             continue
