@@ -14,7 +14,7 @@ from datetime import date
 
 import sqlcipher3
 
-from assistant.derived import people
+from assistant.derived import people, persona
 from assistant.reflection.lexicon import RELATIONS
 
 # What the question asks for, first match wins.
@@ -100,6 +100,22 @@ def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     if relation:  # "my best friend", "my parents": someone, not you
         return people.with_relationship(conn, relation.group(1))
     return {"self"} if _SELF.search(question) else set()
+
+
+def names_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:
+    """The names of the people a question means by a relationship word and not by name
+    ("my brother", "Mãe"): their first names and nicknames, the words their memories
+    use for them ("Duarte", "Dudu", "Pai"). Empty when the question names them itself,
+    or means only you. Surnames are left out: a family shares them."""
+    lowered = question.casefold()
+    if people.named_in(conn, lowered):
+        return []
+    meant = asked_people(conn, question) - {"self"}
+    names: list[str] = []
+    for person in sorted(meant):
+        names.append(person.split()[0])
+        names += [f.value for f in persona.facts(conn, person, "nickname")]
+    return [n for n in dict.fromkeys(names) if n.casefold() not in lowered]
 
 
 def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:

@@ -280,3 +280,29 @@ def test_people_who_write_to_you_are_listed_without_any_fact(
     assert "+351 916 000 222" not in listed and listed["Tiago Mendes"].memories >= 4
     # An airline's mail is no person's.
     assert not any("Azores" in name for name in listed)
+
+
+def test_a_question_by_relationship_searches_the_words_used_for_that_person(
+    life: Resident, memory: Memory, tmp_path: Path
+) -> None:
+    from assistant.asking import names_meant
+    from assistant.service.requests import RecallRequest
+
+    life.set_fact("Duarte Sousa", "relationship", "brother")
+    life.set_fact("Duarte Sousa", "nickname", "Dudu")
+    conn = memory.db.conn
+    assert names_meant(conn, "When does my brother fly home?") == ["Duarte", "Dudu"]
+    assert names_meant(conn, "When does Duarte fly home?") == []  # named: nothing to add
+    assert names_meant(conn, "When do I fly home?") == []
+    chat = [("2024-12-01T09:00:00+00:00", "Dudu", "Booked it: KL 1692 lands on 21 December."),
+            ("2024-12-01T10:00:00+00:00", "Rita", "Booked the dentist for Monday.")]  # fmt: skip
+    folder = tmp_path / "extra-chat"
+    folder.mkdir()
+    (folder / "family.jsonl").write_text("".join(
+        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Família", "id": i}) + "\n"
+        for i, (t, s, x) in enumerate(chat)), encoding="utf-8")  # fmt: skip
+    life.ingest([folder])
+    question = "What flight did my brother book?"
+    hits = life.recall(RecallRequest(question, k=1, reinforce=False))
+    assert "KL 1692" in hits[0].text
+    assert hits[0].keyword_rank == 1  # found by his nickname, a word the question lacks
