@@ -15,7 +15,7 @@ from datetime import date
 import sqlcipher3
 
 from assistant.derived import people, persona
-from assistant.reflection.lexicon import RELATIONS
+from assistant.reflection.lexicon import RELATIONS, words
 
 # What the question asks for, first match wins.
 _INTENTS: list[tuple[str, re.Pattern[str]]] = [
@@ -43,13 +43,36 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
             r"\bjob\s+title\b|\boccupation\b|\bdo\s+for\s+a\s+living\b|"
             r"\bwhat\s+(?:is|was)\s+\S+\s+job\b",
         ),  # fmt: skip
-        ("city", r"\b(?:live|lives|living|based)\b|\b(?:which|what)\s+city\b|\bmoved?\b"),
+        (
+            "city",
+            r"\b(?:live|lives|living|based)\b|\b(?:which|what)\s+city\b|\bmoved?\b|"
+            r"(?:'s|\b(?:my|our|his|her|their))\s+(?:home\s+)?(?:city|town)\b",
+        ),  # fmt: skip
         ("school", r"\b(?:school|university|college)\b|\bwhere\b.*\bstud(?:y|ies)\b"),
         ("dislikes", r"\b(?:hate|hates|dislike|dislikes|can'?t\s+stand)\b"),
         ("relationship", r"^\s*who\s+is\s+(?!my\b|our\b)\S+(?:\s+\S+)?\s*\??\s*$"),
     ]
 ]
 
+# Narrower than any attribute (`asks_for_more`).
+_NARROWER = re.compile(
+    r"\b(?:manager|boss|colleague|team|salary|pay|offer(?:ed)?|interview|flight|hotel|"
+    r"meeting|appointment|booking|reservation|ticket|vet|doctor|dentist|wedding|trip|"
+    r"party|gift|present|first\s+day|name\s+of\s+the|password|pin|code|operator|provider|"
+    r"carrier|network|plan|contract|breed|office|headquarters|website)\b",
+    re.IGNORECASE,
+)
+# "Which shelter did we adopt the dog from?" asks for a shelter, not the pet: a question
+# that opens with "which/what NOUN" asks for that noun, unless it is the attribute's own.
+_ASKED_NOUN = re.compile(r"^\s*(?:which|what)\s+([^\W\d_]+)", re.IGNORECASE)
+_OWN_NOUNS = words(
+    """
+    is was are were does do did has have had city town village place country address street
+    number phone mobile email e-mail company employer firm job title occupation profession
+    language languages pet pets dog dogs cat cats animal allergy allergies hobby hobbies
+    nationality school university college birthday date day name nickname diet partner
+    """
+)
 # "my best friend", "our kids": a question about someone, whom the relationship names.
 _RELATION_WORDS = sorted((*RELATIONS, "parents", "grandparents", "kids", "children"), key=len)
 _MY_RELATION = re.compile(
@@ -100,6 +123,31 @@ def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     if relation:  # "my best friend", "my parents": someone, not you
         return people.with_relationship(conn, relation.group(1))
     return {"self"} if _SELF.search(question) else set()
+
+
+def asks_for_more(question: str) -> bool:
+    """Whether the question asks for something narrower than the attribute it names:
+    "who is my manager at the new job?", "which shelter did we adopt the dog from?",
+    "where is the office of my employer?". The persona's value does not answer it, but
+    may lead to what does (`words_meant`)."""
+    if _NARROWER.search(question):
+        return True
+    m = _ASKED_NOUN.match(question)
+    return m is not None and m.group(1).casefold() not in _OWN_NOUNS
+
+
+def words_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:
+    """Words a question means without saying them, for the keyword search: the names
+    of those it means by a relationship (`names_meant`), and, when it asks for more than
+    an attribute, that attribute's current values ("the office of my employer" means
+    "Maré Energy"; "which airline flies to my brother's city?" means "Amsterdam")."""
+    out = names_meant(conn, question)
+    attribute = asked_attribute(question)
+    if attribute is not None and asks_for_more(question):
+        for person in sorted(asked_people(conn, question)):
+            out += [f.value for f in persona.facts(conn, person, attribute)]
+    lowered = question.casefold()
+    return [w for w in dict.fromkeys(out) if w.casefold() not in lowered]
 
 
 def names_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:

@@ -30,30 +30,10 @@ from assistant.question_time import Window, window_of
 from assistant.reflection.dates import month_number
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
-from assistant.reflection.lexicon import words
 
 ENGINE = "persona"
 
 
-# Narrower than any attribute: left to the engine.
-_NARROWER = re.compile(
-    r"\b(?:manager|boss|colleague|team|salary|pay|offer(?:ed)?|interview|flight|hotel|"
-    r"meeting|appointment|booking|reservation|ticket|vet|doctor|dentist|wedding|trip|"
-    r"party|gift|present|first\s+day|name\s+of\s+the|password|pin|code|operator|provider|"
-    r"carrier|network|plan|contract|breed)\b",
-    re.IGNORECASE,
-)
-# "Which shelter did we adopt the dog from?" asks for a shelter, not the pet: a question
-# that opens with "which/what NOUN" asks for that noun, unless it is the attribute's own.
-_ASKED_NOUN = re.compile(r"^\s*(?:which|what)\s+([^\W\d_]+)", re.IGNORECASE)
-_OWN_NOUNS = words(
-    """
-    is was are were does do did has have had city town village place country address street
-    number phone mobile email e-mail company employer firm job title occupation profession
-    language languages pet pets dog dogs cat cats animal allergy allergies hobby hobbies
-    nationality school university college birthday date day name nickname diet partner
-    """
-)
 # A value of another attribute named in the question dates what is asked: "my job title
 # at Farol" is the title held while the employer was Farol.
 _ANCHORS = {"employer": "at", "school": "at", "city": "in", "address": "at"}
@@ -82,7 +62,7 @@ def answer(
 ) -> Direct | None:
     """The persona's answer to an attribute question (as of `now`, for ages), or None
     to leave it to the engine."""
-    if _NARROWER.search(question) or _narrower_noun(question):
+    if asking.asks_for_more(question):
         return None
     aged = _age(conn, question, now)
     if aged is not None:
@@ -187,11 +167,6 @@ def _birth_date(value: str) -> date | None:
         return date(int(m.group("y")), month, int(m.group("d")))
     except ValueError:
         return None
-
-
-def _narrower_noun(question: str) -> bool:
-    m = _ASKED_NOUN.match(question)
-    return m is not None and m.group(1).casefold() not in _OWN_NOUNS
 
 
 def _anchor(

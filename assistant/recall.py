@@ -325,7 +325,7 @@ def ranked(
     dense = dense_scored(memory, query, n, within, vector)
     # "When do I fly to see my brother?": the words his memories use for him ("Duarte",
     # "Dudu") are searched for too, since the question has none of them.
-    words = " ".join([query, *asking.names_meant(memory.db.conn, query)])
+    words = " ".join([query, *asking.words_meant(memory.db.conn, query)])
     keyword = keyword_scored(memory, words, n, within)
     blended = [i for i, _ in blend(keyword, dense)]
     about = person_rankings(memory, query, n, within, blended)

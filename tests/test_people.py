@@ -306,3 +306,23 @@ def test_a_question_by_relationship_searches_the_words_used_for_that_person(
     hits = life.recall(RecallRequest(question, k=1, reinforce=False))
     assert "KL 1692" in hits[0].text
     assert hits[0].keyword_rank == 1  # found by his nickname, a word the question lacks
+
+
+def test_a_question_for_more_than_an_attribute_searches_its_value(
+    life: Resident, memory: Memory
+) -> None:
+    from assistant.asking import asks_for_more, words_meant
+
+    life.set_fact("self", "employer", "Maré Energy")
+    life.set_fact("Duarte Sousa", "relationship", "brother")
+    life.set_fact("Duarte Sousa", "city", "Amsterdam")
+    conn = memory.db.conn
+    office = "Where is the office of my current employer?"
+    assert asks_for_more(office) and not asks_for_more("Who is my employer?")
+    assert words_meant(conn, office) == ["Maré Energy"]
+    # The persona's value does not answer it: the question goes to the memories.
+    answer = life.ask(AskRequest(office, remember=False)).answer
+    assert answer.engine != "persona"
+    assert words_meant(conn, "Which airline flies to my brother's city?") == [
+        "Duarte", "Amsterdam"]  # fmt: skip
+    assert words_meant(conn, "Who is my employer?") == []  # the persona answers that
