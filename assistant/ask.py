@@ -230,18 +230,19 @@ def ask(
     grow stronger; `post_think` stores the answer as a thought."""
     require_words(question)
     conn = memory.db.conn
+    asked, question = question, asking.with_names(conn, question)  # "the person whose…"
     direct = None if engine.writes_answers else persona_answer.answer(conn, question, now)
     if direct is not None:  # the persona holds it: nothing to conclude anew
         cited = [int(e.ref[1:]) for e in direct.evidence if e.ref.startswith("e")]
         if reinforce:
             strengthen(memory, cited)
-        return AskResult(question, direct.answer, direct.evidence, None, None)
+        return AskResult(asked, direct.answer, direct.evidence, None, None)
     computed = event_pairs.answer(memory, question, now)
     if computed is not None:  # two events ordered or subtracted: nothing to conclude anew
         answered, cited_evidence = computed
         if reinforce:
             strengthen(memory, [int(e.ref[1:]) for e in cited_evidence])
-        return AskResult(question, answered, cited_evidence, None, None)
+        return AskResult(asked, answered, cited_evidence, None, None)
     window = window_of(question, now, asking.became_true(conn), happened(memory))
     if GATHERING.search(question):  # a count over many memories: gather more of them
         k = max(k, GATHER)
@@ -276,7 +277,7 @@ def ask(
             )
         if thought_id is not None:
             thought = thoughts.get(memory.db.conn, thought_id)
-    return AskResult(question, answer, evidence, thought, op, window)
+    return AskResult(asked, answer, evidence, thought, op, window)
 
 
 def _adds_to(question: str, statement: str) -> bool:

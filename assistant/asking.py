@@ -125,6 +125,44 @@ def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     return {"self"} if _SELF.search(question) else set()
 
 
+# "Where does the person whose birthday is on 3 November work?": someone described by
+# one of their facts instead of named.
+_WHOSE = re.compile(
+    r"\b(?:the\s+)?(?:person|one|friend|colleague|relative|guy|woman|man|girl|boy)\s+whose\s+"
+    r"(?P<attribute>[^\W\d_]+(?:\s+[^\W\d_]+)?)\s+(?:is|was|are|were)\s+"
+    r"(?:on\s+|in\s+|at\s+|the\s+)?(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_WORD_OR_NUMBER = re.compile(r"[^\W_]+")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def with_names(conn: sqlcipher3.Connection, question: str) -> str:
+    """The question with "the person whose ATTRIBUTE is VALUE" replaced by that person's
+    name, when exactly one person's current fact has that value (a birthday's year may
+    be left out); else the question as it is."""
+    m = _WHOSE.search(question)
+    if m is None:
+        return question
+    attribute = asked_attribute(m.group("attribute"))
+    if attribute is None:
+        return question
+    rest = [w.casefold() for w in _WORD_OR_NUMBER.findall(m.group("rest"))]
+    found: dict[str, int] = {}  # person -> how many of the question's words the value is
+    for fact in persona.facts(conn, None, attribute):
+        value = [w.casefold() for w in _WORD_OR_NUMBER.findall(fact.value)]
+        while value and _YEAR.match(value[-1]) and len(value) > 1:
+            value = value[:-1]
+        if value and rest[: len(value)] == value:
+            found[fact.person] = len(value)
+    if len(found) != 1 or "self" in found:  # "what does me do…": you are asked as "I"
+        return question
+    person, length = next(iter(found.items()))
+    said = m.group("rest")
+    end = [w.end() for w in _WORD_OR_NUMBER.finditer(said)][length - 1]
+    return f"{question[: m.start()]}{person}{said[end:]}"
+
+
 def asks_for_more(question: str) -> bool:
     """Whether the question asks for something narrower than the attribute it names:
     "who is my manager at the new job?", "which shelter did we adopt the dog from?",

@@ -441,6 +441,7 @@ def recall(
 
     A question with no word in it is refused: any ranking of it would be noise."""
     require_words(query)
+    query = asking.with_names(memory.db.conn, query)  # "the person whose birthday is…"
     n = max(memory.config.recall.candidates, k)
     within = None
     if since is not None or until is not None or conversation is not None:

@@ -326,3 +326,21 @@ def test_a_question_for_more_than_an_attribute_searches_its_value(
     assert words_meant(conn, "Which airline flies to my brother's city?") == [
         "Duarte", "Amsterdam"]  # fmt: skip
     assert words_meant(conn, "Who is my employer?") == []  # the persona answers that
+
+
+def test_someone_described_by_a_fact_is_asked_about_by_name(
+    life: Resident, memory: Memory
+) -> None:
+    from assistant.asking import with_names
+
+    life.set_fact("Tiago Mendes", "birthday", "3 November 1991")
+    life.set_fact("Tiago Mendes", "employer", "Atelier Rio")
+    conn = memory.db.conn
+    question = "Where does the person whose birthday is on 3 November work?"
+    assert with_names(conn, question) == "Where does Tiago Mendes work?"
+    assert "Atelier Rio" in life.ask(AskRequest(question, remember=False)).answer.text
+    # No one, or more than one, with that value: the question is left as it is.
+    nobody = "Where does the person whose birthday is on 4 November work?"
+    assert with_names(conn, nobody) == nobody
+    assert with_names(conn, "Who is the friend whose birthday is 12 May?") == (
+        "Who is Helena Sousa?")  # fmt: skip
