@@ -328,9 +328,7 @@ def test_a_question_for_more_than_an_attribute_searches_its_value(
     assert words_meant(conn, "Who is my employer?") == []  # the persona answers that
 
 
-def test_someone_described_by_a_fact_is_asked_about_by_name(
-    life: Resident, memory: Memory
-) -> None:
+def test_someone_described_by_a_fact_is_asked_about_by_name(life: Resident, memory: Memory) -> None:
     from assistant.asking import with_names
 
     life.set_fact("Tiago Mendes", "birthday", "3 November 1991")
