@@ -173,9 +173,12 @@ def test_enter_asks_and_each_citation_opens(session: LocalSession) -> None:
         await until(pilot, lambda: "Thinking" not in str(answer.render()) and answer.display)
         results = screen.query_one("#results", OptionList)
         await until(pilot, lambda: results.option_count > 0)
-        cited = results.get_option_at_index(0).id
-        assert cited is not None and cited in str(answer.render())
+        said = str(answer.render())
+        ids = [results.get_option_at_index(i).id for i in range(results.option_count)]
+        # The answer cites memories that are among the results listed, and one opens.
+        index, cited = next((i, ref) for i, ref in enumerate(ids) if ref and f"[{ref}]" in said)
         results.focus()
+        results.highlighted = index
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(pilot.app.screen, MemoryScreen))
         assert pilot.app.screen.ref == cited  # type: ignore[attr-defined]
