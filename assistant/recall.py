@@ -27,6 +27,7 @@ from store.vectors import exact_nearest, time_clause
 RRF_K = 60
 KEYWORD_SHARE = 0.6  # of a memory's score in the keyword and dense blend (`blend`)
 BLEND_WEIGHT = 2.0  # the blend stands for two rankings among those `ranked` fuses
+REPLY_TOP = 1  # questions among this many first results bring their reply (`with_replies`)
 WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`)
 TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
 FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
@@ -338,8 +339,52 @@ def ranked(
                          dense_scored(memory, query, n, inside, vector))  # fmt: skip
             rankings.append([i for i, _ in both][:n])
             weights.append(WINDOW_WEIGHT)
-    fused = with_retention(memory, fuse(rankings, weights))
+    fused = with_replies(memory, with_retention(memory, fuse(rankings, weights)))
     return fused, [i for i, _ in dense], [i for i, _ in keyword]
+
+
+def with_replies(
+    memory: Memory, scored: list[tuple[int, float]], top: int = REPLY_TOP
+) -> list[tuple[int, float]]:
+    """Each message among the first `top` that asks a question ("Where did you go in
+    May?") followed by its reply: the next message of the same conversation and day,
+    from someone else, moved up to just after it. The answer is often in the reply
+    alone, which shares no word with the question asked of recall. On LoCoMo, for the
+    first result, this raised recall@10 from 0.657 to 0.678 (MRR 0.476 to 0.488); for
+    the first five, to 0.687, but that cost the life fixture two questions its answer
+    had found. Bringing the next message whatever the first one said did less."""
+    if not scored:
+        return scored
+    head = scored[:top]
+    marks = ",".join("?" * len(head))
+    asking_rows = memory.db.conn.execute(
+        "SELECT id, conversation, sender, time_unix, text FROM episodes "
+        f"WHERE id IN ({marks}) AND conversation IS NOT NULL",
+        [i for i, _ in head],
+    ).fetchall()
+    replies: dict[int, int] = {}
+    for episode_id, conversation, sender, when, text in asking_rows:
+        if not text.rstrip().endswith("?"):
+            continue
+        day_end = datetime.combine(datetime.fromtimestamp(when).date(), time.max).timestamp()
+        row = memory.db.conn.execute(
+            "SELECT id, sender FROM episodes WHERE time_unix >= ? AND time_unix <= ? "
+            "AND conversation = ? AND id != ? AND (time_unix > ? OR id > ?) "
+            "ORDER BY time_unix, id LIMIT 1",
+            (when, day_end, conversation, episode_id, when, episode_id),
+        ).fetchone()
+        if row is not None and row[1] != sender:
+            replies[episode_id] = row[0]
+    if not replies:
+        return scored
+    out: list[tuple[int, float]] = []
+    seen: set[int] = set()
+    for episode_id, score in scored:
+        for shown in (episode_id, replies.get(episode_id)):
+            if shown is not None and shown not in seen:  # a reply ranked higher stays
+                seen.add(shown)
+                out.append((shown, score))
+    return out
 
 
 def person_rankings(

@@ -196,3 +196,28 @@ def test_a_snippet_shows_the_kind_of_answer_asked_for() -> None:
     window, _ = snippet(text, query_terms(question), width=120, question=question)
     assert "48,500 EUR" in window
     assert not window.lstrip("…")[:1].islower()  # starts at a word, never mid-word
+
+
+def test_a_question_found_first_brings_its_reply(memory: Memory, tmp_path: Path) -> None:
+    import json
+
+    chat = [  # (time, sender, text): the reply shares no word with what is asked of recall
+        ("2024-06-01T09:00:00+00:00", "Ana", "Where did you go on holiday in May?"),
+        ("2024-06-01T09:05:00+00:00", "Rui", "Sintra, with the kids."),
+        ("2024-06-02T09:00:00+00:00", "Ana", "The holiday in May was expensive for us."),
+        ("2024-06-03T09:00:00+00:00", "Ana", "Holiday photos from May are online."),
+        ("2024-06-04T09:00:00+00:00", "Ana", "Where are the holiday photos from May?"),
+        ("2024-06-04T09:01:00+00:00", "Ana", "Never mind, found them."),  # same sender
+    ]
+    folder = tmp_path / "chat"
+    folder.mkdir()
+    (folder / "ana.jsonl").write_text("".join(
+        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Ana", "id": i}) + "\n"
+        for i, (t, s, x) in enumerate(chat)), encoding="utf-8")  # fmt: skip
+    ingest(memory, [folder])
+    texts = [h.text for h in recall(memory, "Where did I go on holiday in May?", k=3)]
+    assert texts[:2] == ["Where did you go on holiday in May?", "Sintra, with the kids."]
+    # A question followed by more of the same sender's words brings no reply.
+    texts = [h.text for h in recall(memory, "Where are the holiday photos from May?", k=6)]
+    assert texts[0] == "Where are the holiday photos from May?"
+    assert texts[1] != "Never mind, found them."
