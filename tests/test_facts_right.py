@@ -323,3 +323,29 @@ def test_a_new_employer_ends_the_work_ties_of_the_old_one(memory: Memory, tmp_pa
     [created] = [r for r in service.history(f"f{employer.id}") if r.op == "supersede"]
     service.undo(created.id)
     assert relationship("Pedro Nunes") == [("manager", None)]
+
+
+FAMILY = [  # (time, sender, text): a move planned in one message and done in another
+    ("2024-08-25T20:00:00+00:00", "Mãe", "Temos novidades: vamos viver para a Figueira da Foz!"),
+    ("2024-09-01T10:00:00+00:00", "Mãe", "We're in Figueira for the weekend, to see the house."),
+    ("2024-09-10T10:00:00+00:00", "Tia Rosa", "Já estamos na Figueira!"),  # no plan of hers
+    ("2024-09-21T17:30:00+00:00", "Mãe", "Já estamos na Figueira 🏡🌊 Obrigada pela ajuda"),
+]
+
+
+def test_a_planned_move_is_a_fact_once_the_arrival_is_told(memory: Memory, tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "family"
+    folder.mkdir()
+    (folder / "familia.jsonl").write_text("".join(
+        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Família", "id": i}) + "\n"
+        for i, (t, s, x) in enumerate(FAMILY)), encoding="utf-8")  # fmt: skip
+    service = Resident(memory)
+    service.ingest([folder])
+    service.reflect("builtin")
+    cities = {(f.person, f.value, f.valid_from) for f in service.facts() if f.attribute == "city"}
+    # The plan alone was no fact; the arrival makes it one, in the plan's fuller words,
+    # from the arrival's day. A weekend there before it, and someone else's arrival that
+    # no plan of theirs explains, give nothing.
+    assert cities == {("Mãe", "Figueira da Foz", "2024-09-21")}

@@ -25,7 +25,7 @@ from assistant.derived import links, people, persona, thoughts
 from assistant.derived.attributes import is_known
 from assistant.errors import ConfigError
 from assistant.memory import Memory
-from assistant.reflection import linking
+from assistant.reflection import arrivals, linking
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.engine import Engine, EpisodeView, Reflection
 from policies.injection import quarantine_reason
@@ -193,6 +193,7 @@ def _reflect_batch(
             newly_quarantined[view.id] = reason
     result = engine.reflect(clean) if clean else Reflection()
     result = _trusted(result, {v.id for v in clean})
+    result.facts.extend(arrivals.fulfilled_moves(memory.db.conn, clean))
     for note in result.notes:
         log.warning("%s", note)
     report.notes.extend(result.notes)
