@@ -74,7 +74,7 @@ _OWN_NOUNS = words(
     """
 )
 # "my best friend", "our kids": a question about someone, whom the relationship names.
-_RELATION_WORDS = sorted((*RELATIONS, "parents", "grandparents", "kids", "children"), key=len)
+_RELATION_WORDS = sorted((*RELATIONS, *people.KIN_PLURALS, "kids", "children"), key=len)
 _MY_RELATION = re.compile(
     rf"\b(?:my|our)\s+({'|'.join(re.escape(w) for w in reversed(_RELATION_WORDS))})\b"
 )

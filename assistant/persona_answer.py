@@ -32,6 +32,7 @@ from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
 
 ENGINE = "persona"
+MAX_PEOPLE = 4  # a question about a group ("my parents") is answered person by person
 
 
 # A value of another attribute named in the question dates what is asked: "my job title
@@ -73,8 +74,25 @@ def answer(
     person = asking.asked_person(conn, question)
     if person is None and attribute in _HOUSEHOLD and "self" in asking.asked_people(conn, question):
         person = "self"  # "what street do Tiago and I live on?": your home is theirs
-    if person is None:
+    if person is not None:
+        asked = [person]
+    else:  # "where do my parents live?": each of them, in turn
+        others = sorted(asking.asked_people(conn, question) - {"self"})
+        asked = others if 2 <= len(others) <= MAX_PEOPLE else []
+    parts = [part for who in asked if (part := _told(conn, question, who, attribute, now))]
+    if not parts:
         return None
+    lines = [line for part_lines, _ in parts for line in part_lines]
+    evidence = [e for _, part_evidence in parts for e in part_evidence]
+    citations = list(dict.fromkeys(e.ref for e in evidence))
+    return Direct(Answer("\n".join(lines), citations, ENGINE), evidence)
+
+
+def _told(
+    conn: sqlcipher3.Connection, question: str, person: str, attribute: str, now: datetime | None
+) -> tuple[list[str], list[Evidence]] | None:
+    """One person's value of the attribute as the question asks it (now, then, before),
+    as the answer's lines and their evidence; None when the persona has none."""
     slot = persona.facts(conn, person, attribute, include_closed=True)
     slot = [f for f in slot if f.status != "hidden"]
     current = [f for f in slot if f.current]
@@ -100,12 +118,10 @@ def answer(
         headline = _dated_headline(person, attribute, chosen, window)
     else:
         headline = _headline(question, person, attribute, chosen, earlier)
-    lines = [headline]
     facts = [_fact_evidence(f) for f in chosen]
     memories = _supporting(conn, chosen)
-    lines += [f'"{e.text}" ({_where(e)}) [{e.ref}]' for e in memories]
-    citations = [e.ref for e in facts + memories]
-    return Direct(Answer("\n".join(lines), citations, ENGINE), facts + memories)
+    lines = [headline, *(f'"{e.text}" ({_where(e)}) [{e.ref}]' for e in memories)]
+    return lines, facts + memories
 
 
 # "When did I turn 30?", "How old did Tiago turn in 2024?", "How old is Mãe?": a birthday
@@ -235,7 +251,8 @@ def _headline(
                 f"`me persona set` [{refs}]")  # fmt: skip
     since = chosen[0].valid_from if len(chosen) == 1 else None
     if _WHEN.search(question) and since and attribute != "birthday":
-        return f"Since {since}: {owner.lower()} {label} is {values} [{refs}]"
+        whose = "your" if person == "self" else owner  # a name keeps its case
+        return f"Since {since}: {whose} {label} is {values} [{refs}]"
     tail = f" (since {since})" if since and attribute not in ("birthday",) else ""
     return f"{owner} {label}: {values}{tail} [{refs}]"
 

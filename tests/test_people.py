@@ -342,3 +342,24 @@ def test_someone_described_by_a_fact_is_asked_about_by_name(life: Resident, memo
     assert with_names(conn, nobody) == nobody
     assert with_names(conn, "Who is the friend whose birthday is 12 May?") == (
         "Who is Helena Sousa?")  # fmt: skip
+
+
+def test_a_question_about_my_parents_is_answered_for_each_of_them(
+    life: Resident, memory: Memory
+) -> None:
+    from assistant.asking import asked_people
+
+    life.set_fact("António Sousa", "relationship", "father")
+    life.set_fact("Helena Sousa", "city", "Figueira da Foz")
+    life.set_fact("António Sousa", "city", "Figueira da Foz")
+    life.set_fact("Inês Carvalho", "relationship", "sister")
+    conn = memory.db.conn
+    assert asked_people(conn, "Where do my parents live?") == {"Helena Sousa", "António Sousa"}
+    assert asked_people(conn, "Where do my siblings live?") == {"Inês Carvalho"}
+    answer = life.ask(AskRequest("Where do my parents live now?", remember=False)).answer
+    assert answer.engine == "persona"
+    lines = answer.text.splitlines()
+    assert any(line.startswith("António Sousa's city: Figueira da Foz") for line in lines)
+    assert any(line.startswith("Helena Sousa's city: Figueira da Foz") for line in lines)
+    when = life.ask(AskRequest("Since when does Mãe live in Figueira?", remember=False))
+    assert when.answer.text.startswith("Since ") and "Helena Sousa's city" in when.answer.text

@@ -46,6 +46,13 @@ KINSHIP: dict[str, frozenset[str]] = {
     }.items()
 }
 KIN_GROUP = {word: group for group, words in KINSHIP.items() for word in words}
+# Words for several people at once: "my parents" are your mother and your father.
+KIN_PLURALS: dict[str, tuple[str, ...]] = {
+    "parents": ("mother", "father"), "pais": ("mother", "father"),
+    "grandparents": ("grandmother", "grandfather"), "avós": ("grandmother", "grandfather"),
+    "siblings": ("sister", "brother"), "irmãos": ("sister", "brother"),
+    "sisters": ("sister",), "brothers": ("brother",),
+}  # fmt: skip
 KEEP_OWN_WORD = frozenset({"partner", "boss"})  # "wife" says more than "partner"
 
 
@@ -184,6 +191,8 @@ def with_relationship(conn: sqlcipher3.Connection, word: str) -> set[str]:
     group = KIN_GROUP.get(word.casefold())
     if group is not None:
         return {resolve(conn, p) for p in kin(conn, group)}
+    if word.casefold() in KIN_PLURALS:
+        return {resolve(conn, p) for g in KIN_PLURALS[word.casefold()] for p in kin(conn, g)}
     rows = conn.execute(
         f"SELECT person FROM facts WHERE attribute = 'relationship' AND {_CURRENT} "
         "AND value_key = ?",
