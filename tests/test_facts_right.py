@@ -349,3 +349,22 @@ def test_a_planned_move_is_a_fact_once_the_arrival_is_told(memory: Memory, tmp_p
     # from the arrival's day. A weekend there before it, and someone else's arrival that
     # no plan of theirs explains, give nothing.
     assert cities == {("Mãe", "Figueira da Foz", "2024-09-21")}
+
+
+@pytest.mark.parametrize(
+    ("text", "town"),
+    [
+        ("- Address: Rua dos Anjos 41, 3.º Esq., 1150-039 Lisboa", "Lisboa"),
+        ("- Address: Denkbeeldstraat 12-2, 1000 AB Amsterdam", "Amsterdam"),
+        ("- Address: Oranienstraße 5, 10999 Berlin", "Berlin"),
+        ("- Address: Rua do Mar 45, Buarcos", None),  # no postal code: a district, maybe
+        ("- Address: Rua X 1, 3080-123 Figueira da Foz\n- City: Buarcos", "Buarcos"),
+    ],
+)  # fmt: skip
+def test_an_address_with_a_postal_code_gives_its_town(text: str, town: str | None) -> None:
+    from assistant.reflection.builtin import BuiltinEngine
+
+    view = EpisodeView(id=3, time=WRITTEN, author="self", sender=None, kind="note",
+                       text=f"# About me\n\n{text}\n", title="About me", meta={"tags": ["me"]})  # fmt: skip
+    found = BuiltinEngine().reflect([view]).facts
+    assert [f.value for f in found if f.attribute == "city"] == ([town] if town else [])
