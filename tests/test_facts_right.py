@@ -364,7 +364,8 @@ def test_a_planned_move_is_a_fact_once_the_arrival_is_told(memory: Memory, tmp_p
 def test_an_address_with_a_postal_code_gives_its_town(text: str, town: str | None) -> None:
     from assistant.reflection.builtin import BuiltinEngine
 
+    note = f"# About me\n\n{text}\n"
     view = EpisodeView(id=3, time=WRITTEN, author="self", sender=None, kind="note",
-                       text=f"# About me\n\n{text}\n", title="About me", meta={"tags": ["me"]})  # fmt: skip
+                       text=note, title="About me", meta={"tags": ["me"]})  # fmt: skip
     found = BuiltinEngine().reflect([view]).facts
     assert [f.value for f in found if f.attribute == "city"] == ([town] if town else [])
