@@ -20,6 +20,7 @@ from assistant.derived import persona
 from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of
+from assistant.reflection.index_keys import day_key
 from assistant.retention import rank_factor, retention_at
 from store.database import marks
 from store.vectors import exact_nearest, time_clause
@@ -27,6 +28,7 @@ from store.vectors import exact_nearest, time_clause
 RRF_K = 60
 KEYWORD_SHARE = 0.6  # of a memory's score in the keyword and dense blend (`blend`)
 BLEND_WEIGHT = 2.0  # the blend stands for two rankings among those `ranked` fuses
+DAY_KEYS = 7  # a period of at most this many days also finds what was said of its days
 REPLY_TOP = 1  # questions among this many first results bring their reply (`with_replies`)
 WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`)
 TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
@@ -339,8 +341,30 @@ def ranked(
                          dense_scored(memory, query, n, inside, vector))  # fmt: skip
             rankings.append([i for i, _ in both][:n])
             weights.append(WINDOW_WEIGHT)
+        told = told_of(memory, window, within, n)
+        place = {episode: rank for rank, episode in enumerate(blended)}
+        told.sort(key=lambda e: place.get(e, len(place)))  # the question's own order first
+        if told:
+            rankings.append(told)
+            weights.append(WINDOW_WEIGHT)
     fused = with_replies(memory, with_retention(memory, fuse(rankings, weights)))
     return fused, [i for i, _ in dense], [i for i, _ in keyword]
+
+
+def told_of(memory: Memory, window: Window, within: Scope | None, n: int) -> list[int]:
+    """Memories that say what happens on a day of a short `window`, whenever they were
+    written ("dinner tomorrow", on Thursday, for a question about Friday): found by the
+    day keys reflection gave them (`index_keys.day_key`), newest first."""
+    if (window.last - window.first).days >= DAY_KEYS:
+        return []
+    days = [window.first + timedelta(days=i) for i in range((window.last - window.first).days + 1)]
+    match = "{keys} : (" + " OR ".join(day_key(d) for d in days) + ")"
+    rows = memory.db.conn.execute(
+        "SELECT e.id FROM episodes_fts f JOIN episodes e ON e.id = f.rowid "
+        "WHERE episodes_fts MATCH ? ORDER BY e.time_unix DESC LIMIT ?",
+        (match, n * WIDEN),
+    ).fetchall()
+    return [r[0] for r in rows if within is None or r[0] in within.ids][:n]
 
 
 def with_replies(

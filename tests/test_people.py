@@ -363,3 +363,36 @@ def test_a_question_about_my_parents_is_answered_for_each_of_them(
     assert any(line.startswith("Helena Sousa's city: Figueira da Foz") for line in lines)
     when = life.ask(AskRequest("Since when does Mãe live in Figueira?", remember=False))
     assert when.answer.text.startswith("Since ") and "Helena Sousa's city" in when.answer.text
+
+
+def test_reflection_indexes_the_days_and_people_a_memory_means(
+    life: Resident, memory: Memory, tmp_path: Path
+) -> None:
+    from datetime import datetime
+
+    from assistant.recall import keyword_ranking
+    from assistant.service.requests import RecallRequest
+
+    chat = [("2024-03-14T09:00:00+00:00", "Me", "Dinner with Mãe tomorrow, she turns 62."),
+            ("2024-03-14T09:05:00+00:00", "Me", "My new number is +351 911 000 222."),
+            ("2024-03-14T09:10:00+00:00", "Me", "Mãe's birthday is on 12 May."),
+            ("2024-03-01T09:00:00+00:00", "Me", "What happened to the March 2024 rent?")]  # fmt: skip
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "more.jsonl").write_text("".join(
+        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Notes", "id": i}) + "\n"
+        for i, (t, s, x) in enumerate(chat)), encoding="utf-8")  # fmt: skip
+    life.ingest([folder])
+    life.reflect("builtin")
+    keys = dict(memory.db.conn.execute(
+        "SELECT text, keys FROM episodes WHERE conversation = 'Notes'").fetchall())  # fmt: skip
+    # "tomorrow" said on 14 March is 15 March; "my number" is your phone.
+    assert "d20240315" in keys[chat[0][2]].split()
+    assert keys[chat[1][2]] == "phone"
+    assert "Helena Sousa birthday" in keys[chat[2][2]]  # the person by her resolved name
+    said = keyword_ranking(memory, "Mãe's birthday is on 12 May", 1)[0]
+    assert said in keyword_ranking(memory, "Helena birthday", 2)  # beside her own note
+    # A question about that day finds what was said of it the day before, by its key.
+    hits = life.recall(RecallRequest("What happened on 15 March 2024?", k=1, reinforce=False,
+                                     now=datetime(2024, 3, 20, 20)))  # fmt: skip
+    assert hits[0].text == chat[0][2]

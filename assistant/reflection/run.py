@@ -25,7 +25,7 @@ from assistant.derived import links, people, persona, thoughts
 from assistant.derived.attributes import is_known
 from assistant.errors import ConfigError
 from assistant.memory import Memory
-from assistant.reflection import arrivals, linking
+from assistant.reflection import arrivals, index_keys, linking
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.engine import Engine, EpisodeView, Reflection
 from policies.injection import quarantine_reason
@@ -220,6 +220,11 @@ def _reflect_batch(
             report.thoughts[op] = report.thoughts.get(op, 0) + 1
         report.links += links.store(
             conn, changed + new_links, engine.name, f"linked episodes e{ids[0]}..e{ids[-1]}"
+        )
+        # After the facts: their people resolve to the names the persona now holds.
+        conn.executemany(
+            "UPDATE episodes SET keys = ? WHERE id = ?",
+            index_keys.keys_by_episode(conn, clean, result.facts),
         )
         conn.executemany(
             "UPDATE episodes SET reflected_at = ? WHERE id = ?",
