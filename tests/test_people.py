@@ -376,7 +376,8 @@ def test_reflection_indexes_the_days_and_people_a_memory_means(
     chat = [("2024-03-14T09:00:00+00:00", "Me", "Dinner with Mãe tomorrow, she turns 62."),
             ("2024-03-14T09:05:00+00:00", "Me", "My new number is +351 911 000 222."),
             ("2024-03-14T09:10:00+00:00", "Me", "Mãe's birthday is on 12 May."),
-            ("2024-03-01T09:00:00+00:00", "Me", "What happened to the March 2024 rent?")]  # fmt: skip
+            ("2024-03-01T09:00:00+00:00", "Me", "What happened to the March 2024 rent?"),
+            ]  # fmt: skip
     folder = tmp_path / "more"
     folder.mkdir()
     (folder / "more.jsonl").write_text("".join(
