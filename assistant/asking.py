@@ -112,17 +112,23 @@ def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     nickname), with you when it says "Tiago and I" or "we"; else those a relationship
     word names ("Mãe", "my parents"); else you ("self") when it says "I", "my" or "our".
     Empty when it names no one."""
+    return _asked(conn, question)[0]
+
+
+def _asked(conn: sqlcipher3.Connection, question: str) -> tuple[set[str], bool]:
+    """`asked_people`, and whether the question named them (rather than a relationship
+    word or "I" meaning them)."""
     lowered = question.casefold()
     named = people.named_in(conn, lowered)
     if named:
-        return named | {"self"} if _WITH_SELF.search(question) else named
+        return (named | {"self"} if _WITH_SELF.search(question) else named), True
     for word in re.findall(r"[^\W\d_]+", lowered):
         if word in people.KIN_GROUP:  # "Mãe", "mum": whoever that relationship names
-            return people.with_relationship(conn, word)
+            return people.with_relationship(conn, word), False
     relation = _MY_RELATION.search(lowered)
     if relation:  # "my best friend", "my parents": someone, not you
-        return people.with_relationship(conn, relation.group(1))
-    return {"self"} if _SELF.search(question) else set()
+        return people.with_relationship(conn, relation.group(1)), False
+    return ({"self"} if _SELF.search(question) else set()), False
 
 
 # "Where does the person whose birthday is on 3 November work?": someone described by
@@ -179,10 +185,11 @@ def words_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:
     of those it means by a relationship (`names_meant`), and, when it asks for more than
     an attribute, that attribute's current values ("the office of my employer" means
     "Maré Energy"; "which airline flies to my brother's city?" means "Amsterdam")."""
-    out = names_meant(conn, question)
+    asked, named = _asked(conn, question)  # once: it reads every person the persona has
+    out = [] if named else _names(conn, asked)
     attribute = asked_attribute(question)
     if attribute is not None and asks_for_more(question):
-        for person in sorted(asked_people(conn, question)):
+        for person in sorted(asked):
             out += [f.value for f in persona.facts(conn, person, attribute)]
     lowered = question.casefold()
     return [w for w in dict.fromkeys(out) if w.casefold() not in lowered]
@@ -193,15 +200,17 @@ def names_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:
     ("my brother", "Mãe"): their first names and nicknames, the words their memories
     use for them ("Duarte", "Dudu", "Pai"). Empty when the question names them itself,
     or means only you. Surnames are left out: a family shares them."""
+    asked, named = _asked(conn, question)
     lowered = question.casefold()
-    if people.named_in(conn, lowered):
-        return []
-    meant = asked_people(conn, question) - {"self"}
+    return [] if named else [n for n in _names(conn, asked) if n.casefold() not in lowered]
+
+
+def _names(conn: sqlcipher3.Connection, asked: set[str]) -> list[str]:
     names: list[str] = []
-    for person in sorted(meant):
+    for person in sorted(asked - {"self"}):
         names.append(person.split()[0])
         names += [f.value for f in persona.facts(conn, person, "nickname")]
-    return [n for n in dict.fromkeys(names) if n.casefold() not in lowered]
+    return list(dict.fromkeys(names))
 
 
 def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:

@@ -341,9 +341,7 @@ def ranked(
                          dense_scored(memory, query, n, inside, vector))  # fmt: skip
             rankings.append([i for i, _ in both][:n])
             weights.append(WINDOW_WEIGHT)
-        told = told_of(memory, window, within, n)
-        place = {episode: rank for rank, episode in enumerate(blended)}
-        told.sort(key=lambda e: place.get(e, len(place)))  # the question's own order first
+        told = told_of(memory, window, within, n, blended)
         if told:
             rankings.append(told)
             weights.append(WINDOW_WEIGHT)
@@ -351,10 +349,13 @@ def ranked(
     return fused, [i for i, _ in dense], [i for i, _ in keyword]
 
 
-def told_of(memory: Memory, window: Window, within: Scope | None, n: int) -> list[int]:
+def told_of(
+    memory: Memory, window: Window, within: Scope | None, n: int, relevant: Sequence[int]
+) -> list[int]:
     """Memories that say what happens on a day of a short `window`, whenever they were
     written ("dinner tomorrow", on Thursday, for a question about Friday): found by the
-    day keys reflection gave them (`index_keys.day_key`), newest first."""
+    day keys reflection gave them (`index_keys.day_key`); those in `relevant` (the
+    question's own ranking) first, in its order, then the newest."""
     if (window.last - window.first).days >= DAY_KEYS:
         return []
     days = [window.first + timedelta(days=i) for i in range((window.last - window.first).days + 1)]
@@ -364,7 +365,14 @@ def told_of(memory: Memory, window: Window, within: Scope | None, n: int) -> lis
         "WHERE episodes_fts MATCH ? ORDER BY e.time_unix DESC LIMIT ?",
         (match, n * WIDEN),
     ).fetchall()
-    return [r[0] for r in rows if within is None or r[0] in within.ids][:n]
+    told = [r[0] for r in rows if within is None or r[0] in within.ids]
+    return _in_order_of(told, relevant)[:n]
+
+
+def _in_order_of(ids: Sequence[int], relevant: Sequence[int]) -> list[int]:
+    """`ids` without repeats, those in `relevant` first in its order, the rest as given."""
+    place = {episode: rank for rank, episode in enumerate(relevant)}
+    return sorted(dict.fromkeys(ids), key=lambda e: place.get(e, len(place)))
 
 
 def with_replies(
@@ -458,9 +466,7 @@ def person_rankings(
                 )]  # fmt: skip
         facts = sorted(persona.facts(conn, person), key=lambda f: f.valid_from or "", reverse=True)
         about += [episode for fact in facts for episode in fact.evidence]
-    place = {episode: rank for rank, episode in enumerate(relevant)}
-    about = sorted(dict.fromkeys(about), key=lambda e: place.get(e, len(place)))
-    out.append((_within(about, within, n), 1.0))
+    out.append((_within(_in_order_of(about, relevant), within, n), 1.0))
     return [(ranking, weight) for ranking, weight in out if ranking]
 
 

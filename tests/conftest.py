@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,18 @@ def notes(tmp_path: Path) -> Path:
     target = tmp_path / "notes"
     shutil.copytree(FIXTURES / "notes", target)
     return target
+
+
+def chat_folder(folder: Path, conversation: str, messages: Sequence[tuple[str, str, str]]) -> Path:
+    """`folder`, holding `messages` (time, sender, text) as one conversation in the
+    generic chat JSON Lines format (docs/chat-jsonl.md), ids by position."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        json.dumps({"time": t, "sender": s, "text": x, "conversation": conversation, "id": i})
+        for i, (t, s, x) in enumerate(messages)
+    ]
+    (folder / f"{conversation}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
 
 
 def reflected_notes(memory: Memory, folder: Path, notes: dict[str, str]) -> Resident:

@@ -19,7 +19,7 @@ from assistant.reflection.extract import extract_facts
 from assistant.reflection.note_fields import note_facts
 from assistant.service.backend import Resident
 from assistant.service.requests import AskRequest
-from tests.conftest import reflected_notes
+from tests.conftest import chat_folder, reflected_notes
 
 WRITTEN = datetime(2024, 4, 10, 9, tzinfo=UTC)
 
@@ -334,15 +334,8 @@ FAMILY = [  # (time, sender, text): a move planned in one message and done in an
 
 
 def test_a_planned_move_is_a_fact_once_the_arrival_is_told(memory: Memory, tmp_path: Path) -> None:
-    import json
-
-    folder = tmp_path / "family"
-    folder.mkdir()
-    (folder / "familia.jsonl").write_text("".join(
-        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Família", "id": i}) + "\n"
-        for i, (t, s, x) in enumerate(FAMILY)), encoding="utf-8")  # fmt: skip
     service = Resident(memory)
-    service.ingest([folder])
+    service.ingest([chat_folder(tmp_path / "family", "Família", FAMILY)])
     service.reflect("builtin")
     cities = {(f.person, f.value, f.valid_from) for f in service.facts() if f.attribute == "city"}
     # The plan alone was no fact; the arrival makes it one, in the plan's fuller words,

@@ -14,7 +14,7 @@ from assistant.errors import MemoryRefError
 from assistant.memory import Memory
 from assistant.service.backend import Resident
 from assistant.service.requests import AskRequest
-from tests.conftest import PASSPHRASE, run_me
+from tests.conftest import PASSPHRASE, chat_folder, run_me
 
 CHAT = [  # a chat with the partner, before any note about him
     ("2023-02-01T09:00:00+00:00", "Tiago", "My new number is +351 913 222 111."),
@@ -296,12 +296,7 @@ def test_a_question_by_relationship_searches_the_words_used_for_that_person(
     assert names_meant(conn, "When do I fly home?") == []
     chat = [("2024-12-01T09:00:00+00:00", "Dudu", "Booked it: KL 1692 lands on 21 December."),
             ("2024-12-01T10:00:00+00:00", "Rita", "Booked the dentist for Monday.")]  # fmt: skip
-    folder = tmp_path / "extra-chat"
-    folder.mkdir()
-    (folder / "family.jsonl").write_text("".join(
-        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Família", "id": i}) + "\n"
-        for i, (t, s, x) in enumerate(chat)), encoding="utf-8")  # fmt: skip
-    life.ingest([folder])
+    life.ingest([chat_folder(tmp_path / "extra-chat", "Família", chat)])
     question = "What flight did my brother book?"
     hits = life.recall(RecallRequest(question, k=1, reinforce=False))
     assert "KL 1692" in hits[0].text
@@ -378,12 +373,7 @@ def test_reflection_indexes_the_days_and_people_a_memory_means(
             ("2024-03-14T09:10:00+00:00", "Me", "Mãe's birthday is on 12 May."),
             ("2024-03-01T09:00:00+00:00", "Me", "What happened to the March 2024 rent?"),
             ]  # fmt: skip
-    folder = tmp_path / "more"
-    folder.mkdir()
-    (folder / "more.jsonl").write_text("".join(
-        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Notes", "id": i}) + "\n"
-        for i, (t, s, x) in enumerate(chat)), encoding="utf-8")  # fmt: skip
-    life.ingest([folder])
+    life.ingest([chat_folder(tmp_path / "more", "Notes", chat)])
     life.reflect("builtin")
     keys = dict(memory.db.conn.execute(
         "SELECT text, keys FROM episodes WHERE conversation = 'Notes'").fetchall())  # fmt: skip

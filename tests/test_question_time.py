@@ -3,7 +3,6 @@ that searches that period first."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from assistant.memory import Memory
 from assistant.question_time import window_of
 from assistant.service.backend import Resident
 from assistant.service.requests import AskRequest, RecallRequest
+from tests.conftest import chat_folder
 
 NOW = datetime(2024, 12, 31, 12, 0).astimezone()
 
@@ -71,15 +71,8 @@ CHAT = [  # the same thing said in two years: only the period tells them apart
 
 @pytest.fixture
 def chat(memory: Memory, tmp_path: Path) -> Resident:
-    folder = tmp_path / "chat"
-    folder.mkdir()
-    (folder / "ana.jsonl").write_text(
-        "".join(json.dumps({"time": t, "sender": s, "text": x, "conversation": "Ana", "id": i})
-                + "\n" for i, (t, s, x) in enumerate(CHAT)),
-        encoding="utf-8",
-    )  # fmt: skip
     service = Resident(memory)
-    service.ingest([folder])
+    service.ingest([chat_folder(tmp_path / "chat", "Ana", CHAT)])
     return service
 
 

@@ -14,7 +14,7 @@ from assistant.ingest import ingest
 from assistant.memory import Memory
 from assistant.recall import blend, fts_query, fuse, recall, time_bounds
 from assistant.vault import Secrets
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, chat_folder
 
 NOTES = FIXTURES / "recall_notes"
 
@@ -199,8 +199,6 @@ def test_a_snippet_shows_the_kind_of_answer_asked_for() -> None:
 
 
 def test_a_question_found_first_brings_its_reply(memory: Memory, tmp_path: Path) -> None:
-    import json
-
     chat = [  # (time, sender, text): the reply shares no word with what is asked of recall
         ("2024-06-01T09:00:00+00:00", "Ana", "Where did you go on holiday in May?"),
         ("2024-06-01T09:05:00+00:00", "Rui", "Sintra, with the kids."),
@@ -209,12 +207,7 @@ def test_a_question_found_first_brings_its_reply(memory: Memory, tmp_path: Path)
         ("2024-06-04T09:00:00+00:00", "Ana", "Where are the holiday photos from May?"),
         ("2024-06-04T09:01:00+00:00", "Ana", "Never mind, found them."),  # same sender
     ]
-    folder = tmp_path / "chat"
-    folder.mkdir()
-    (folder / "ana.jsonl").write_text("".join(
-        json.dumps({"time": t, "sender": s, "text": x, "conversation": "Ana", "id": i}) + "\n"
-        for i, (t, s, x) in enumerate(chat)), encoding="utf-8")  # fmt: skip
-    ingest(memory, [folder])
+    ingest(memory, [chat_folder(tmp_path / "chat", "Ana", chat)])
     texts = [h.text for h in recall(memory, "Where did I go on holiday in May?", k=3)]
     assert texts[:2] == ["Where did you go on holiday in May?", "Sintra, with the kids."]
     # A question followed by more of the same sender's words brings no reply.

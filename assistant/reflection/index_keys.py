@@ -23,6 +23,7 @@ from assistant.derived import people
 from assistant.derived.proposals import FactCandidate
 from assistant.reflection.dates import anchor_date, find_dates
 from assistant.reflection.engine import EpisodeView
+from store.database import marks
 
 MAX_KEYS = 400  # characters: keys are a hint, not a second copy of the text
 
@@ -59,11 +60,20 @@ def day_key(day: date) -> str:
     return f"d{day:%Y%m%d}"
 
 
-def keys_by_episode(
+def changed_keys(
     conn: sqlcipher3.Connection, views: Sequence[EpisodeView], facts: Sequence[FactCandidate]
 ) -> list[tuple[str | None, int]]:
-    """(keys, episode id) for each view, ready for an UPDATE."""
+    """(keys, episode id) for each view whose keys change, ready for an UPDATE. Only
+    those: rewriting a row's keys re-indexes its whole text in FTS."""
     by_episode: dict[int, list[FactCandidate]] = {}
     for fact in facts:
         by_episode.setdefault(fact.evidence, []).append(fact)
-    return [(episode_keys(conn, v, by_episode.get(v.id, [])), v.id) for v in views]
+    ids = [v.id for v in views]
+    rows = conn.execute(f"SELECT id, keys FROM episodes WHERE id IN ({marks(ids)})", ids)
+    stored = dict(rows.fetchall())
+    out = []
+    for view in views:
+        keys = episode_keys(conn, view, by_episode.get(view.id, []))
+        if keys != stored.get(view.id):
+            out.append((keys, view.id))
+    return out

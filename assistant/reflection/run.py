@@ -224,7 +224,7 @@ def _reflect_batch(
         # After the facts: their people resolve to the names the persona now holds.
         conn.executemany(
             "UPDATE episodes SET keys = ? WHERE id = ?",
-            index_keys.keys_by_episode(conn, clean, result.facts),
+            index_keys.changed_keys(conn, clean, result.facts),
         )
         conn.executemany(
             "UPDATE episodes SET reflected_at = ? WHERE id = ?",
