@@ -22,6 +22,7 @@ from assistant.memory import Memory
 from assistant.question_time import Window, window_of
 from assistant.reflection.index_keys import day_key
 from assistant.retention import rank_factor, retention_at
+from assistant.word_forms import other_forms
 from store.database import marks
 from store.vectors import exact_nearest, time_clause
 
@@ -33,6 +34,7 @@ REPLY_TOP = 1  # questions among this many first results bring their reply (`wit
 WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`)
 TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
 FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
+ABOUT_WEIGHT = 1.0  # the memories about an asked person (`person_rankings`)
 # title, sender, text, keys: a heading match counts a little more.
 BM25_WEIGHTS = "1.5, 1.0, 1.0, 1.0"
 WIDEN = 20  # with a date range, candidates fetched per result before filtering
@@ -329,6 +331,7 @@ def ranked(
     # "When do I fly to see my brother?": the words his memories use for him ("Duarte",
     # "Dudu") are searched for too, since the question has none of them.
     words = " ".join([query, *asking.words_meant(memory.db.conn, query)])
+    words = " ".join([words, *other_forms(query_terms(words))])
     keyword = keyword_scored(memory, words, n, within)
     blended = [i for i, _ in blend(keyword, dense)]
     about = person_rankings(memory, query, n, within, blended)
@@ -466,7 +469,7 @@ def person_rankings(
                 )]  # fmt: skip
         facts = sorted(persona.facts(conn, person), key=lambda f: f.valid_from or "", reverse=True)
         about += [episode for fact in facts for episode in fact.evidence]
-    out.append((_within(_in_order_of(about, relevant), within, n), 1.0))
+    out.append((_within(_in_order_of(about, relevant), within, n), ABOUT_WEIGHT))
     return [(ranking, weight) for ranking, weight in out if ranking]
 
 

@@ -42,6 +42,8 @@ def said(text: str) -> set[tuple[str, str, str]]:
         "Vamos viver para a Figueira da Foz",  # Portuguese: "we are going to live in"
         "Se calhar mudamos para Braga.",  # "maybe we move to Braga"
         "Não moro em Lisboa.",
+        "Se a casa nova for na Rua do Mar 45 mudamos.",  # "if the new house is on…"
+        "A casa fica na praia.",  # a place, not a street with its number
         "I got the job offer! Acme Corp, designer.",
         "I got the job! Thanks, everyone.",
     ],
@@ -73,6 +75,10 @@ def test_offers_plans_and_hypotheticals_are_not_facts(text: str) -> None:
         ("Mudámo-nos para o Porto.", ("self", "city", "Porto")),
         ("Já vivemos na Figueira da Foz 🏡", ("self", "city", "Figueira da Foz")),
         ("Trabalho na Maré Energy desde março.", ("self", "employer", "Maré Energy")),
+        ("A casa nova é na Rua do Mar 45, em Buarcos",
+         ("self", "address", "Rua do Mar 45, Buarcos")),
+        ("A minha morada é Rua das Flores 12, Porto.",
+         ("self", "address", "Rua das Flores 12, Porto")),
     ],
 )  # fmt: skip
 def test_the_events_that_make_a_fact_true(text: str, fact: tuple[str, str, str]) -> None:

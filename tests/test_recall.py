@@ -214,3 +214,19 @@ def test_a_question_found_first_brings_its_reply(memory: Memory, tmp_path: Path)
     texts = [h.text for h in recall(memory, "Where are the holiday photos from May?", k=6)]
     assert texts[0] == "Where are the holiday photos from May?"
     assert texts[1] != "Never mind, found them."
+
+
+def test_a_question_finds_the_other_forms_of_its_verbs_and_numbers(
+    memory: Memory, tmp_path: Path
+) -> None:
+    """ "give" finds "gave" and "30th" finds "thirty": words the stemmer keeps apart."""
+    chat = [
+        ("2024-05-01T09:00:00+00:00", "Tiago", "Can you give me a call later?"),
+        ("2024-05-02T09:00:00+00:00", "Tiago", "Give the keys to Rui, please."),
+        ("2024-05-03T09:00:00+00:00", "Tiago", "What do we give Ana for her birthday?"),
+        ("2024-07-14T21:00:00+00:00", "Marta", "Thirty today! Tiago gave me a pottery course."),
+        ("2024-07-15T09:00:00+00:00", "Tiago", "Lunch at the usual place?"),
+    ]
+    ingest(memory, [chat_folder(tmp_path / "chat", "Tiago", chat)])
+    hits = recall(memory, "What did Tiago give me for my 30th?", k=1)
+    assert "pottery" in hits[0].text

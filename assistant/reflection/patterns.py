@@ -622,6 +622,13 @@ _PT_WORK = re.compile(
     rf"entrei)\s+(?:em|no|na|nos|nas|para\s+(?:a|o))\s+(?P<v>{PROPER})",
     re.IGNORECASE,
 )
+# "A casa nova é na Rua do Mar 45, em Buarcos", "a minha morada é Rua X 12": a street
+# with its number (without one it is a place, which _PT_HOME reads as a city).
+_PT_ADDRESS = re.compile(
+    r"\b(?:(?:a\s+)?(?:minha|nossa)\s+)?(?:casa|morada)(?:\s+nova)?\s+(?:é|fica)\s+"
+    r"(?:(?:na|no|em)\s+)?(?P<v>[A-ZÀ-Ý][^.!?]*?\d[^.!?]*)",
+    re.IGNORECASE,
+)
 # Before the verb, these make it no fact: not, never, if, maybe, want to, going to.
 _PT_DOUBT = re.compile(
     r"\b(?:não|nao|nunca|nem|se|talvez|calhar|quem\s+sabe|quero|queremos|queria|gostava|"
@@ -654,6 +661,10 @@ def speaker_statements(sentence: str, speaker: str) -> Iterator[tuple[int, Found
     for m in _LEASE.finditer(sentence):
         value = address_value(m.group("v"))
         if value:
+            yield m.start(), Found(speaker, "address", value, 0.85, m.end())
+    for m in _PT_ADDRESS.finditer(sentence):
+        value = address_value(re.sub(r",\s+(?:em|no|na)\s+", ", ", m.group("v")))
+        if value and not _PT_DOUBT.search(sentence, 0, m.start("v")):
             yield m.start(), Found(speaker, "address", value, 0.85, m.end())
     for pattern, attribute in ((_PT_HOME, "city"), (_PT_WORK, "employer")):
         for m in pattern.finditer(sentence):

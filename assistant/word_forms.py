@@ -1,0 +1,135 @@
+"""Other forms of a question's words that the keyword index cannot relate by itself.
+
+The index stems with Porter, which joins "move", "moved" and "moving" but not "give"
+and "gave", "fly" and "flew", or "30th" and "thirty". A question asks in the present
+("what did Tiago give me for my 30th?") about a note written in the past ("Thirty
+today. … Tiago gave me…"), so each such word is searched in its other forms too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# English verbs whose past differs from what a stemmer makes of the base, as
+# "base past participle" (a form may repeat). Common verbs of everyday accounts.
+_IRREGULAR = """
+be was were been; become became become; begin began begun; bite bit bitten;
+blow blew blown; break broke broken; bring brought brought; build built built;
+buy bought bought; catch caught caught; choose chose chosen; come came come;
+cost cost cost; cut cut cut; dig dug dug; do did done; draw drew drawn;
+dream dreamt dreamt; drink drank drunk; drive drove driven; eat ate eaten;
+fall fell fallen; feed fed fed; feel felt felt; fight fought fought; find found found;
+fly flew flown; forget forgot forgotten; forgive forgave forgiven; freeze froze frozen;
+get got gotten; give gave given; go went gone; grow grew grown; hang hung hung;
+have had had; hear heard heard; hide hid hidden; hit hit hit; hold held held;
+hurt hurt hurt; keep kept kept; know knew known; lay laid laid; lead led led;
+learn learnt learnt; leave left left; lend lent lent; let let let; lie lay lain;
+lose lost lost; make made made; mean meant meant; meet met met; pay paid paid;
+put put put; quit quit quit; read read read; ride rode ridden; ring rang rung;
+rise rose risen; run ran run; say said said; see saw seen; seek sought sought;
+sell sold sold; send sent sent; set set set; shake shook shaken; shoot shot shot;
+shut shut shut; sing sang sung; sink sank sunk; sit sat sat; sleep slept slept;
+speak spoke spoken; spend spent spent; stand stood stood; steal stole stolen;
+stick stuck stuck; strike struck struck; swim swam swum; take took taken;
+teach taught taught; tear tore torn; tell told told; think thought thought;
+throw threw thrown; understand understood understood; wake woke woken; wear wore worn;
+win won won; write wrote written
+"""
+
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ORDINAL_UNITS = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
+
+
+def _verb_forms() -> dict[str, set[str]]:
+    forms: dict[str, set[str]] = {}
+    for entry in _IRREGULAR.split(";"):
+        words = set(entry.split())
+        for word in words:
+            forms.setdefault(word, set()).update(words - {word})
+    return forms
+
+
+def _number_words(n: int) -> tuple[str, str]:
+    """(cardinal, ordinal) of 0 <= n < 100 in English words, single words only for
+    the tens ("thirty", "thirtieth"), hyphenated otherwise ("thirty-one")."""
+    if n < 20:
+        return _UNITS[n], _ORDINAL_UNITS[n]
+    tens, unit = divmod(n, 10)
+    if unit == 0:
+        return _TENS[tens], _TENS[tens][:-1] + "ieth"
+    return f"{_TENS[tens]}-{_UNITS[unit]}", f"{_TENS[tens]}-{_ORDINAL_UNITS[unit]}"
+
+
+def _number_forms() -> dict[str, set[str]]:
+    """ "30", "30th", "thirty" and "thirtieth" as one number: ages, anniversaries. From
+    3 up: "first" and "second" mostly mean something else ("first day", "a second")."""
+    forms: dict[str, set[str]] = {}
+    for n in range(3, 100):
+        cardinal, ordinal = _number_words(n)
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        words = {str(n), f"{n}{suffix}", cardinal, ordinal}
+        for word in words:
+            forms.setdefault(word, set()).update(words - {word})
+    return forms
+
+
+_FORMS = _verb_forms()
+_NUMBERS = _number_forms()
+
+
+def other_forms(terms: Iterable[str]) -> list[str]:
+    """The other forms of `terms` (lower-cased words): irregular verb forms, and the
+    words and ordinals of numbers from 3 to 99 written in digits or words ("30th" ->
+    "30", "thirty", "thirtieth"), except bare digits, which also count things, days and
+    years ("2 April" must not search "second")."""
+    given = list(terms)
+    out: list[str] = []
+    for term in given:
+        found = set(_FORMS.get(term, ()))
+        if not term.isdigit():
+            found |= _NUMBERS.get(term, set())
+        out += sorted(found - set(given) - set(out))
+    return out
