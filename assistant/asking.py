@@ -50,6 +50,8 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
         ),  # fmt: skip
         ("school", r"\b(?:school|university|college)\b|\bwhere\b.*\bstud(?:y|ies)\b"),
         ("dislikes", r"\b(?:hate|hates|dislike|dislikes|can'?t\s+stand)\b"),
+        # A team one supports is among one's likes, as a person note lists them.
+        ("likes", r"\b(?:like|likes|love|loves|enjoys?|favou?rite|fan\s+of|supports?)\b"),
         ("relationship", r"^\s*who\s+is\s+(?!my\b|our\b)\S+(?:\s+\S+)?\s*\??\s*$"),
     ]
 ]
@@ -60,6 +62,12 @@ _NARROWER = re.compile(
     r"meeting|appointment|booking|reservation|ticket|vet|doctor|dentist|wedding|trip|"
     r"party|gift|present|first\s+day|name\s+of\s+the|password|pin|code|operator|provider|"
     r"carrier|network|plan|contract|breed|office|headquarters|website)\b",
+    re.IGNORECASE,
+)
+# "Which team does Dudu support?" asks for one of his likes, not for a team he is in.
+_SUPPORTED = re.compile(
+    r"\b(?:team|club)\b.*\b(?:support|supports|fan\s+of)\b|"
+    r"\b(?:support|supports|fan\s+of)\b.*\b(?:team|club)\b",
     re.IGNORECASE,
 )
 # "Which shelter did we adopt the dog from?" asks for a shelter, not the pet: a question
@@ -174,6 +182,8 @@ def asks_for_more(question: str) -> bool:
     "who is my manager at the new job?", "which shelter did we adopt the dog from?",
     "where is the office of my employer?". The persona's value does not answer it, but
     may lead to what does (`words_meant`)."""
+    if _SUPPORTED.search(question):
+        return False
     if _NARROWER.search(question):
         return True
     m = _ASKED_NOUN.match(question)

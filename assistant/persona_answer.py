@@ -280,12 +280,16 @@ def _supporting(conn: sqlcipher3.Connection, chosen: list[persona.Fact]) -> list
         wanted = fact.value.split(" (")[0].casefold()
         for episode_id, time, text, conversation, title, document in rows:
             sentence = next((s for s in split_sentences(text) if wanted in s.casefold()), None)
-            if sentence is not None:
+            if sentence is None:
+                continue
+            ref, sentence = f"e{episode_id}", sentence.strip()
+            # One line may state several values ("Likes: surfing, Coltrane"): cited once.
+            if not any(o.ref == ref and o.text == sentence for o in out):
                 source = conversation or Path(document).name
                 if title and not conversation:
                     source = f"{source} › {title}"
-                out.append(Evidence(f"e{episode_id}", time, source, sentence.strip()))
-                break
+                out.append(Evidence(ref, time, source, sentence))
+            break
     return out
 
 

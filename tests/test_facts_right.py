@@ -201,7 +201,8 @@ LIFE = {
     "Helena Sousa.md": "---\ntags: [people, family]\naliases: [Mãe]\ndate: 2023-02-01\n---\n"
     "# Helena Sousa\n\n- Relationship: mother\n- Birthday: 12 May\n",
     "Tiago Mendes.md": "---\ntags: [people]\naliases: [Ti]\ndate: 2023-02-01\n---\n"
-    "# Tiago Mendes\n\n- Allergies: shellfish\n- Birthday: 3 November 1991\n",
+    "# Tiago Mendes\n\n- Allergies: shellfish\n- Birthday: 3 November 1991\n"
+    "- Likes: surfing, FC Porto\n",
     "Miso.md": "---\ndate: 2023-05-20\n---\n# Miso\n\nWe adopted a dog called Miso in May 2023."
     " He is a small brown mix, from the Patas Felizes shelter in Gondomar.\n",
     "Work.md": "---\ndate: 2023-03-01\n---\n# Work\n\n"
@@ -242,6 +243,9 @@ def test_attribute_questions_are_answered_from_the_persona(life: Resident) -> No
         ("How old did Tiago turn in 2024?", "turned 33 in 2024"),
         # "Tiago and I": where we live is where you live.
         ("Which city do Tiago and I live in?", "Porto"),
+        # A team one supports is one of one's likes.
+        ("Which football club does Tiago support?", "FC Porto"),
+        ("What does Ti like?", "surfing"),
     ],
 )
 def test_the_persona_answers_what_its_facts_imply(
@@ -250,6 +254,11 @@ def test_the_persona_answers_what_its_facts_imply(
     answer = life.ask(AskRequest(question, remember=False)).answer
     assert answer.engine == "persona"
     assert first_line_holds in answer.text.splitlines()[0], answer.text
+
+
+def test_a_line_stating_several_values_is_cited_once(life: Resident) -> None:
+    answer = life.ask(AskRequest("What does Tiago like?", remember=False)).answer
+    assert answer.text.count("Likes: surfing, FC Porto") == 1, answer.text
 
 
 def test_a_question_asking_for_another_noun_is_left_to_the_memories(life: Resident) -> None:
