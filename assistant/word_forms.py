@@ -67,14 +67,17 @@ def _number_words(n: int) -> tuple[str, str]:
     return f"{_TENS[tens]}-{_UNITS[unit]}", f"{_TENS[tens]}-{_ORDINAL_UNITS[unit]}"
 
 
+def _suffix(n: int) -> str:
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def _number_forms() -> dict[str, set[str]]:
     """ "30", "30th", "thirty" and "thirtieth" as one number: ages, anniversaries. From
     3 up: "first" and "second" mostly mean something else ("first day", "a second")."""
     forms: dict[str, set[str]] = {}
     for n in range(3, 100):
         cardinal, ordinal = _number_words(n)
-        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-        words = {str(n), f"{n}{suffix}", cardinal, ordinal}
+        words = {str(n), f"{n}{_suffix(n)}", cardinal, ordinal}
         for word in words:
             forms.setdefault(word, set()).update(words - {word})
     return forms
@@ -97,3 +100,25 @@ def other_forms(terms: Iterable[str]) -> list[str]:
             found |= _NUMBERS.get(term, set())
         out += sorted(found - set(given) - set(out))
     return out
+
+
+def _canonical_forms() -> dict[str, str]:
+    """Each irregular form's base ("gave" -> "give"), each number word's digits
+    ("thirtieth" -> "30")."""
+    out: dict[str, str] = {}
+    for entry in _IRREGULAR.split(";"):
+        words = entry.split()
+        out.update((word, words[0]) for word in words[1:] if word != words[0])
+    for n in range(3, 100):
+        cardinal, ordinal = _number_words(n)
+        out.update({cardinal: str(n), ordinal: str(n), f"{n}{_suffix(n)}": str(n)})
+    return out
+
+
+_CANONICAL = _canonical_forms()
+
+
+def canonical(word: str) -> str:
+    """One form for all of a word's forms that `other_forms` joins (a lower-cased
+    word): for comparing a question's words with a sentence's."""
+    return _CANONICAL.get(word, word)

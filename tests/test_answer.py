@@ -94,6 +94,18 @@ def test_inflections_match() -> None:
     assert answer.text.startswith("On Friday 15 March 2024: Ana lands at 14:05 on Friday.")
 
 
+def test_irregular_forms_and_number_words_match() -> None:
+    party = Evidence(
+        "e4",
+        "2023-07-14",
+        "2023-07-14.md",
+        "Dinner at Prado with Rui. Rui gave me a pottery course for my thirtieth.",
+    )
+    other = Evidence("e5", "2023-07-20", "chat", "Rui, give me a call about dinner.")  # fmt: skip
+    answer = extractive_answer("What did Rui give me for my 30th?", [other, party], 1)
+    assert "pottery" in answer.text, answer.text
+
+
 def test_at_most_max_sentences_and_one_citation_per_evidence() -> None:
     notes = Evidence(
         "e3", "2024-04-01", "garden.md", "Tomatoes in April. Tomatoes need sun. Tomatoes!"

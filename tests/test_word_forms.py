@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.word_forms import other_forms
+from assistant.word_forms import canonical, other_forms
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,22 @@ def test_other_forms(terms: list[str], expected: set[str], absent: set[str]) -> 
     assert expected <= set(found)
     assert not absent & set(found)
     assert len(found) == len(set(found))
+
+
+@pytest.mark.parametrize(
+    ("word", "form"),
+    [
+        ("gave", "give"),
+        ("given", "give"),
+        ("give", "give"),
+        ("swum", "swim"),
+        ("thirty", "30"),
+        ("30th", "30"),
+        ("thirtieth", "30"),
+        ("porto", "porto"),
+        ("2nd", "2nd"),
+        ("first", "first"),
+    ],  # fmt: skip
+)
+def test_canonical_joins_what_other_forms_joins(word: str, form: str) -> None:
+    assert canonical(word) == form

@@ -22,6 +22,7 @@ from assistant.question_time import without_period
 from assistant.reflection.dates import DATE_RE, find_date
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
+from assistant.word_forms import canonical
 
 NOTHING = "Nothing in your memory answers this question."
 ENGINE = "builtin"
@@ -314,11 +315,12 @@ def _question_stems(question: str) -> list[str]:
     asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", asked))
     words = [t for t in query_terms(asked) if t not in STOPWORDS]
     # One-letter terms are the "s" of "Ana's", not words.
-    return list(dict.fromkeys(_stem(t) for t in words if len(t) > 1 or t.isdigit()))
+    return list(dict.fromkeys(_stem(canonical(t)) for t in words if len(t) > 1 or t.isdigit()))
 
 
 def _stems(sentence: str) -> set[str]:
-    return {_stem(w.lower()) for w in WORD.findall(sentence)}
+    """The sentence's words in one form each: "gave" is "give", "thirty" is "30"."""
+    return {_stem(canonical(w.lower())) for w in WORD.findall(sentence)}
 
 
 def _stem(word: str) -> str:
