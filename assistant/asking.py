@@ -62,7 +62,7 @@ _NARROWER = re.compile(
     r"meeting|appointment|booking|reservation|ticket|vet|doctor|dentist|wedding|trip|"
     r"party|gift|present|first\s+day|name\s+of\s+the|password|pin|code|operator|provider|"
     r"carrier|network|plan|contract|breed|office|headquarters|website|"
-    r"give|gave|given|bring|brought|buy|bought|send|sent)\b",
+    r"give|gave|given|bring|brought|buy|bought|send|sent|the\s+job(?!\s+title))\b",
     re.IGNORECASE,
 )
 # "Which team does Dudu support?" asks for one of his likes, not for a team he is in.

@@ -22,7 +22,7 @@ from assistant.memory import Memory
 from assistant.question_time import Window, window_of
 from assistant.reflection.index_keys import day_key
 from assistant.retention import rank_factor, retention_at
-from assistant.word_forms import other_forms
+from assistant.word_forms import also_searched
 from store.database import marks
 from store.vectors import exact_nearest, time_clause
 
@@ -331,7 +331,7 @@ def ranked(
     # "When do I fly to see my brother?": the words his memories use for him ("Duarte",
     # "Dudu") are searched for too, since the question has none of them.
     words = " ".join([query, *asking.words_meant(memory.db.conn, query)])
-    words = " ".join([words, *other_forms(query_terms(words))])
+    words = " ".join([words, *also_searched(words)])
     keyword = keyword_scored(memory, words, n, within)
     blended = [i for i, _ in blend(keyword, dense)]
     about = person_rankings(memory, query, n, within, blended)
@@ -442,7 +442,7 @@ def person_rankings(
         return []
     attribute = asking.asked_attribute(query)
     out: list[tuple[list[int], float]] = []
-    if attribute is not None:
+    if attribute is not None and not asking.asks_for_more(query):
         slot = [
             fact
             for person in sorted(asked)

@@ -8,7 +8,10 @@ today. … Tiago gave me…"), so each such word is searched in its other forms 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+from assistant.hits import query_terms
 
 # English verbs whose past differs from what a stemmer makes of the base, as
 # "base past participle" (a form may repeat). Common verbs of everyday accounts.
@@ -36,6 +39,16 @@ throw threw thrown; understand understood understood; wake woke woken; wear wore
 win won won; write wrote written
 """
 
+# Words a question and the memory answering it often put differently, as groups whose
+# first word stands for the rest. Kept to plain synonyms: a looser word ("make" for
+# "earn") would find more noise than answers.
+_SYNONYMS = """
+salary earn earns earned earning wage wages income;
+decline declined declining reject rejected refuse refused
+"""
+# Phrases that mean one word of a group: "the job I turned down" was "declined".
+_PHRASES = {"turn down": "decline", "turned down": "decline", "turning down": "decline"}
+
 _UNITS = str.split(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
@@ -47,13 +60,14 @@ _ORDINAL_UNITS = str.split(
 )
 
 
-def _verb_forms() -> dict[str, set[str]]:
-    forms: dict[str, set[str]] = {}
-    for entry in _IRREGULAR.split(";"):
-        words = set(entry.split())
+def _groups(table: str) -> dict[str, list[str]]:
+    """Each word of a "word word; word word" table -> its group, first word first."""
+    groups: dict[str, list[str]] = {}
+    for entry in table.split(";"):
+        words = list(dict.fromkeys(entry.split()))
         for word in words:
-            forms.setdefault(word, set()).update(words - {word})
-    return forms
+            groups.setdefault(word, words)
+    return groups
 
 
 def _number_words(n: int) -> tuple[str, str]:
@@ -83,19 +97,20 @@ def _number_forms() -> dict[str, set[str]]:
     return forms
 
 
-_FORMS = _verb_forms()
+_GROUPS = _groups(_IRREGULAR + ";" + _SYNONYMS)
 _NUMBERS = _number_forms()
 
 
 def other_forms(terms: Iterable[str]) -> list[str]:
-    """The other forms of `terms` (lower-cased words): irregular verb forms, and the
+    """The other forms of `terms` (lower-cased words): irregular verb forms, plain
+    synonyms ("earn", "salary"), and the
     words and ordinals of numbers from 3 to 99 written in digits or words ("30th" ->
     "30", "thirty", "thirtieth"), except bare digits, which also count things, days and
     years ("2 April" must not search "second")."""
     given = list(terms)
     out: list[str] = []
     for term in given:
-        found = set(_FORMS.get(term, ()))
+        found = set(_GROUPS.get(term, ()))
         if not term.isdigit():
             found |= _NUMBERS.get(term, set())
         out += sorted(found - set(given) - set(out))
@@ -103,12 +118,9 @@ def other_forms(terms: Iterable[str]) -> list[str]:
 
 
 def _canonical_forms() -> dict[str, str]:
-    """Each irregular form's base ("gave" -> "give"), each number word's digits
-    ("thirtieth" -> "30")."""
-    out: dict[str, str] = {}
-    for entry in _IRREGULAR.split(";"):
-        words = entry.split()
-        out.update((word, words[0]) for word in words[1:] if word != words[0])
+    """Each irregular form or synonym -> its group's first word ("gave" -> "give"),
+    each number word -> its digits ("thirtieth" -> "30")."""
+    out = {word: group[0] for word, group in _GROUPS.items() if word != group[0]}
     for n in range(3, 100):
         cardinal, ordinal = _number_words(n)
         out.update({cardinal: str(n), ordinal: str(n), f"{n}{_suffix(n)}": str(n)})
@@ -122,3 +134,20 @@ def canonical(word: str) -> str:
     """One form for all of a word's forms that `other_forms` joins (a lower-cased
     word): for comparing a question's words with a sentence's."""
     return _CANONICAL.get(word, word)
+
+
+_PHRASE = re.compile(r"\b(?:" + "|".join(map(re.escape, _PHRASES)) + r")\b", re.IGNORECASE)
+
+
+def rephrased(text: str) -> str:
+    """`text` with each phrase of one word's meaning replaced by it ("the job I turned
+    down" -> "the job I decline"), for the words a search compares."""
+    return _PHRASE.sub(lambda m: _PHRASES[m.group().casefold()], text)
+
+
+def also_searched(text: str) -> list[str]:
+    """The words a keyword search of `text` adds: what its phrases mean and the other
+    forms of its words (`other_forms`), none it already has."""
+    given = query_terms(text)
+    meant = [t for t in query_terms(rephrased(text)) if t not in given]
+    return meant + [f for f in other_forms(given + meant) if f not in meant]

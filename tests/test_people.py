@@ -315,6 +315,7 @@ def test_a_question_for_more_than_an_attribute_searches_its_value(
     office = "Where is the office of my current employer?"
     assert asks_for_more(office) and not asks_for_more("Who is my employer?")
     assert asks_for_more("What did Bia give me for my birthday?")  # a gift, not the day
+    assert asks_for_more("Which city was the job I turned down in?")  # not where I live
     assert words_meant(conn, office) == ["Maré Energy"]
     # The persona's value does not answer it: the question goes to the memories.
     answer = life.ask(AskRequest(office, remember=False)).answer

@@ -230,3 +230,18 @@ def test_a_question_finds_the_other_forms_of_its_verbs_and_numbers(
     ingest(memory, [chat_folder(tmp_path / "chat", "Tiago", chat)])
     hits = recall(memory, "What did Tiago give me for my 30th?", k=1)
     assert "pottery" in hits[0].text
+
+
+def test_a_question_finds_what_its_phrases_and_synonyms_mean(
+    memory: Memory, tmp_path: Path
+) -> None:
+    chat = [
+        ("2023-10-01T09:00:00+00:00", "Marta", "The job in Berlin pays well."),
+        ("2023-10-02T09:00:00+00:00", "Marta", "Job interview went fine, I think."),
+        ("2023-10-27T12:00:00+00:00", "Marta", "Sent it. I declined Klarwerk."),
+        ("2023-11-02T09:00:00+00:00", "Marta", "My salary at Farol is 38,000 a year."),
+        ("2023-11-03T09:00:00+00:00", "Marta", "Did the job ad say how much?"),
+    ]
+    ingest(memory, [chat_folder(tmp_path / "chat", "Tiago", chat)])
+    assert "declined" in recall(memory, "Which job did I turn down?", k=1)[0].text
+    assert "38,000" in recall(memory, "How much did I earn at Farol?", k=1)[0].text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.word_forms import canonical, other_forms
+from assistant.word_forms import also_searched, canonical, other_forms, rephrased
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,11 @@ def test_other_forms(terms: list[str], expected: set[str], absent: set[str]) -> 
 )
 def test_canonical_joins_what_other_forms_joins(word: str, form: str) -> None:
     assert canonical(word) == form
+
+
+def test_also_searched_adds_what_phrases_mean_and_synonyms() -> None:
+    assert rephrased("The job I turned down.") == "The job I decline."
+    added = also_searched("Which job did I turn down?")
+    assert {"decline", "declined", "rejected"} <= set(added)
+    assert {"salary", "income"} <= set(also_searched("How much did I earn at Farol?"))
+    assert also_searched("Lunch at Prado") == []

@@ -22,7 +22,7 @@ from assistant.question_time import without_period
 from assistant.reflection.dates import DATE_RE, find_date
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
-from assistant.word_forms import canonical
+from assistant.word_forms import canonical, rephrased
 
 NOTHING = "Nothing in your memory answers this question."
 ENGINE = "builtin"
@@ -311,7 +311,7 @@ def _question_stems(question: str) -> list[str]:
     """The question's content words, stemmed, without the words of its kind ("how many",
     "what time"): a sentence need not repeat them. None for "who am I?": recall falls
     back to every word there, but a sentence sharing "am" with it supports nothing."""
-    asked = GATHERING.sub(" ", _HOW_LONG_AGO.sub(" ", without_period(question)))
+    asked = GATHERING.sub(" ", _HOW_LONG_AGO.sub(" ", without_period(rephrased(question))))
     asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", asked))
     words = [t for t in query_terms(asked) if t not in STOPWORDS]
     # One-letter terms are the "s" of "Ana's", not words.
