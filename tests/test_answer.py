@@ -252,3 +252,16 @@ def test_a_weekday_before_a_date_names_that_date() -> None:
     assert told_day("Thursday 18 April 2024, TP 535 at 09:40", said) == (
         date(2024, 4, 18), "On Thursday 18 April 2024")  # fmt: skip
     assert told_day("See you Thursday!", said)[0] == date(2024, 2, 15)
+
+
+def test_the_line_holding_the_kind_of_answer_leads_even_when_it_shares_fewer_words() -> None:
+    """ "More trips for us" shares more words with the question, but holds no amount."""
+    evidence = [
+        Evidence("e1", "2023-12-19", "chat", "Good for him. More trips for us"),
+        Evidence("e2", "2023-05-22", "2023-05-22.md",
+                 "Flying back tonight. 1,400 € for the two of us. Cycling everywhere. "
+                 "Tiago took six rolls of film. The harbour baths were cold."),
+        Evidence("e4", "2023-05-21", "chat", "Lunch with Rui and Ana. Then a nap."),
+    ]  # fmt: skip
+    answer = extractive_answer("How much did the Copenhagen trip cost us?", evidence)
+    assert answer.text.startswith("1,400 € for the two of us."), answer.text

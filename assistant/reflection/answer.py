@@ -110,6 +110,7 @@ class _Candidate:
     position: int  # the sentence's position in its evidence
     sentence: str
     evidence: Evidence
+    alone: bool = True  # whether it holds a question word itself, not only its context
 
 
 def extractive_answer(
@@ -134,7 +135,10 @@ def extractive_answer(
         for candidate in best:
             firsts.setdefault(candidate.evidence.ref, candidate)
         best = list(firsts.values())
-    chosen = [c for c in best if c.overlap >= floor][: GATHER if gathering else max_sentences]
+    # The best by score leads even below the floor (the kind of answer asked for can
+    # outweigh shared words); the floor keeps weak lines from following it.
+    chosen = [best[0], *(c for c in best[1:] if c.overlap >= floor)]
+    chosen = chosen[: GATHER if gathering else max_sentences]
     text = "\n".join(_cited(c, terms) for c in chosen)
     if gathering:
         days = sorted({c.evidence.date[:10] for c in chosen if c.evidence.date})
@@ -149,9 +153,11 @@ def extractive_answer(
             text = f"{told}: {text}"
     citations = list(dict.fromkeys(c.evidence.ref for c in chosen))
     # The best sentence alone is what may be kept: stitched lines and labels are not a
-    # statement, and a sentence cut short is not one either.
+    # statement, and a sentence cut short is not one either; nor is one that answers only
+    # through its title ("~1,400 € for the two of us", under "Copenhagen, last day").
     top = " ".join(chosen[0].sentence.split())
-    statement = top if len(top) <= MAX_QUOTE and chosen[0].evidence.ref[0] == "e" else None
+    keep = len(top) <= MAX_QUOTE and chosen[0].evidence.ref[0] == "e" and chosen[0].alone
+    statement = top if keep else None
     return Answer(text=text, citations=citations, engine=ENGINE, statement=statement)
 
 
@@ -277,7 +283,8 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
         score += RECENT_BONUS * recency.get(item.ref, 0.0)
         if holds:
             score += KIND_BONUS
-        out.append(_Candidate(overlap, score, rank, position, sentence, item))
+        alone = any(t in words for t in shared)
+        out.append(_Candidate(overlap, score, rank, position, sentence, item, alone))
     return out
 
 
