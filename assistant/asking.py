@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import sqlcipher3
 
 from assistant.derived import people, persona
+from assistant.reflection.dates import month_number
 from assistant.reflection.lexicon import RELATIONS, words
 
 # What the question asks for, first match wins.
@@ -191,6 +193,65 @@ def asks_for_more(question: str) -> bool:
     return m is not None and m.group(1).casefold() not in _OWN_NOUNS
 
 
+# "When did I turn 30?", "How old did Tiago turn in 2024?", "How old is Mãe?": a birthday
+# with its year answers them.
+_TURNED = re.compile(r"^\s*when\s+(?:did|does|will|do)\s+.+?\s+turn\s+(?P<age>\d{1,3})\b", re.I)
+_HOW_OLD = re.compile(
+    r"^\s*how\s+old\s+(?:is|was|am|are|were|will|did|does|do)\b.*?"
+    r"(?:\bin\s+(?P<year>(?:19|20)\d\d))?\s*\??\s*$",
+    re.I,
+)
+_BORN = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>[^\W\d_]+)\s+(?P<y>\d{4})$")
+
+
+_OLD = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
+
+
+def for_search(question: str) -> str:
+    """The question as its words are searched: "how old" asks for an age, which no
+    memory words as such ("Happy 33!"; `words_meant` adds the age when it is known), and
+    "old" would find "my old number"."""
+    return _OLD.sub("how", question)
+
+
+@dataclass(frozen=True)
+class AgeAsked:
+    """An age question about someone whose birthday, with its year, the persona holds."""
+
+    person: str
+    fact: persona.Fact  # the birthday
+    born: date
+    turned: int | None  # "when did I turn 30?"
+    year: int | None  # "how old did Tiago turn in 2024?"
+
+
+def asked_age(conn: sqlcipher3.Connection, question: str) -> AgeAsked | None:
+    turned, how_old = _TURNED.match(question), _HOW_OLD.match(question)
+    if turned is None and how_old is None:
+        return None
+    person = asked_person(conn, question)
+    if person is None:
+        return None
+    for fact in persona.facts(conn, person, "birthday"):
+        born = _birth_date(fact.value)
+        if born is not None:
+            year = how_old.group("year") if how_old is not None else None
+            return AgeAsked(person, fact, born, int(turned.group("age")) if turned else None,
+                            int(year) if year else None)  # fmt: skip
+    return None
+
+
+def _birth_date(value: str) -> date | None:
+    m = _BORN.match(value.strip())
+    month = month_number(m.group("m")) if m else None
+    if m is None or month is None:
+        return None
+    try:
+        return date(int(m.group("y")), month, int(m.group("d")))
+    except ValueError:
+        return None
+
+
 def words_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:
     """Words a question means without saying them, for the keyword search: the names
     of those it means by a relationship (`names_meant`), and, when it asks for more than
@@ -202,6 +263,9 @@ def words_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:
     if attribute is not None and asks_for_more(question):
         for person in sorted(asked):
             out += [f.value for f in persona.facts(conn, person, attribute)]
+    age = asked_age(conn, question)
+    if age is not None and age.year is not None:  # "Happy 33 Ti!" on his birthday
+        out += [str(age.year - age.born.year), "birthday"]
     lowered = question.casefold()
     return [w for w in dict.fromkeys(out) if w.casefold() not in lowered]
 

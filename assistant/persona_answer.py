@@ -27,7 +27,6 @@ from assistant import asking
 from assistant.derived import persona
 from assistant.derived.attributes import ATTRIBUTES, is_single
 from assistant.question_time import Window, window_of
-from assistant.reflection.dates import month_number
 from assistant.reflection.engine import Answer, Evidence
 from assistant.reflection.extract import split_sentences
 
@@ -124,65 +123,29 @@ def _told(
     return lines, facts + memories
 
 
-# "When did I turn 30?", "How old did Tiago turn in 2024?", "How old is Mãe?": a birthday
-# with its year answers them.
-_TURNED = re.compile(r"^\s*when\s+(?:did|does|will|do)\s+.+?\s+turn\s+(?P<age>\d{1,3})\b", re.I)
-_HOW_OLD = re.compile(
-    r"^\s*how\s+old\s+(?:is|was|am|are|were|will|did|does|do)\b.*?"
-    r"(?:\bin\s+(?P<year>(?:19|20)\d\d))?\s*\??\s*$",
-    re.I,
-)
-_BORN = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>[^\W\d_]+)\s+(?P<y>\d{4})$")
-
-
 def _age(conn: sqlcipher3.Connection, question: str, now: datetime | None) -> Direct | None:
-    turned, how_old = _TURNED.match(question), _HOW_OLD.match(question)
-    if turned is None and how_old is None:
+    asked = asking.asked_age(conn, question)
+    if asked is None:
         return None
-    person = asking.asked_person(conn, question)
-    if person is None:
-        return None
-    born = next(
-        (
-            (fact, day)
-            for fact in persona.facts(conn, person, "birthday")
-            if (day := _birth_date(fact.value)) is not None
-        ),
-        None,
-    )
-    if born is None:
-        return None
-    fact, day = born
-    who = "You" if person == "self" else person
-    if turned is not None:
-        age = int(turned.group("age"))
+    fact, day = asked.fact, asked.born
+    who = "You" if asked.person == "self" else asked.person
+    if asked.turned is not None:
+        age = asked.turned
         try:
             when = day.replace(year=day.year + age)
         except ValueError:  # born on 29 February
             when = date(day.year + age, 3, 1)
         text = f"{who} turned {age} on {when.day} {calendar.month_name[when.month]} {when.year}"
-    elif how_old is not None and how_old.group("year"):
-        year = int(how_old.group("year"))
-        text = f"{who} turned {year - day.year} in {year}"
+    elif asked.year is not None:
+        text = f"{who} turned {asked.year - day.year} in {asked.year}"
     else:
         today = now.date() if now is not None else date.today()
         age = today.year - day.year - ((today.month, today.day) < (day.month, day.day))
-        text = f"{who} {'are' if person == 'self' else 'is'} {age}"
+        text = f"{who} {'are' if asked.person == 'self' else 'is'} {age}"
     headline = f"{text} (born {fact.value}) [f{fact.id}]"
     evidence = [_fact_evidence(fact), *_supporting(conn, [fact])]
     lines = [headline, *(f'"{e.text}" ({_where(e)}) [{e.ref}]' for e in evidence[1:])]
     return Direct(Answer("\n".join(lines), [e.ref for e in evidence], ENGINE), evidence)
-
-
-def _birth_date(value: str) -> date | None:
-    m = _BORN.match(value.strip())
-    month = month_number(m.group("m")) if m else None
-    if m is None or month is None:
-        return None
-    try:
-        return date(int(m.group("y")), month, int(m.group("d")))
-    except ValueError:
-        return None
 
 
 def _anchor(

@@ -325,12 +325,13 @@ def ranked(
     period the question names), the best memories inside it are fused in too, weighted
     WINDOW_WEIGHT: found first, but not alone (a date in the wrong place must not hide
     the answer)."""
+    searched = asking.for_search(query)
     if vector is None:
-        vector = memory.embedder.encode([query])[0]
-    dense = dense_scored(memory, query, n, within, vector)
+        vector = memory.embedder.encode([searched])[0]
+    dense = dense_scored(memory, searched, n, within, vector)
     # "When do I fly to see my brother?": the words his memories use for him ("Duarte",
     # "Dudu") are searched for too, since the question has none of them.
-    words = " ".join([query, *asking.words_meant(memory.db.conn, query)])
+    words = " ".join([searched, *asking.words_meant(memory.db.conn, query)])
     words = " ".join([words, *also_searched(words)])
     keyword = keyword_scored(memory, words, n, within)
     blended = [i for i, _ in blend(keyword, dense)]
@@ -340,8 +341,8 @@ def ranked(
     if window is not None:
         inside = Scope.within(memory, window, within)
         if inside.ids:
-            both = blend(keyword_scored(memory, query, n, inside),
-                         dense_scored(memory, query, n, inside, vector))  # fmt: skip
+            both = blend(keyword_scored(memory, words, n, inside),
+                         dense_scored(memory, searched, n, inside, vector))  # fmt: skip
             rankings.append([i for i, _ in both][:n])
             weights.append(WINDOW_WEIGHT)
         told = told_of(memory, window, within, n, blended)

@@ -389,3 +389,22 @@ def test_reflection_indexes_the_days_and_people_a_memory_means(
     hits = life.recall(RecallRequest("What happened on 15 March 2024?", k=1, reinforce=False,
                                      now=datetime(2024, 3, 20, 20)))  # fmt: skip
     assert hits[0].text == chat[0][2]
+
+
+def test_an_age_question_searches_the_age_not_the_word_old(
+    life: Resident, memory: Memory, tmp_path: Path
+) -> None:
+    from assistant.asking import for_search, words_meant
+    from assistant.service.requests import RecallRequest
+
+    life.set_fact("Tiago Mendes", "birthday", "3 November 1991")
+    chat = [("2024-06-03T10:00:00+00:00", "Tiago", "My old number is dead, use the new one."),
+            ("2024-06-04T10:00:00+00:00", "Tiago", "Old habits die hard."),
+            ("2024-11-03T08:00:00+00:00", "Marta", "Happy 33 Ti!! 🎂"),
+            ("2024-11-04T08:00:00+00:00", "Marta", "Did you turn the heating on?")]  # fmt: skip
+    life.ingest([chat_folder(tmp_path / "birthday-chat", "Tiago Mendes", chat)])
+    question = "How old did Tiago turn in 2024?"
+    assert "old" not in for_search(question).casefold().split()
+    assert words_meant(memory.db.conn, question)[:2] == ["33", "birthday"]
+    hits = life.recall(RecallRequest(question, k=1, reinforce=False))
+    assert hits[0].text == "Happy 33 Ti!! 🎂"
