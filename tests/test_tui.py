@@ -253,7 +253,8 @@ def test_timeline_of_a_topic_jumps_to_a_date_and_opens_a_memory(session: LocalSe
         shown = facts_rows(table)
         days = [row[0] for row in shown]
         assert days == sorted(days)  # in time order
-        assert all(row[2][0] in "ef" and row[1] for row in shown)  # an id and a lane each
+        assert all(row[3][0] in "ef" and row[2] for row in shown)  # an id and a lane each
+        assert all(row[1].count("●") == 1 for row in shown)  # one dot a row, in its lane
         later = next(i for i, day in enumerate(days) if day > days[0])
         screen.query_one("#timeline-jump", Input).value = days[later]
         await pilot.press("ctrl+g", "enter")
@@ -261,7 +262,7 @@ def test_timeline_of_a_topic_jumps_to_a_date_and_opens_a_memory(session: LocalSe
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(pilot.app.screen, MemoryScreen))
         opened = pilot.app.screen
-        assert isinstance(opened, MemoryScreen) and opened.ref == shown[later][2]
+        assert isinstance(opened, MemoryScreen) and opened.ref == shown[later][3]
 
     run(SecondSelfApp(lambda: session), steps)
 
@@ -412,3 +413,26 @@ def test_keys_are_handled_while_a_recall_is_pending() -> None:
         await until(pilot, lambda: results.option_count == 1)
 
     run(SecondSelfApp(lambda: slow), steps)  # type: ignore[arg-type,return-value]
+
+
+def test_timeline_lanes_draw_each_memory_in_its_lane_and_links_across() -> None:
+    from assistant.timeline import TimelineEntry
+    from tui.screens.timeline import lane_graph
+
+    def entry(
+        ref: str, day: int, source: str | None, linked_from: str | None = None
+    ) -> TimelineEntry:
+        kind = "fact" if source is None else "note"
+        return TimelineEntry(ref, f"2024-01-0{day}", kind, "text", source, None, linked_from,
+                             "seed" if linked_from is None else "link")  # fmt: skip
+
+    entries = [
+        entry("f1", 1, None),  # lane 0: the persona
+        entry("e2", 2, "whatsapp:Ana#1"),  # lane 1: the chat with Ana
+        entry("e3", 3, "/notes/trip.md#a", "e2"),  # lane 2, linked from lane 1, which goes on
+        entry("e4", 4, "whatsapp:Ana#2", "f1"),  # linked from the persona, which goes on
+        entry("e5", 5, "/notes/trip.md#b", "e3"),  # same lane: no bend
+        entry("f6", 6, None, "e5"),  # back to lane 0 from lane 2, which ends there
+    ]
+    assert lane_graph(entries) == ["●", "│ ●", "│ ├─●", "├─● │", "│   ●", "●───╯"]
+    assert lane_graph(entries, most=2)[2] == "│ ●"  # past the last lane: they share it

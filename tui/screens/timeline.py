@@ -1,6 +1,8 @@
 """Timeline: how a topic, or life with a person, unfolded, one row per memory in time
-order; a lane column says whose or which source it is, a link column how it follows from
-the row before; jump to a date; Enter opens a memory with its evidence and history."""
+order. Lanes, one per person or source, are drawn like a branch graph: a dot for the
+row's memory in its lane, a line while a lane goes on, and a bend from the lane of the
+memory a link reached it from; the link column says what kind of link it is. Jump to a
+date; Enter opens a memory with its evidence and history."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from assistant.timeline import TimelineEntry
 
 SHOWN = 160  # characters of an entry's text in its row
+MAX_LANES = 6  # lanes drawn; the rest share the last one
 
 
 def lane(entry: TimelineEntry) -> str:
@@ -39,13 +42,44 @@ def lane(entry: TimelineEntry) -> str:
     return PurePath(ref.split("#")[0]).name or entry.kind
 
 
+def lane_graph(entries: Sequence[TimelineEntry], most: int = MAX_LANES) -> list[str]:
+    """Each row's lanes, two characters a lane, in the order lanes first appear: "●" the
+    row's memory; "│" a lane with memories above and below; a link from a memory in
+    another lane leaves that lane ("╰─●" from the left, "●─╯" from the right; "├" and
+    "┤" where that lane goes on)."""
+    names = list(dict.fromkeys(lane(e) for e in entries))
+    column = {name: min(i, most - 1) for i, name in enumerate(names)}
+    at = [column[lane(e)] for e in entries]
+    width = min(len(names), most)
+    first = {c: at.index(c) for c in set(at)}
+    last = {c: len(at) - 1 - at[::-1].index(c) for c in set(at)}
+    row_of = {e.id: i for i, e in enumerate(entries)}
+    out = []
+    for i, entry in enumerate(entries):
+        cells = ["│" if first[c] < i < last[c] else " " for c in range(width)] if width else []
+        fill = [" "] * width
+        origin = row_of.get(entry.linked_from or "")
+        if origin is not None and at[origin] != at[i]:
+            low, high = sorted((at[origin], at[i]))
+            goes_on = last[at[origin]] > i  # the lane the link leaves has more below
+            left = at[origin] < at[i]
+            cells[at[origin]] = ("├" if left else "┤") if goes_on else ("╰" if left else "╯")
+            for c in range(low, high):
+                fill[c] = "─"
+            for c in range(low + 1, high):
+                cells[c] = "┼" if cells[c] == "│" else "─"
+        cells[at[i]] = "●"
+        out.append("".join(cell + gap for cell, gap in zip(cells, fill, strict=True)).rstrip())
+    return out
+
+
 def rows(entries: Sequence[TimelineEntry]) -> list[tuple[str, ...]]:
-    """One row per entry: date, lane, id, link to the row before, text."""
+    """One row per entry: date, lane graph, lane, id, link to the row before, text."""
     out: list[tuple[str, ...]] = []
-    for entry in entries:
+    for entry, graph in zip(entries, lane_graph(entries), strict=True):
         text = clean(entry.text, one_line=True)
         text = text if len(text) <= SHOWN else text[: SHOWN - 1].rstrip() + "…"
-        out.append((entry.date[:10], clean(lane(entry), one_line=True)[:24], entry.id,
+        out.append((entry.date[:10], graph, clean(lane(entry), one_line=True)[:24], entry.id,
                     clean(entry.label or "", one_line=True)[:40], text))  # fmt: skip
     return out
 
@@ -70,7 +104,7 @@ class TimelineScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("date", "lane", "id", "link", "memory")
+        self.query_one(DataTable).add_columns("date", "lanes", "lane", "id", "link", "memory")
         self.query_one("#timeline-topic", Input).focus()
 
     @on(Input.Submitted, "#timeline-topic, #timeline-person")
@@ -94,7 +128,7 @@ class TimelineScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for row in rows(found):
-            table.add_row(*row, key=row[2])
+            table.add_row(*row, key=row[3])
         if not found:
             self.notify("Nothing found for this timeline.")
         else:
