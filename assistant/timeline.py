@@ -101,8 +101,15 @@ def timeline(
     for entry in _load(memory, [i for i in dict.fromkeys(seeds) if f"e{i}" not in found]):
         add(entry)
     _expand(memory, [i for i in dict.fromkeys(seeds)], add, who)
-    ordered = sorted(found.values(), key=lambda e: (e.date, e.id))
+    ordered = sorted(found.values(), key=_in_time)
     return _labelled(memory, _collapsed(ordered))[:MAX_ENTRIES]
+
+
+def _in_time(entry: TimelineEntry) -> tuple[str, bool, str, int]:
+    """Day by day; within a day, memories before the facts drawn from them, then by time
+    and number ("f2" before "f10")."""
+    number = int(entry.id[1:]) if entry.id[1:].isdigit() else 0
+    return entry.date[:10], entry.kind == "fact", entry.date, number
 
 
 def _named_facts(conn: Any, topic: str) -> list[persona.Fact]:

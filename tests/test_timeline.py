@@ -44,6 +44,9 @@ def test_a_topic_unfolds_in_time_with_the_fact_it_changed(life: Resident) -> Non
     lisbon = next(e for e in story if e.kind == "fact" and e.text.endswith("city Lisbon"))
     assert lisbon.label == "changed: Berlin → Lisbon"
     assert any(e.kind == "fact" and e.text.endswith("city Berlin") for e in story)
+    # On one day, the memory comes before the fact drawn from it.
+    today = next(i for i, t in enumerate(texts) if "moved to Lisbon today" in t)
+    assert lisbon.date[:10] == story[today].date[:10] and today < story.index(lisbon)
     # Every entry says why it is there; nothing off topic (the run, Rui's city).
     assert all(e.why for e in story)
     assert not any("canal" in t or "Porto" in t for t in texts)
