@@ -153,3 +153,7 @@ __all__ = [
     "VaultNotFoundError",
     "WrongSecretError",
 ]
+
+
+class GovernanceError(SecondSelfError):
+    """A grant, an audit or an autofill request that cannot be done as asked."""

@@ -40,6 +40,7 @@ from assistant.derived.changes import TABLES, Change, erase
 from assistant.derived.evidence import relabel
 from assistant.derived.proposals import ThoughtCandidate
 from assistant.errors import MemoryRefError
+from assistant.governance import audited
 from assistant.memory import Memory
 from assistant.recall import day_start
 from assistant.reflection.builtin import BuiltinEngine
@@ -417,7 +418,8 @@ def apply(memory: Memory, plan: ForgetPlan, progress: Progress | None = None) ->
     """Forget everything in `plan`, then purge every copy (see the module docstring)."""
     again = _conclude_again(memory, plan)
     db = memory.db
-    with db.write() as conn:
+    with audited(memory) as record:
+        conn = record.conn
         buried = _bury(conn, plan)
         erase(conn, _removed_rows(plan))
         change = Change(conn, "forget", f"the user forgot {plan.target.summary()}", "user")
@@ -433,6 +435,9 @@ def apply(memory: Memory, plan: ForgetPlan, progress: Progress | None = None) ->
             relabel(conn, "fact", fact_id)
         change_id = change.finish()
         concluded = _store_again(memory, conn, again)
+        # Counts and how it was asked, never what was forgotten.
+        record("forget", detail={"target": plan.target.summary(), "counts": plan.counts(),
+                                 "tombstones": buried, "change": change_id})  # fmt: skip
         db.set_meta(PENDING, "1")
     purge_copies(db, memory.index, progress)
     return ForgetReport(plan.counts(), change_id, concluded, buried)

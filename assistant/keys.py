@@ -71,6 +71,10 @@ class VaultKeys:
     def snapshot(self) -> bytes:
         return _hkdf(self.master, "vector-snapshot")
 
+    @property
+    def audit(self) -> bytes:
+        return _hkdf(self.master, "audit-mac")
+
 
 def argon2_key(passphrase: str, salt: bytes, params: dict[str, int]) -> bytes:
     kdf = Argon2id(

@@ -41,6 +41,12 @@ class Paths:
         return self.data / "vectors.sealed"
 
     @property
+    def audit_head(self) -> Path:
+        """The audit log's last entry, mirrored outside the database: a log cut short
+        no longer reaches it."""
+        return self.data / "audit.head"
+
+    @property
     def lock_file(self) -> Path:
         return self.data / "vault.lock"
 

@@ -434,4 +434,27 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO episodes_fts(episodes_fts) VALUES ('rebuild');
     """,
+    # v11: governance. The audit log chains one row per release, refusal, grant change,
+    # forget and model call with an HMAC (policies/audit.py); it holds names, counts and
+    # keyed hashes, never a value. Grants say which categories a requester may be given.
+    """
+    CREATE TABLE audit (
+        seq       INTEGER PRIMARY KEY,      -- 1, 2, 3… without gaps
+        time      TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        requester TEXT,
+        field     TEXT,
+        attribute TEXT,
+        fact_id   INTEGER,
+        value_mac TEXT,                     -- HMAC of the value released, never the value
+        detail    TEXT NOT NULL DEFAULT '{}',
+        mac       TEXT NOT NULL             -- HMAC(previous mac, seq, this row)
+    );
+    CREATE TABLE grants (
+        requester  TEXT PRIMARY KEY,
+        categories TEXT NOT NULL,           -- JSON list
+        created    TEXT NOT NULL,
+        expires    TEXT                     -- ISO time; NULL: until revoked
+    );
+    """,
 ]

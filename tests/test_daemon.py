@@ -141,6 +141,13 @@ def test_lifecycle_through_the_socket(vault: Vault) -> None:
 
     checked = vault.me("check")  # through the daemon, on the vault it holds open
     assert "All is well" in checked.stdout, checked.stdout
+    # Grants and the audit log through the socket: typed results come back whole.
+    vault.me("grants", "add", "shop.example", "--allow", "contact,address", "--expires", "3")
+    [grant] = [
+        json.loads(line) for line in vault.me("grants", "list", "--json").stdout.splitlines()
+    ]
+    assert grant["categories"] == ["contact", "address"] and grant["active"] is True
+    assert "intact: 1 entries" in vault.me("audit", "verify").stdout
 
     assert "locked" in vault.me("lock").stdout
     refused = vault.me("recall", "Lisbon", check=False)

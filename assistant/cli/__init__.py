@@ -28,7 +28,7 @@ COMMANDS = {
     "history": "history", "undo": "history", "why": "why", "forget": "forget",
     "status": "info", "paths": "info", "check": "check", "demo": "demo", "daemon": "daemon",
     "tui": "tui", "review": "review", "release": "review", "people": "people",
-    "timeline": "timeline",
+    "timeline": "timeline", "grants": "governance", "audit": "governance",
 }  # fmt: skip
 
 

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
     from assistant.timeline import TimelineEntry
+    from policies.audit import Entry, Verdict
+    from policies.grants import Grant
     from store.progress import Cancel, Progress
 
 NO_DAEMON_ENV = "SECONDSELF_NO_DAEMON"
@@ -206,6 +208,33 @@ class DaemonClient:
 
         found = self.call("timeline", request=codec.dump(request))
         return codec.load(list[TimelineEntry], found)
+
+    def grant(
+        self, requester: str, categories: tuple[str, ...], expires_days: int | None = None
+    ) -> Grant:
+        from policies.grants import Grant
+
+        made = self.call("grant", requester=requester, categories=list(categories),
+                         expires_days=expires_days)  # fmt: skip
+        return codec.load(Grant, made)
+
+    def revoke_grant(self, requester: str) -> None:
+        self.call("revoke_grant", requester=requester)
+
+    def grants(self) -> list[Grant]:
+        from policies.grants import Grant
+
+        return codec.load(list[Grant], self.call("grants"))
+
+    def audit_log(self, since: date | None = None) -> list[Entry]:
+        from policies.audit import Entry
+
+        return codec.load(list[Entry], self.call("audit_log", since=codec.dump(since)))
+
+    def verify_audit(self) -> Verdict:
+        from policies.audit import Verdict
+
+        return codec.load(Verdict, self.call("verify_audit"))
 
     def people(self) -> list[Person]:
         from assistant.derived.people import Person

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from assistant import identity as identities
 from assistant.config import Config
 from assistant.derived.changes import ChangeRecord
-from assistant.errors import IngestError, SecondSelfError
+from assistant.errors import GovernanceError, IngestError, SecondSelfError
 from assistant.hits import Hit, require_words
 from assistant.integrity import VaultCheck, check_vault
 from assistant.memory import Memory
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
     from assistant.timeline import TimelineEntry
+    from policies.audit import Entry, Verdict
+    from policies.grants import Grant
 
 T = TypeVar("T")
 
@@ -74,9 +76,14 @@ def annotation_types() -> dict[str, Any]:
     from assistant.service.review import ReviewItems
     from assistant.service.sync import SyncReport
     from assistant.timeline import TimelineEntry
+    from policies.audit import Entry, Verdict
+    from policies.grants import Grant
 
     return {
         "TimelineEntry": TimelineEntry,
+        "Entry": Entry,
+        "Verdict": Verdict,
+        "Grant": Grant,
         "Person": Person,
         "forgetting": forgetting,
         "registry": registry,
@@ -124,6 +131,18 @@ class Backend(Protocol):
     def timeline(self, request: TimelineRequest) -> list[TimelineEntry]: ...
 
     def people(self) -> list[Person]: ...
+
+    def grant(
+        self, requester: str, categories: tuple[str, ...], expires_days: int | None = None
+    ) -> Grant: ...
+
+    def revoke_grant(self, requester: str) -> None: ...
+
+    def grants(self) -> list[Grant]: ...
+
+    def audit_log(self, since: date | None = None) -> list[Entry]: ...
+
+    def verify_audit(self) -> Verdict: ...
 
     def merge_people(self, keep: str, other: str) -> int: ...
 
@@ -276,6 +295,29 @@ class InProcess:
 
     def timeline(self, request: TimelineRequest) -> list[TimelineEntry]:
         return self._read(lambda service: service.timeline(request))
+
+    def grant(
+        self, requester: str, categories: tuple[str, ...], expires_days: int | None = None
+    ) -> Grant:
+        from policies.grants import GrantError, checked_categories
+
+        try:  # a bad category fails before a prompt
+            checked_categories(list(categories))
+        except GrantError as exc:
+            raise GovernanceError(str(exc)) from exc
+        return self._read(lambda service: service.grant(requester, categories, expires_days))
+
+    def revoke_grant(self, requester: str) -> None:
+        return self._read(lambda service: service.revoke_grant(requester))
+
+    def grants(self) -> list[Grant]:
+        return self._read(lambda service: service.grants())
+
+    def audit_log(self, since: date | None = None) -> list[Entry]:
+        return self._read(lambda service: service.audit_log(since))
+
+    def verify_audit(self) -> Verdict:
+        return self._read(lambda service: service.verify_audit())
 
     def people(self) -> list[Person]:
         return self._read(lambda service: service.people())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from assistant import identity as identities
 from assistant import refs
 from assistant.derived import changes
-from assistant.errors import MemoryRefError, QueryError
+from assistant.errors import GovernanceError, MemoryRefError, QueryError
 from assistant.hits import Hit
 from assistant.integrity import VaultCheck, check_open
 from assistant.memory import Memory
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from assistant.service import explain, review
     from assistant.service import sync as syncing
     from assistant.timeline import TimelineEntry
+    from policies.audit import Entry, Verdict
+    from policies.grants import Grant
 
 
 def history_target(memory_ref: str) -> tuple[str, int]:
@@ -252,6 +254,50 @@ class Service:
             raise QueryError("a timeline needs a topic, a person or a period (--day, --since)")
         return timeline(self.memory, request.topic, request.person, request.since,
                         request.until, request.now)  # fmt: skip
+
+    # -- governance: grants and the audit log -------------------------------------------
+    def grant(
+        self, requester: str, categories: tuple[str, ...], expires_days: int | None = None
+    ) -> Grant:
+        """Allow `requester` these categories (replacing its grant), audited."""
+        from assistant.governance import audited
+        from policies import grants
+
+        try:
+            with audited(self.memory) as record:
+                made = grants.add(record.conn, requester, categories, expires_days)
+                allowed = {"categories": list(made.categories), "expires": made.expires}
+                record("grant", requester=made.requester, detail=allowed)
+        except grants.GrantError as exc:
+            raise GovernanceError(str(exc)) from exc
+        return made
+
+    def revoke_grant(self, requester: str) -> None:
+        """Take back `requester`'s grant, audited."""
+        from assistant.governance import audited
+        from policies import grants
+
+        with audited(self.memory) as record:
+            if not grants.revoke(record.conn, requester):
+                raise GovernanceError(f"{requester!r} has no grant; `me grants list` shows them")
+            record("revoke", requester=requester.strip())
+
+    def grants(self) -> list[Grant]:
+        from policies import grants
+
+        return grants.listing(self.memory.db.conn)
+
+    def audit_log(self, since: date | None = None) -> list[Entry]:
+        """The audit entries, oldest first (from `since`)."""
+        from assistant import governance
+
+        return governance.entries(self.memory, since.isoformat() if since else None)
+
+    def verify_audit(self) -> Verdict:
+        """Recompute the audit chain and compare it with its mirrored head."""
+        from assistant import governance
+
+        return governance.verify(self.memory)
 
     def people(self) -> list[people.Person]:
         """Everyone the persona knows, with their other names and handles."""
