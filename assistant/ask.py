@@ -28,6 +28,7 @@ from assistant.derived import persona, thoughts
 from assistant.derived.attributes import ATTRIBUTES, is_single, value_key
 from assistant.derived.proposals import ThoughtCandidate
 from assistant.evidence import evidence_of
+from assistant.governance import audited, model_calls
 from assistant.hits import query_terms, require_words
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of
@@ -248,6 +249,10 @@ def ask(
         k = max(k, GATHER)
     evidence, episode_ids = gather(memory, question, k, window=window)
     answer = engine.answer(question, evidence, now)
+    calls = engine.take_calls()
+    if calls:
+        with audited(memory) as record:
+            model_calls(record, calls)
     if reinforce:
         strengthen(memory, [i for i in episode_ids if f"e{i}" in answer.citations])
     cited_thoughts = [int(r[1:]) for r in answer.citations if r.startswith("t")]

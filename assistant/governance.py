@@ -3,13 +3,14 @@ head mirrored once it has; and the audit log read and verified for `me audit`.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlcipher3
 
 from assistant.memory import Memory
+from assistant.reflection.engine import ModelCall
 from policies import audit
 
 
@@ -35,6 +36,15 @@ def audited(memory: Memory) -> Iterator[Record]:
         yield record
     if record.last is not None:
         audit.write_head(memory.paths.audit_head, memory.keys.audit, record.last)
+
+
+def model_calls(record: Record, calls: Sequence[ModelCall]) -> None:
+    """Each request sent to a model: where, which model, how many characters, and which
+    secrets were replaced by placeholders; never the text."""
+    for call in calls:
+        record("model_call", detail={"host": call.host, "model": call.model,
+                                     "characters": call.characters,
+                                     "redactions": call.redactions})  # fmt: skip
 
 
 def entries(memory: Memory, since: str | None = None) -> list[audit.Entry]:

@@ -23,7 +23,14 @@ from assistant.config import ReflectionSettings
 from assistant.derived.proposals import ThoughtCandidate
 from assistant.errors import ConfigError, ModelError
 from assistant.reflection import prompts
-from assistant.reflection.engine import Answer, Engine, EpisodeView, Evidence, Reflection
+from assistant.reflection.engine import (
+    Answer,
+    Engine,
+    EpisodeView,
+    Evidence,
+    ModelCall,
+    Reflection,
+)
 from assistant.reflection.ollama_engine import OllamaEngine, resolve_host
 from tests.fake_ollama import Drop, FakeOllama, HttpError, Slow
 
@@ -56,6 +63,9 @@ class RecordingEngine:
     ) -> Answer:
         self.answered.append(question)
         return Answer(text="fallback answer", citations=[], engine=self.name)
+
+    def take_calls(self) -> list[ModelCall]:
+        return []
 
 
 # --- fixtures and helpers -----------------------------------------------------------------

@@ -78,7 +78,20 @@ def test_reflect_and_ask_with_ollama(vault_env: dict[str, str]) -> None:
         assert answer["citations"] and answer["thought"]["operation"] in ("insert", "merge")
         assert answer["thought"]["date"] == "2023-03-01"  # as of its evidence, not today
         prompts = json.dumps([b["messages"] for b in fake.chats()])
+        calls, host = len(fake.chats()), fake.host
     assert "4111" not in prompts and "[CARD]" in prompts  # the card never reached the model
+    # Every call is in the audit log: where it went, what model, how much was sent and
+    # which secrets were replaced; never the text.
+    listed = [json.loads(line) for line in run_me("audit", "--json", env=env).stdout.split("\n")
+              if line]  # fmt: skip
+    sent = [e for e in listed if e["action"] == "model_call"]
+    assert len(sent) == calls
+    assert {e["detail"]["host"] for e in sent} == {host}
+    assert {e["detail"]["model"] for e in sent} == {"qwen2.5:3b-instruct"}
+    assert all(e["detail"]["characters"] > 0 for e in sent)
+    assert sum(e["detail"]["redactions"].get("card", 0) for e in sent) >= 1
+    assert "Porto" not in json.dumps(sent) and "4111" not in json.dumps(listed)
+    assert "intact" in run_me("audit", "verify", env=env).stdout
 
 
 def test_a_failing_model_falls_back_to_builtin_per_batch(vault_env: dict[str, str]) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from assistant.derived.attributes import is_single
 from assistant.derived.proposals import FactCandidate, ThoughtCandidate
 from assistant.reflection.answer import extractive_answer
-from assistant.reflection.engine import Answer, EpisodeView, Evidence, Reflection
+from assistant.reflection.engine import Answer, EpisodeView, Evidence, ModelCall, Reflection
 from assistant.reflection.extract import extract_facts, render_fact
 from assistant.reflection.note_fields import note_facts
 from assistant.reflection.sender import sender_facts
@@ -27,6 +27,9 @@ NO_THOUGHT = frozenset({"nickname"})
 class BuiltinEngine:
     name = "builtin"
     writes_answers = False
+
+    def take_calls(self) -> list[ModelCall]:
+        return []  # it calls no model
 
     def reflect(self, episodes: Sequence[EpisodeView]) -> Reflection:
         out = Reflection()

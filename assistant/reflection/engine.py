@@ -80,6 +80,17 @@ class Answer:
     statement: str | None = None
 
 
+@dataclass(frozen=True)
+class ModelCall:
+    """One request sent to a language model, as the audit log keeps it: where, which
+    model, how much text, and which secrets were replaced by placeholders in it."""
+
+    host: str
+    model: str
+    characters: int  # of text sent
+    redactions: dict[str, int]  # placeholder kind -> how many, in what was sent
+
+
 class Engine(Protocol):
     name: str  # 'builtin' or 'ollama:<model>'; recorded with every change it causes
     # True for a model that writes its answers: it gets the persona's facts as its first
@@ -91,3 +102,7 @@ class Engine(Protocol):
     def answer(
         self, question: str, evidence: Sequence[Evidence], now: datetime | None = None
     ) -> Answer: ...
+
+    def take_calls(self) -> list[ModelCall]:
+        """The model calls made since the last take (for the audit log), then none."""
+        ...

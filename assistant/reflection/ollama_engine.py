@@ -38,8 +38,10 @@ from assistant.reflection.engine import (
     Engine,
     EpisodeView,
     Evidence,
+    ModelCall,
     Reflection,
 )
+from policies.secrets import PLACEHOLDERS
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +134,11 @@ class OllamaEngine:
         self.name = f"ollama:{settings.model}"
         self._owns_client = client is None
         self._client = client or ollama.Client(host=self.host, timeout=settings.timeout)
+        self._calls: list[ModelCall] = []
+
+    def take_calls(self) -> list[ModelCall]:
+        taken, self._calls = self._calls, []
+        return taken + self.fallback.take_calls()
 
     def close(self) -> None:
         if self._owns_client:
@@ -244,6 +251,9 @@ class OllamaEngine:
         raise _NoValidReply(str(problems[0]), attempts, problems[0].where)
 
     def _chat(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+        sent = "\n".join(m["content"] for m in messages)
+        redacted = {kind: n for kind, mark in PLACEHOLDERS.items() if (n := sent.count(mark))}
+        self._calls.append(ModelCall(self.host, self.settings.model, len(sent), redacted))
         try:
             response = self._client.chat(
                 model=self.settings.model,

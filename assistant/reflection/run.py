@@ -24,6 +24,7 @@ from assistant.config import Config
 from assistant.derived import links, people, persona, thoughts
 from assistant.derived.attributes import is_known
 from assistant.errors import ConfigError
+from assistant.governance import audited, model_calls
 from assistant.memory import Memory
 from assistant.reflection import arrivals, index_keys, linking
 from assistant.reflection.builtin import BuiltinEngine
@@ -192,6 +193,7 @@ def _reflect_batch(
         elif flag is None:
             newly_quarantined[view.id] = reason
     result = engine.reflect(clean) if clean else Reflection()
+    calls = engine.take_calls()
     result = _trusted(result, {v.id for v in clean})
     result.facts.extend(arrivals.fulfilled_moves(memory.db.conn, clean))
     for note in result.notes:
@@ -202,7 +204,9 @@ def _reflect_batch(
     new_links = linking.episode_links(
         memory.db.conn, earlier, ids, settings.link_candidates, settings.link_similarity
     )
-    with memory.db.write() as conn:
+    with audited(memory) as record:
+        conn = record.conn
+        model_calls(record, calls)
         conn.executemany(
             "UPDATE episodes SET quarantine = ? WHERE id = ?",
             [(reason, i) for i, reason in newly_quarantined.items()],
