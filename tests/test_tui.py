@@ -436,3 +436,29 @@ def test_timeline_lanes_draw_each_memory_in_its_lane_and_links_across() -> None:
     ]
     assert lane_graph(entries) == ["●", "│ ●", "│ ├─●", "├─● │", "│   ●", "●───╯"]
     assert lane_graph(entries, most=2)[2] == "│ ●"  # past the last lane: they share it
+
+
+def test_grants_and_audit_revoke_and_verify_the_chain(session: LocalSession) -> None:
+    from textual.widgets import Static
+
+    session.unlock(PASSPHRASE)
+    session.backend.grant("shop.example", ("contact", "address"))
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await home(pilot)
+        await pilot.press("f9")
+        screen = pilot.app.screen
+        grants = screen.query_one("#grants", DataTable)
+        log = screen.query_one("#audit", DataTable)
+        await until(pilot, lambda: grants.row_count == 1 and log.row_count == 1)
+        assert facts_rows(grants)[0][:2] == ["shop.example", "contact, address"]
+        assert facts_rows(log)[0][2] == "grant"
+        grants.focus()
+        await pilot.press("r")
+        await until(pilot, lambda: grants.row_count == 0 and log.row_count == 2)
+        assert facts_rows(log)[0][2] == "revoke"  # newest first
+        await pilot.press("v")
+        verdict = screen.query_one("#verdict", Static)
+        await until(pilot, lambda: "intact: 2 entries" in str(verdict.render()))
+
+    run(SecondSelfApp(lambda: session), steps)

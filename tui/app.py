@@ -1,8 +1,8 @@
 """The app: connects to the memory, unlocks it, and switches between the screens.
 
-Screens are modes (recall, persona, thoughts, review, sources, activity, timeline),
-reachable from the command palette (ctrl+p) and from function keys; a memory opens on
-top of the screen it was chosen in.
+Screens are modes (recall, persona, thoughts, review, sources, activity, timeline,
+grants and audit), reachable from the command palette (ctrl+p) and from function keys;
+a memory opens on top of the screen it was chosen in.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from assistant.config import Config
 from assistant.errors import USER_ERRORS
 from tui.calls import call
 from tui.screens.activity import ActivityScreen
+from tui.screens.governance import GovernanceScreen
 from tui.screens.home import HomeScreen
 from tui.screens.persona import PersonaScreen
 from tui.screens.review import ReviewScreen
@@ -35,6 +36,7 @@ SCREENS = {
     "review": ("Review", "What reflection learned since you last looked: accept, edit, reject"),
     "sources": ("Sources and sync", "What is kept in step; add, remove, sync now"),
     "activity": ("Activity", "The daemon's state, and recent changes with undo"),
+    "governance": ("Grants and audit", "Who autofill may give what; the audit log, verified"),
 }
 
 
@@ -59,6 +61,7 @@ class SecondSelfApp(App[None]):
         "sources": SourcesScreen,
         "activity": ActivityScreen,
         "timeline": TimelineScreen,
+        "governance": GovernanceScreen,
     }
     BINDINGS = [
         Binding("f1,question_mark", "show_help_panel", "Keys"),
@@ -69,6 +72,7 @@ class SecondSelfApp(App[None]):
         Binding("f6", "switch_mode('sources')", "Sources"),
         Binding("f7", "switch_mode('activity')", "Activity"),
         Binding("f8", "switch_mode('timeline')", "Timeline"),
+        Binding("f9", "switch_mode('governance')", "Grants"),
         Binding("ctrl+l", "lock", "Lock"),
     ]
 
