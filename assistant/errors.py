@@ -21,7 +21,10 @@ their own roots; this module re-exports them and draws the whole tree:
     │   │   └── SourceNotFoundError        no registered source with that id
     │   ├── MemoryRefError                 no such memory or change, or an undo
     │   │                                  that would lose a later change
-    │   └── QueryError                     a question with nothing to search for
+    │   ├── QueryError                     a question with nothing to search for
+    │   ├── GovernanceError                a grant, audit or autofill not possible as asked
+    │   └── FormError                      a form autofill cannot read or fill
+    │                                      (defined in assistant.autofill.forms)
     ├── StoreError                         (store)
     │   ├── DatabaseKeyError               database does not open with the key
     │   ├── DatabaseDamagedError           truncated or corrupt database

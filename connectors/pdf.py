@@ -75,7 +75,7 @@ class PdfConnector(Connector):
         """Items per page chunk; a PDF without pages or text on blank pages gives none."""
         if b"%PDF-" not in data[:_HEADER_WINDOW]:
             raise ParseError("not a PDF: no %PDF- header in the first 1,024 bytes")
-        with _pypdf_reports(path.name):
+        with pypdf_reports(path.name):
             try:
                 return self._parse(path, data, mtime)
             except (ParseError, MemoryError):
@@ -380,7 +380,7 @@ def _damage_message(data: bytes, exc: Exception) -> str:
 
 
 @contextmanager
-def _pypdf_reports(name: str) -> Iterator[None]:
+def pypdf_reports(name: str) -> Iterator[None]:
     """Collect what pypdf logs about a broken file and log it once, at debug level.
 
     pypdf warns through `logging` for every repair it makes; a damaged file can emit

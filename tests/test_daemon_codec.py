@@ -20,7 +20,13 @@ from assistant.hits import Hit
 from assistant.memory import Memory
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.run import reflect
-from assistant.service.core import AskRequest, RecallRequest, Service, TimelineRequest
+from assistant.service.core import (
+    AskRequest,
+    AutofillRequest,
+    RecallRequest,
+    Service,
+    TimelineRequest,
+)
 from assistant.service.overview import outside
 
 pytestmark = pytest.mark.slow
@@ -105,6 +111,19 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     assert wire(RecallRequest, request) == request
     asked = TimelineRequest("x", "Ana", date(2024, 1, 1), None, datetime(2024, 3, 1, tzinfo=UTC))
     assert wire(TimelineRequest, asked) == asked
+    # Governance: grants, the audit log and its verdict, an autofill and its request.
+    grant = service.grant("shop.example", ("contact", "identity"), 7)
+    assert wire(type(grant), grant) == grant and wire_each(service.grants()) == [grant]
+    form = tmp_path / "form.json"
+    form.write_text('[{"name": "email", "autocomplete": "email"}, {"name": "nick"}]')
+    fill = AutofillRequest(form, "shop.example", tmp_path / "out.json", ("email",), True)
+    assert wire(AutofillRequest, fill) == fill
+    filled = service.autofill(fill)
+    assert filled.fields and wire(type(filled), filled) == filled
+    entries = service.audit_log()
+    assert entries and wire_each(entries) == entries
+    verdict = service.verify_audit()
+    assert verdict.intact and wire(type(verdict), verdict) == verdict
 
 
 def test_unsupported_values_are_refused() -> None:

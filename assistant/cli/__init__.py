@@ -29,6 +29,7 @@ COMMANDS = {
     "status": "info", "paths": "info", "check": "check", "demo": "demo", "daemon": "daemon",
     "tui": "tui", "review": "review", "release": "review", "people": "people",
     "timeline": "timeline", "grants": "governance", "audit": "governance",
+    "autofill": "autofill",
 }  # fmt: skip
 
 

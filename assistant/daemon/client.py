@@ -18,7 +18,12 @@ from assistant.daemon.place import DaemonPlace
 from assistant.errors import DaemonError, DaemonLockedError
 from assistant.hits import Hit, require_words
 from assistant.paths import Paths
-from assistant.service.requests import AskRequest, RecallRequest, TimelineRequest
+from assistant.service.requests import (
+    AskRequest,
+    AutofillRequest,
+    RecallRequest,
+    TimelineRequest,
+)
 from store.errors import Cancelled
 
 if TYPE_CHECKING:
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from assistant import identity as identities
     from assistant import sources as registry
     from assistant.ask import AskResult
+    from assistant.autofill.fill import AutofillResult
     from assistant.derived.changes import ChangeRecord
     from assistant.derived.people import Person
     from assistant.derived.persona import Fact
@@ -220,6 +226,11 @@ class DaemonClient:
 
     def revoke_grant(self, requester: str) -> None:
         self.call("revoke_grant", requester=requester)
+
+    def autofill(self, request: AutofillRequest) -> AutofillResult:
+        from assistant.autofill.fill import AutofillResult
+
+        return codec.load(AutofillResult, self.call("autofill", request=codec.dump(request)))
 
     def grants(self) -> list[Grant]:
         from policies.grants import Grant

@@ -33,6 +33,7 @@ from assistant.paths import Paths
 from assistant.service import overview
 from assistant.service.core import (
     AskRequest,
+    AutofillRequest,
     RecallRequest,
     Service,
     TimelineRequest,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from assistant import forget as forgetting
     from assistant import sources as registry
     from assistant.ask import AskResult
+    from assistant.autofill.fill import AutofillResult
     from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
@@ -67,6 +69,7 @@ def annotation_types() -> dict[str, Any]:
     from assistant import forget as forgetting
     from assistant import sources as registry
     from assistant.ask import AskResult
+    from assistant.autofill.fill import AutofillResult
     from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
@@ -80,6 +83,7 @@ def annotation_types() -> dict[str, Any]:
     from policies.grants import Grant
 
     return {
+        "AutofillResult": AutofillResult,
         "TimelineEntry": TimelineEntry,
         "Entry": Entry,
         "Verdict": Verdict,
@@ -137,6 +141,8 @@ class Backend(Protocol):
     ) -> Grant: ...
 
     def revoke_grant(self, requester: str) -> None: ...
+
+    def autofill(self, request: AutofillRequest) -> AutofillResult: ...
 
     def grants(self) -> list[Grant]: ...
 
@@ -309,6 +315,12 @@ class InProcess:
 
     def revoke_grant(self, requester: str) -> None:
         return self._read(lambda service: service.revoke_grant(requester))
+
+    def autofill(self, request: AutofillRequest) -> AutofillResult:
+        from assistant.autofill.forms import read_form
+
+        read_form(request.form)  # a form that cannot be read fails before a prompt
+        return self._read(lambda service: service.autofill(request))
 
     def grants(self) -> list[Grant]:
         return self._read(lambda service: service.grants())

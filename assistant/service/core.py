@@ -21,7 +21,12 @@ from assistant.integrity import VaultCheck, check_open
 from assistant.memory import Memory
 from assistant.recall import recall as run_recall
 from assistant.service import overview
-from assistant.service.requests import AskRequest, RecallRequest, TimelineRequest
+from assistant.service.requests import (
+    AskRequest,
+    AutofillRequest,
+    RecallRequest,
+    TimelineRequest,
+)
 from store.progress import Cancel, Progress
 
 # The modules behind reading files, reflecting and forgetting compile hundreds of
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from assistant import forget as forgetting
     from assistant import sources as registry
     from assistant.ask import AskResult
+    from assistant.autofill.fill import AutofillResult
     from assistant.derived import people, persona, thoughts
     from assistant.ingest import IngestSummary
     from assistant.reflection import run as reflection
@@ -271,6 +277,12 @@ class Service:
         except grants.GrantError as exc:
             raise GovernanceError(str(exc)) from exc
         return made
+
+    def autofill(self, request: AutofillRequest) -> AutofillResult:
+        """Fill a form as far as the requester's grant allows (`assistant/autofill/`)."""
+        from assistant.autofill.fill import autofill
+
+        return autofill(self.memory, request)
 
     def revoke_grant(self, requester: str) -> None:
         """Take back `requester`'s grant, audited."""

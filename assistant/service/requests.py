@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,13 @@ class Target:
         if self.before is not None:
             parts.append(f"before {self.before.isoformat()}")
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class AutofillRequest:
+    form: Path
+    requester: str
+    output: Path | None = None
+    confirmed: tuple[str, ...] = ()  # fields the person at the terminal allowed this once
+    interactive: bool = False  # a person at a terminal is asked (and may confirm)
+    plan_only: bool = False  # decide and show, but release, record and write nothing
