@@ -223,3 +223,55 @@ def test_a_pdf_form_is_filled_and_its_hidden_field_left_empty(
     values = {name: f.get("/V") for name, f in (PdfReader(output).get_fields() or {}).items()}
     assert values["full_name"] == "Marta Isabel Sousa" and values["address.city"] == "Porto"
     assert not values.get("trap")  # hidden by its flags: never filled
+
+
+def test_at_a_terminal_a_sensitive_field_is_given_only_when_confirmed(
+    vault: Paths, secrets: Secrets, checkout: Path
+) -> None:
+    """The real command in a pseudo-terminal: it asks about the health field, and gives
+    it for a "y" only."""
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    with Memory.open(vault, config_mod.load(vault.config_file), secrets) as memory:
+        service = Resident(memory)
+        service.set_fact("self", "allergy", "penicillin")
+        service.grant("clinic.example", ("health", "contact"))
+
+    def run_at_terminal(answer: str) -> str:
+        leader, follower = pty.openpty()
+        env = {**os.environ, "SECONDSELF_PASSPHRASE": PASSPHRASE, "COLUMNS": "200"}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from assistant.cli import main; main()", "--no-daemon",
+             "autofill", str(checkout), "--for", "clinic.example"],
+            stdin=follower, stdout=follower, stderr=follower, env=env, cwd=ROOT,
+        )  # fmt: skip
+        os.close(follower)
+        seen, answered, deadline = b"", False, time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if not answered and b"[y/N]" in seen:
+                os.write(leader, answer.encode() + b"\n")
+                answered = True
+        proc.wait(timeout=30)
+        os.close(leader)
+        assert answered, seen.decode(errors="replace")
+        return seen.decode(errors="replace")
+
+    refused = run_at_terminal("n")
+    assert "allergy" in refused and "0 of" in refused
+    given = run_at_terminal("y")
+    assert "confirmed for this use" in given and "1 of" in given
+    with Memory.open(vault, config_mod.load(vault.config_file), secrets) as memory:
+        released = [e for e in audit.entries(memory.db.conn) if e.action == "release"]
+    assert [e.field for e in released] == ["allergies"]  # once: the confirmed use
