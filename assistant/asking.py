@@ -16,7 +16,7 @@ from datetime import date
 import sqlcipher3
 
 from assistant.derived import people, persona
-from assistant.reflection.dates import month_number
+from assistant.reflection.dates import full_date
 from assistant.reflection.lexicon import RELATIONS, words
 
 # What the question asks for, first match wins.
@@ -201,7 +201,6 @@ _HOW_OLD = re.compile(
     r"(?:\bin\s+(?P<year>(?:19|20)\d\d))?\s*\??\s*$",
     re.I,
 )
-_BORN = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>[^\W\d_]+)\s+(?P<y>\d{4})$")
 
 
 _OLD = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
@@ -233,23 +232,12 @@ def asked_age(conn: sqlcipher3.Connection, question: str) -> AgeAsked | None:
     if person is None:
         return None
     for fact in persona.facts(conn, person, "birthday"):
-        born = _birth_date(fact.value)
+        born = full_date(fact.value)
         if born is not None:
             year = how_old.group("year") if how_old is not None else None
             return AgeAsked(person, fact, born, int(turned.group("age")) if turned else None,
                             int(year) if year else None)  # fmt: skip
     return None
-
-
-def _birth_date(value: str) -> date | None:
-    m = _BORN.match(value.strip())
-    month = month_number(m.group("m")) if m else None
-    if m is None or month is None:
-        return None
-    try:
-        return date(int(m.group("y")), month, int(m.group("d")))
-    except ValueError:
-        return None
 
 
 def words_meant(conn: sqlcipher3.Connection, question: str) -> list[str]:

@@ -275,3 +275,18 @@ def test_at_a_terminal_a_sensitive_field_is_given_only_when_confirmed(
     with Memory.open(vault, config_mod.load(vault.config_file), secrets) as memory:
         released = [e for e in audit.entries(memory.db.conn) if e.action == "release"]
     assert [e.field for e in released] == ["allergies"]  # once: the confirmed use
+
+
+def test_a_json_field_list_and_a_date_input_take_the_iso_day(
+    known: Resident, tmp_path: Path
+) -> None:
+    form = tmp_path / "fields.json"
+    form.write_text(json.dumps([
+        {"name": "dob", "label": "Date of birth", "type": "date"},
+        {"name": "birthday_text", "label": "Birthday"},
+    ]))  # fmt: skip
+    known.grant("script", ("identity",))
+    known.set_fact("self", "birthday", "14 July 1993")
+    fields = by_field(known, AutofillRequest(form, "script"))
+    assert fields["dob"].value == "1993-07-14"  # type: ignore[attr-defined]
+    assert fields["birthday_text"].value == "14 July 1993"  # type: ignore[attr-defined]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import date
 from typing import Any
 
 import sqlcipher3
@@ -26,7 +25,7 @@ from assistant.derived.attributes import is_single
 from assistant.errors import GovernanceError
 from assistant.governance import audited
 from assistant.memory import Memory
-from assistant.reflection.dates import month_number
+from assistant.reflection.dates import full_date
 from assistant.service.requests import AutofillRequest
 from policies import grants
 from policies.release import decide
@@ -40,7 +39,6 @@ _ATTRIBUTE = {
     "given_name": "name", "family_name": "name", "postal_code": "address",
 }  # fmt: skip
 _POSTAL = re.compile(r"\b\d{4}-\d{3}\b|\b\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
-_BORN = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>[^\W\d_]+)(?:\s+(?P<y>\d{4}))?$")
 
 
 @dataclass(frozen=True)
@@ -162,21 +160,10 @@ def _derived(kind: str, value: str, field: FormField) -> str | None:
     if kind == "postal_code":
         found = _POSTAL.search(value)
         return found.group() if found else None
-    if kind == "birthday" and field.type == "date":
-        return _iso_birthday(value)
+    if kind == "birthday" and field.type == "date":  # a date input takes 1993-07-14
+        born = full_date(value)
+        return born.isoformat() if born else None
     return value
-
-
-def _iso_birthday(value: str) -> str | None:
-    """'14 July 1993' -> '1993-07-14' for a date input; None without a year."""
-    m = _BORN.match(value.strip())
-    month = month_number(m.group("m")) if m else None
-    if m is None or month is None or not m.group("y"):
-        return None
-    try:
-        return date(int(m.group("y")), month, int(m.group("d"))).isoformat()
-    except ValueError:
-        return None
 
 
 def _only_quarantined(conn: sqlcipher3.Connection, fact: persona.Fact) -> bool:

@@ -147,6 +147,22 @@ def count_word(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBER_WORDS[" ".join(word.casefold().split())]
 
 
+_FULL_DATE = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>[^\W\d_]+)\s+(?P<y>\d{4})$")
+
+
+def full_date(value: str) -> date | None:
+    """A persona value such as a birthday, "14 July 1993", as a date; None without a
+    year or when it is no such date."""
+    m = _FULL_DATE.match(value.strip())
+    month = month_number(m.group("m")) if m else None
+    if m is None or month is None:
+        return None
+    try:
+        return date(int(m.group("y")), month, int(m.group("d")))
+    except ValueError:
+        return None
+
+
 def month_number(word: str) -> int | None:
     """1-12 for a month's name or abbreviation ("March", "mar.", "sept"), else None."""
     key = word.casefold().rstrip(".")
