@@ -60,10 +60,11 @@ class PersonaScreen(Screen[None]):
             "who", "attribute", "value", "since", "confidence", "evidence", "state"
         )
         self.query_one("#set-fact").display = False
-        self.action_refresh()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()  # another screen may have changed a fact (an undo)
+        # Shown first, or again (another screen may have changed a fact: an undo). Only
+        # here: a second load started from on_mount raced this one for the table.
+        self.action_refresh()
 
     @work(exclusive=True, group="load")
     async def action_refresh(self) -> None:
