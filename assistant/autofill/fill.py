@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlcipher3
 
-from assistant.autofill.classify import classify
+from assistant.autofill.classify import Classified, classify_form
 from assistant.autofill.fields import FIELD_TYPES, FormField
 from assistant.autofill.forms import read_form, write_form
 from assistant.derived import persona
@@ -86,7 +86,8 @@ def autofill(memory: Memory, request: AutofillRequest) -> AutofillResult:
     fields = read_form(request.form)
     conn = memory.db.conn
     allowed = grants.granted(conn, requester)
-    filled = [_one(conn, field, allowed, request) for field in fields]
+    kinds = classify_form(fields)
+    filled = [_one(conn, f, k, allowed, request) for f, k in zip(fields, kinds, strict=True)]
     if not request.plan_only:
         with audited(memory) as record:
             for item, field in zip(filled, fields, strict=True):
@@ -110,9 +111,12 @@ def _without_proposal(item: FilledField) -> FilledField:
 
 
 def _one(
-    conn: sqlcipher3.Connection, field: FormField, allowed: frozenset[str], request: AutofillRequest
+    conn: sqlcipher3.Connection,
+    field: FormField,
+    kind: Classified,
+    allowed: frozenset[str],
+    request: AutofillRequest,
 ) -> FilledField:
-    kind = classify(field)
     category = FIELD_TYPES.get(kind.type) if kind.type else None
     proposal = _proposal(conn, kind.type, field) if kind.type else None
     value, fact, quarantined = proposal if proposal else (None, None, False)
