@@ -270,6 +270,8 @@ def test_at_a_terminal_a_sensitive_field_is_given_only_when_confirmed(
 
     refused = run_at_terminal("n")
     assert "allergy" in refused and "0 of" in refused
+    # At a terminal the review shows what is known but was not given.
+    assert "known: penicillin" in refused
     given = run_at_terminal("y")
     assert "confirmed for this use" in given and "1 of" in given
     with Memory.open(vault, config_mod.load(vault.config_file), secrets) as memory:

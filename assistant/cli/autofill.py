@@ -42,9 +42,11 @@ def autofill(form: Path, requester: str, output: Path | None, as_json: bool) -> 
     request = AutofillRequest(form, requester, out, interactive=interactive)
     service = backend()
     confirmed: tuple[str, ...] = ()
+    known: dict[str, str] = {}  # what each field would take: shown only at your terminal
     if interactive:
         plan = service.autofill(AutofillRequest(form, requester, out, interactive=True,
                                                 plan_only=True))  # fmt: skip
+        known = {f.field: f.proposed for f in plan.fields if f.proposed is not None}
         confirmed = tuple(
             f.field for f in plan.fields
             if f.needs_confirmation and click.confirm(
@@ -63,6 +65,8 @@ def autofill(form: Path, requester: str, output: Path | None, as_json: bool) -> 
         table.add_column(column)
     for field in result.fields:
         given = clean(field.value, one_line=True) if field.value is not None else "—"
+        if field.value is None and field.field in known:  # a preview, or not allowed
+            given = f"— (known: {clean(known[field.field], one_line=True)})"
         table.add_row(clean(_name(field.label, field.field), one_line=True)[:40],
                       field.attribute or "?", styled(given),
                       clean(field.reason, one_line=True))  # fmt: skip
