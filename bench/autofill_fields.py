@@ -30,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scoring import Tally  # noqa: E402  (bench/, beside this script)
+
 from assistant.autofill.classify import classify_form, from_autocomplete  # noqa: E402
 from assistant.autofill.forms import read_form  # noqa: E402
 
@@ -37,25 +39,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/forms"
 # labelled: written and labelled before the rules were tuned on it; fresh: written
 # after the rules and labelled before their first run.
 DEFAULT_FOLDERS = (FIXTURES / "labelled", FIXTURES / "fresh")
-
-
-@dataclass
-class Tally:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    def as_dict(self) -> dict[str, float | int]:
-        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4),
-                "tp": self.tp, "fp": self.fp, "fn": self.fn}  # fmt: skip
 
 
 @dataclass
@@ -72,8 +55,7 @@ class Report:
 
     @property
     def total(self) -> Tally:
-        both = (self.tokened, self.untokened)
-        return Tally(*(sum(getattr(t, n) for t in both) for n in ("tp", "fp", "fn")))
+        return Tally.total((self.tokened, self.untokened))
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -32,6 +32,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scoring import Tally  # noqa: E402  (bench/, beside this script)
+
 from assistant.derived.attributes import person_key, value_key  # noqa: E402
 from assistant.derived.proposals import FactCandidate  # noqa: E402
 from assistant.reflection.engine import EpisodeView  # noqa: E402
@@ -44,21 +46,6 @@ DEFAULT_FILES = tuple(FIXTURES / f"{n}.jsonl" for n in ("statements", "heldout",
 Key = tuple[str, str, str]
 Row = dict[str, Any]  # one labelled line
 _LEADING = ("a ", "an ", "the ", "my ")
-
-
-@dataclass
-class Tally:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
 @dataclass

@@ -35,24 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scoring import Tally  # noqa: E402  (bench/, beside this script)
+
 from policies.secrets import KINDS, Finding, find_secrets, redact  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/secrets"
 DEFAULT_FILES = tuple(FIXTURES / f"{n}.jsonl" for n in ("labelled", "heldout", "fresh"))
 Span = tuple[str, int, int]
-
-
-@dataclass
-class Tally:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def scores(self) -> dict[str, float]:
-        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"precision": precision, "recall": recall, "f1": f1}
 
 
 @dataclass
@@ -121,7 +110,7 @@ def evaluate(path: Path) -> Report:
 
 
 def total(tallies: dict[str, Tally]) -> Tally:
-    return Tally(*(sum(getattr(t, a) for t in tallies.values()) for a in ("tp", "fp", "fn")))
+    return Tally.total(tallies.values())
 
 
 def generated_text(megabytes: float, seed: int = 7) -> str:

@@ -33,7 +33,7 @@ FORMS = ROOT / "tests/fixtures/forms"
         ("section-2 billing postal-code", ("postal_code", True)),
         ("shipping address-line1", ("address", True)),
         ("billing address-level2", ("city", True)),
-        ("shipping work tel", ("phone", True)),  # home/work/mobile/fax/pager fit contact
+        ("shipping work tel", ("phone", True)),  # home, work, mobile, fax, pager fit contact
         ("mobile tel-national", ("phone", True)),  # field names...
         ("home email", ("email", True)),
         ("work given-name", (None, False)),  # ...and no others

@@ -51,7 +51,7 @@ _TOKENS: dict[str, str | None] = {
     "cc-type": None, "transaction-currency": None, "transaction-amount": None,
     "language": None, "bday": "birthday", "bday-day": None, "bday-month": None,
     "bday-year": None, "sex": None, "url": None, "photo": None,
-    # Contact field names: the only ones home/work/mobile/fax/pager may precede.
+    # Contact field names: the only ones a home, work, mobile, fax or pager token may precede.
     "tel": "phone", "tel-national": "phone", "tel-local": "phone",
     "tel-country-code": None, "tel-area-code": None, "tel-local-prefix": None,
     "tel-local-suffix": None, "tel-extension": None, "email": "email", "impp": None,

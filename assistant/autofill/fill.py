@@ -141,8 +141,9 @@ def _proposal(
     attribute = _ATTRIBUTE.get(kind)
     if attribute is None:
         return None
-    current = [f for f in persona.facts(conn, "self", attribute) if f.status == "active"]
-    if not current or any(f.status == "conflict" for f in persona.facts(conn, "self", attribute)):
+    held = persona.facts(conn, "self", attribute)
+    current = [f for f in held if f.status == "active"]
+    if not current or any(f.status == "conflict" for f in held):
         return None
     if is_single(attribute) and len(current) > 1:
         return None  # two current values of a one-valued attribute: not ours to pick
