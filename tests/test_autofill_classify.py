@@ -115,6 +115,10 @@ def test_token_then_words_then_type(field: FormField, expected: str | None) -> N
 @pytest.mark.parametrize(
     ("label", "expected"),
     [
+        # An electronic address is an email.
+        ("Adresse électronique", "email"),
+        ("Endereço eletrónico", "email"),
+        ("Numéro de carte bancaire", "card_number"),
         # English
         ("E-mail address", "email"),
         ("Confirm email", "email"),
@@ -187,6 +191,11 @@ def test_labels_in_five_languages(label: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("field", "expected"),
     [
+        # A health, boarding, library or student card is no payment card.
+        (FormField("a", label="Numéro de carte vitale"), None),
+        (FormField("a", label="Número de la tarjeta de embarque"), None),
+        (FormField("a", label="Library card number"), None),
+        (FormField("a", label="Student card number"), None),
         # "name" is not any name.
         (FormField("a", label="Username"), "username"),
         (FormField("a", label="User name"), "username"),

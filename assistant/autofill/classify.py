@@ -5,9 +5,10 @@ In order: a valid `autocomplete` token (the WHATWG grammar, parsed here); else t
 field's words (label, then name, id, placeholder) against one table of rules in five
 languages, most specific first, with the words that must not match; else its input
 type. `Classified.rule` says which of these decided and why. A field no rule has
-anything to say about gets `rule == UNDECIDED`: that, and only that, is where a later,
-looser guess (say, embedding similarity) may be tried; a rule that said "never fill"
-has decided.
+anything to say about gets `rule == UNDECIDED`: that, and only that, is where
+`classify_form` may try a looser guess, its label's embedding similarity to each
+type's descriptions (`similar.py`), when given an encoder; a rule that said "never
+fill" has decided.
 
 `classify_form` adds what one field cannot know alone: a bare "Name" beside a
 "Vorname" field is the family name, a bare "Nombre" beside "Apellidos" the given one.
@@ -19,8 +20,12 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.autofill.fields import FormField
+
+if TYPE_CHECKING:
+    from assistant.autofill.similar import Encoder
 
 UNDECIDED = "none"  # the rule of a field nothing had anything to say about
 
@@ -104,7 +109,9 @@ class Rule:
 
 
 # What the `unless` of several rules share.
-_NOT_CARD = r"gift|loyal|member|fidel|club|saude|sanitari|health|insurance|identi|cidadao"
+_NOT_CARD = (r"gift|loyal|member|fidel|club|saude|sanitari|health|insurance|identi|cidadao"
+             r"|vitale|boarding|embarque|embarquement|library|bibliot|student|estudant"
+             r"|estudiant|etudiant|transport")  # fmt: skip
 _PHONE_PART = r"code|prefix|prefixo|prefijo|vorwahl|indicatif|extension|\bext\b|durchwahl|fax"
 _DOC = (r"passport|passaporte|reisepass|passeport|pasaporte|document|ausweis|identit"
         r"|cidadao|licen[cs]e|fuhrerschein|permis|carnet|\bvisa\b|\bvisto\b")  # fmt: skip
@@ -214,7 +221,7 @@ RULES: tuple[Rule, ...] = (
          r"|benutzer", unless=r"e ?mail"),
     # -- Contact.
     Rule("email", "*", r"\be ?mail|courriel|correo|correio eletronico|correio electronico"
-         r"|\bmail\b"),
+         r"|\bmail\b|adresse electronique|direccion electronica|endereco ele(c)?tronico"),
     Rule("phone", "en", r"phone|\btel\b|mobile|\bcell\b|contact number", unless=_PHONE_PART),
     Rule("phone", "pt es fr de", r"telefon|telefone|telemovel|\bmovil\b|\bmobil\b|celular"
          r"|portable|\bhandy\b", unless=_PHONE_PART),
@@ -350,13 +357,17 @@ def classify(field: FormField) -> Classified:
 _BARE_NAME = re.compile(r"(your |o seu |votre |su |ihr )?(name|nome|nom|nombre)")
 
 
-def classify_form(fields: Sequence[FormField]) -> list[Classified]:
-    """`classify` for each field, then a bare "Name" read beside its parts: next to a
-    given-name field it is the family name (de "Name, Vorname"; fr "Nom, Prénom"),
-    next to a family-name field the given name (es "Nombre, Apellidos"; pt "Nome,
-    Apelido"). Only visible fields count: a hidden one is no part of what a person sees.
+def classify_form(fields: Sequence[FormField], similar: Encoder | None = None) -> list[Classified]:
+    """`classify` for each field; with `similar` (an encoder: `Memory.embedder`), the
+    undecided ones by similarity (`similar.py`); then a bare "Name" read beside its
+    parts: next to a given-name field it is the family name (de "Name, Vorname"; fr
+    "Nom, Prénom"), next to a family-name field the given name (es "Nombre,
+    Apellidos"; pt "Nome, Apelido"). Only visible fields count: a hidden one is no part
+    of what a person sees.
     """
     found = [classify(field) for field in fields]
+    if similar is not None:
+        found = _by_similarity(fields, found, similar)
     shown = {c.type for f, c in zip(fields, found, strict=True) if not f.hidden}
     if ("given_name" in shown) == ("family_name" in shown):
         return found
@@ -367,3 +378,39 @@ def classify_form(fields: Sequence[FormField]) -> list[Classified]:
         if kind.type == "name" and not kind.rule.startswith("autocomplete") and bare:
             found[i] = Classified(part, f"{kind.rule}; beside a {part.replace('_', ' ')}")
     return found
+
+
+def text_of(field: FormField) -> tuple[str, str] | None:
+    """(where, text) of what a person reads for a field, its label (a PDF's tooltip)
+    or else its placeholder: what similarity compares. A name or id is often generated
+    ("field_12") and says nothing a model could read."""
+    for where, text in (("label", field.label), ("placeholder", field.placeholder)):
+        if text.strip():
+            return where, text.strip()
+    return None
+
+
+def _by_similarity(
+    fields: Sequence[FormField], found: list[Classified], encoder: Encoder
+) -> list[Classified]:
+    """`found`, with the undecided fields that have a text typed by similarity where it
+    is near and clear enough; every other field as the rules left it."""
+    from assistant.autofill.similar import guess  # numpy and a model only when asked
+
+    asked = [(i, said) for i, (field, kind) in enumerate(zip(fields, found, strict=True))
+             if kind.rule == UNDECIDED and (said := text_of(field)) is not None]  # fmt: skip
+    out = list(found)
+    for (i, (where, text)), near in zip(asked, guess(encoder, [t for _, (_, t) in asked]),
+                                        strict=True):  # fmt: skip
+        if near is not None and not excluded(near.type, text):
+            out[i] = Classified(near.type, f"{where}: {text!r} {near.why}")
+    return out
+
+
+def excluded(kind: str, text: str) -> bool:
+    """Whether `text` has words a rule for `kind` must not meet: what the rules know a
+    type is not holds for a looser guess too ("Número de tarjeta sanitaria" is near
+    "número de tarjeta", and a health card is no bank card)."""
+    words = words_of(text)
+    return any(rule.type == kind and unless is not None and unless.search(words)
+               for rule, _, unless in _COMPILED)  # fmt: skip

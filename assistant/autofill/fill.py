@@ -5,6 +5,8 @@ For each field: classify it (`classify.py`), propose the current value of the fa
 asks for (one current, unconflicted value; a given name or a postal code is derived
 from the stored name or address), decide by the release rules (`policies/release.py`),
 and record a release (with a keyed hash of the value) or a refusal (with its reason).
+When the person reviewed the fill field by field (`approved`, the app's review screen),
+a field they did not approve is withheld: refused with the reason `WITHHELD`.
 A plan (`plan_only`) decides the same way but releases, records and writes nothing: it
 is what the command line shows before asking which sensitive fields to confirm.
 """
@@ -28,7 +30,7 @@ from assistant.memory import Memory
 from assistant.reflection.dates import full_date
 from assistant.service.requests import AutofillRequest
 from policies import grants
-from policies.release import decide
+from policies.release import Decision, decide
 
 # The persona attribute each field type reads; the types not here are derived from one
 # (`_derived`) or are nothing the persona keeps (cards, ids, passwords).
@@ -38,6 +40,7 @@ _ATTRIBUTE = {
     "employer": "employer", "job_title": "job_title", "allergy": "allergy",
     "given_name": "name", "family_name": "name", "postal_code": "address",
 }  # fmt: skip
+WITHHELD = "withheld by you"
 _POSTAL = re.compile(r"\b\d{4}-\d{3}\b|\b\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
 
 
@@ -86,7 +89,7 @@ def autofill(memory: Memory, request: AutofillRequest) -> AutofillResult:
     fields = read_form(request.form)
     conn = memory.db.conn
     allowed = grants.granted(conn, requester)
-    kinds = classify_form(fields)
+    kinds = classify_form(fields, similar=memory.embedder)
     filled = [_one(conn, f, k, allowed, request) for f, k in zip(fields, kinds, strict=True)]
     if not request.plan_only:
         with audited(memory) as record:
@@ -125,12 +128,24 @@ def _one(
         quarantined=quarantined, secret=fact is not None and fact.sensitivity == "secret",
         interactive=request.interactive, confirmed=field.name in request.confirmed,
     )  # fmt: skip
+    decision = _reviewed(decision, field.name, request)
     evidence = (f"f{fact.id}", *(f"e{e}" for e in fact.evidence)) if fact else ()
     return FilledField(
         field.name, field.label, kind.type, category,
         value if decision.released else None, decision.released, decision.reason, evidence,
         value, fact.confidence if fact else None, kind.rule, decision.needs_confirmation,
     )  # fmt: skip
+
+
+def _reviewed(decision: Decision, name: str, request: AutofillRequest) -> Decision:
+    """The rules' decision after the person's review: a field they did not approve is
+    withheld, whether the rules would release it or only wait for their confirmation
+    (either way it was theirs to give, and they chose not to)."""
+    if request.approved is None or name in request.approved:
+        return decision
+    if decision.released or decision.needs_confirmation:
+        return Decision(False, WITHHELD)
+    return decision
 
 
 def _proposal(
