@@ -1,8 +1,8 @@
 """The app: connects to the memory, unlocks it, and switches between the screens.
 
 Screens are modes (recall, persona, thoughts, review, sources, activity, timeline,
-grants and audit), reachable from the command palette (ctrl+p) and from function keys;
-a memory opens on top of the screen it was chosen in.
+grants and audit, autofill review), reachable from the command palette (ctrl+p) and
+from function keys; a memory opens on top of the screen it was chosen in.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from assistant.config import Config
 from assistant.errors import USER_ERRORS
 from tui.calls import call
 from tui.screens.activity import ActivityScreen
+from tui.screens.autofill import AutofillScreen
 from tui.screens.governance import GovernanceScreen
 from tui.screens.home import HomeScreen
 from tui.screens.persona import PersonaScreen
@@ -37,6 +38,7 @@ SCREENS = {
     "sources": ("Sources and sync", "What is kept in step; add, remove, sync now"),
     "activity": ("Activity", "The daemon's state, and recent changes with undo"),
     "governance": ("Grants and audit", "Who autofill may give what; the audit log, verified"),
+    "autofill": ("Autofill review", "What a form would be given, field by field; approve, fill"),
 }
 
 
@@ -62,6 +64,7 @@ class SecondSelfApp(App[None]):
         "activity": ActivityScreen,
         "timeline": TimelineScreen,
         "governance": GovernanceScreen,
+        "autofill": AutofillScreen,
     }
     BINDINGS = [
         Binding("f1,question_mark", "show_help_panel", "Keys"),
@@ -73,6 +76,7 @@ class SecondSelfApp(App[None]):
         Binding("f7", "switch_mode('activity')", "Activity"),
         Binding("f8", "switch_mode('timeline')", "Timeline"),
         Binding("f9", "switch_mode('governance')", "Grants"),
+        Binding("f10", "switch_mode('autofill')", "Autofill"),
         Binding("ctrl+l", "lock", "Lock"),
     ]
 

@@ -79,3 +79,6 @@ class AutofillRequest:
     confirmed: tuple[str, ...] = ()  # fields the person at the terminal allowed this once
     interactive: bool = False  # a person at a terminal is asked (and may confirm)
     plan_only: bool = False  # decide and show, but release, record and write nothing
+    # The fields the person reviewing the fill let go (the app's review screen); None:
+    # no review, the rules alone decide. Any other field is withheld, and audited so.
+    approved: tuple[str, ...] | None = None
