@@ -46,7 +46,7 @@ from assistant.recall import day_start
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.run import clean_views
 from assistant.service.requests import Target
-from store import tombstones
+from store import ledger, tombstones
 from store.database import chunked, marks
 from store.progress import Progress
 from store.purge import PENDING, purge_copies
@@ -79,6 +79,11 @@ class ForgetPlan:
     sources: set[int] = field(default_factory=set)
     history: int = 0  # change-history pictures to erase
     sample: list[Preview] = field(default_factory=list)
+    label: str = ""  # how a rule's forget names itself; else the target's summary
+
+    @property
+    def summary(self) -> str:
+        return self.label or self.target.summary()
 
     @property
     def empty(self) -> bool:
@@ -110,9 +115,7 @@ class ForgetPlan:
         return digest.hexdigest()
 
     def preview(self) -> ForgetPreview:
-        return ForgetPreview(
-            self.target.summary(), self.counts(), list(self.sample), self.fingerprint()
-        )
+        return ForgetPreview(self.summary, self.counts(), list(self.sample), self.fingerprint())
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,20 @@ def plan(memory: Memory, target: Target) -> ForgetPlan:
                 "SELECT id FROM episodes WHERE time_unix < ?", (day_start(target.before),)
             )
         )
+    return complete(conn, out)
+
+
+def plan_episodes(memory: Memory, episode_ids: Iterable[int], label: str) -> ForgetPlan:
+    """A forget of these episodes and what rests on them, named `label` in the history
+    and the audit log (an exclusion, a retention rule): changing nothing."""
+    out = ForgetPlan(Target(), label=label)
+    out.episodes.update(episode_ids)
+    return complete(memory.db.conn, out)
+
+
+def complete(conn: sqlcipher3.Connection, out: ForgetPlan) -> ForgetPlan:
+    """Add to the rows chosen in `out` (episodes, named facts and thoughts, links)
+    everything that goes with them."""
     _derived(conn, out)
     out.links |= _links_touching(conn, out)
     out.documents |= _emptied_documents(conn, out.episodes)
@@ -414,15 +431,18 @@ def _sample(conn: sqlcipher3.Connection, out: ForgetPlan) -> list[Preview]:
 
 
 # -- applying ------------------------------------------------------------------------
-def apply(memory: Memory, plan: ForgetPlan, progress: Progress | None = None) -> ForgetReport:
-    """Forget everything in `plan`, then purge every copy (see the module docstring)."""
+def apply(
+    memory: Memory, plan: ForgetPlan, progress: Progress | None = None, action: str = "forget"
+) -> ForgetReport:
+    """Forget everything in `plan`, then purge every copy (see the module docstring).
+    `action` names the audit entry: a forget, or an exclusion or retention rule's."""
     again = _conclude_again(memory, plan)
     db = memory.db
     with audited(memory) as record:
         conn = record.conn
         buried = _bury(conn, plan)
         erase(conn, _removed_rows(plan))
-        change = Change(conn, "forget", f"the user forgot {plan.target.summary()}", "user")
+        change = Change(conn, "forget", f"the user forgot {plan.summary}", "user")
         _delete_links_and_thoughts(conn, change, plan)
         persona.remove(conn, change, plan.facts)
         for part in chunked(sorted(plan.episodes)):
@@ -436,10 +456,12 @@ def apply(memory: Memory, plan: ForgetPlan, progress: Progress | None = None) ->
         change_id = change.finish()
         concluded = _store_again(memory, conn, again)
         # Counts and how it was asked, never what was forgotten.
-        record("forget", detail={"target": plan.target.summary(), "counts": plan.counts(),
+        record(action, detail={"target": plan.summary, "counts": plan.counts(),
                                  "tombstones": buried, "change": change_id})  # fmt: skip
         db.set_meta(PENDING, "1")
     purge_copies(db, memory.index, progress)
+    # Beside the database too: a restore over a damaged memory.db still knows them.
+    ledger.write(memory.paths.forget_ledger, memory.keys.ledger, memory.keys.vault_id, db.conn)
     return ForgetReport(plan.counts(), change_id, concluded, buried)
 
 

@@ -39,6 +39,7 @@ from types import TracebackType
 import numpy as np
 import sqlcipher3
 
+from assistant.consent import IngestFilter
 from assistant.discovery import EMPTY, NOT_A_FORMAT, NOT_REGULAR, walk
 from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
 from assistant.errors import IngestError, SourceNotFoundError
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # new chunks gathered before one embedding call and one transaction
 FORGOTTEN = "everything in it was forgotten (`me forget`)"
+EXCLUDED = "excluded from its source (`me sources exclusions`)"
 READING = "Reading"  # the stage of every file's report: "Reading notes.md"
 
 
@@ -154,6 +156,7 @@ class Ingestor:
         self._batch: list[ParsedFile] = []
         self._batch_new = 0
         self._synced: set[int] = set()
+        self._filters: dict[int, IngestFilter] = {}
 
     # -- entry points ----------------------------------------------------------
     def ingest(self, roots: list[Path]) -> IngestSummary:
@@ -226,9 +229,12 @@ class Ingestor:
         seen: set[str] = set()
         unlisted: list[str] = []  # folders that could not be read: nothing under them goes
         named = not root.is_dir()
+        excluded = self._filter(source_id)
         for found in walk(root, self.connectors, forced):
             check(self.cancel, self.job)
-            if found.failed:
+            if excluded.skips(found.path):
+                self._skip(found.path, EXCLUDED)
+            elif found.failed:
                 unlisted.append(path_text(found.path) + os.sep)
                 self._done(FileOutcome(found.path, "failed", reason=found.reason))
             elif found.reason:
@@ -297,7 +303,8 @@ class Ingestor:
             self._done(FileOutcome(path, "failed", reason=reason))
             return True
         parsed = _unique([valid_item(i) for i in reading.items])
-        items = _unforgotten(self.db.conn, parsed)
+        kept = self._filter(source_id).keeps
+        items = [i for i in _unforgotten(self.db.conn, parsed) if kept(i)]
         if not items and row is None and parsed:
             self._done(FileOutcome(path, "skipped", reason=FORGOTTEN))
             return True
@@ -323,6 +330,12 @@ class Ingestor:
         if self._batch_new >= EMBED_BATCH:
             self._flush()
         return True
+
+    def _filter(self, source_id: int) -> IngestFilter:
+        """The source's exclusions, read once per run."""
+        if source_id not in self._filters:
+            self._filters[source_id] = IngestFilter.load(self.db.conn, source_id)
+        return self._filters[source_id]
 
     def _read(
         self, path: Path, forced: Connector | None, named: bool, mtime: float

@@ -75,6 +75,10 @@ class VaultKeys:
     def audit(self) -> bytes:
         return _hkdf(self.master, "audit-mac")
 
+    @property
+    def ledger(self) -> bytes:
+        return _hkdf(self.master, "forget-ledger")
+
 
 def argon2_key(passphrase: str, salt: bytes, params: dict[str, int]) -> bytes:
     kdf = Argon2id(

@@ -47,6 +47,12 @@ class Paths:
         return self.data / "audit.head"
 
     @property
+    def forget_ledger(self) -> Path:
+        """Every forget's fingerprints, kept outside the database too, so that restoring
+        a backup (even over a damaged memory.db) forgets again what was forgotten."""
+        return self.data / "forgotten.ledger"
+
+    @property
     def lock_file(self) -> Path:
         return self.data / "vault.lock"
 

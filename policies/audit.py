@@ -29,7 +29,19 @@ from typing import Any
 import sqlcipher3
 
 ACTIONS = frozenset(
-    {"release", "refuse", "grant", "revoke", "forget", "model_call", "exclude", "retention"}
+    {
+        "release",
+        "refuse",
+        "grant",
+        "revoke",
+        "forget",
+        "model_call",
+        "exclude",
+        "retention",
+        "backup",
+        "restore",
+        "export",
+    }
 )
 GENESIS = "0" * 64  # the MAC "before" the first entry
 

@@ -457,4 +457,24 @@ MIGRATIONS: list[str] = [
         expires    TEXT                     -- ISO time; NULL: until revoked
     );
     """,
+    # v12: consent and retention. Exclusions name what of a source is never remembered
+    # (a conversation, or files matching a pattern); retention rules forget memories of
+    # a kind once they are older than a number of days (policies/consent.py).
+    """
+    CREATE TABLE exclusions (
+        id        INTEGER PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        kind      TEXT NOT NULL CHECK (kind IN ('conversation', 'glob')),
+        pattern   TEXT NOT NULL,
+        created   TEXT NOT NULL,
+        UNIQUE (source_id, kind, pattern)
+    );
+    CREATE TABLE retention_rules (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT,                    -- an episode kind; NULL: every kind
+        older_than INTEGER NOT NULL CHECK (older_than > 0),  -- days
+        created    TEXT NOT NULL,
+        UNIQUE (kind, older_than)
+    );
+    """,
 ]

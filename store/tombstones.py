@@ -64,6 +64,27 @@ def count(conn: sqlcipher3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM tombstones").fetchone()[0])
 
 
+def salt_hex(conn: sqlcipher3.Connection) -> str:
+    return _salt(conn).hex()
+
+
+def digest(salt: bytes, kind: str, key: str) -> str:
+    """The fingerprint of `key` under `salt` (another vault's, in a ledger)."""
+    return _mac(salt, kind, key)
+
+
+def rows(conn: sqlcipher3.Connection) -> list[tuple[str, str, str]]:
+    """Every (digest, kind, at), oldest first."""
+    return [tuple(r) for r in conn.execute("SELECT digest, kind, at FROM tombstones ORDER BY at")]
+
+
+def adopt(conn: sqlcipher3.Connection, found: list[tuple[str, str, str]]) -> int:
+    """Add fingerprints made under this database's salt (a ledger's); how many were new."""
+    before = count(conn)
+    conn.executemany("INSERT OR IGNORE INTO tombstones (digest, kind, at) VALUES (?, ?, ?)", found)
+    return count(conn) - before
+
+
 def episode_key(content_hash: str, sender: str | None, conversation: str | None, time: str) -> str:
     """What identifies an episode across re-reads: a note's chunk by what it says (its
     file may be renamed or touched), a message also by who sent it, where and when (the

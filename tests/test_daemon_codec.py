@@ -124,6 +124,20 @@ def test_results_round_trip(memory: Memory, tmp_path: Path) -> None:
     assert entries and wire_each(entries) == entries
     verdict = service.verify_audit()
     assert verdict.intact and wire(type(verdict), verdict) == verdict
+    # Backups, export, exclusions and retention rules.
+    made = service.backup(tmp_path / "memory.bak")
+    assert wire(type(made), made) == made
+    exported = service.export(tmp_path / "memory.jsonl")
+    assert wire(type(exported), exported) == exported
+    source_id = listed[0].id
+    preview = service.exclude_plan(source_id, "glob", "*.pdf")
+    assert wire(type(preview), preview) == preview
+    excluded = service.exclude(source_id, "glob", "*.pdf", preview.fingerprint)
+    assert wire(type(excluded), excluded) == excluded
+    assert wire_each(service.exclusions()) == service.exclusions()
+    kept = service.add_retention("message", 3650)
+    assert wire(type(kept), kept) == kept
+    assert wire_each(service.retention_rules()) == service.retention_rules()
 
 
 def test_unsupported_values_are_refused() -> None:

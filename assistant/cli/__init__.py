@@ -29,7 +29,8 @@ COMMANDS = {
     "status": "info", "paths": "info", "check": "check", "demo": "demo", "daemon": "daemon",
     "tui": "tui", "review": "review", "release": "review", "people": "people",
     "timeline": "timeline", "grants": "governance", "audit": "governance",
-    "autofill": "autofill",
+    "autofill": "autofill", "backup": "backup", "restore": "backup", "export": "backup",
+    "retention": "retention",
 }  # fmt: skip
 
 

@@ -69,12 +69,24 @@ def run_forget(target: Target, yes: bool, dry_run: bool, as_json: bool) -> None:
     if planned.empty:
         echo("Nothing matches: nothing was forgotten.")
         return
+    if not confirmed(planned, yes, dry_run, as_json):
+        return
+    with Bars() as bars:
+        report = backend().forget(target, expect=planned.fingerprint, progress=bars.update)
+    if as_json:
+        echo_json(report.as_json())
+    else:
+        _show_report(report)
+
+
+def confirmed(planned: ForgetPreview, yes: bool, dry_run: bool, as_json: bool) -> bool:
+    """Show what a forget (or a rule that forgets) reaches and ask; whether to go on."""
     if as_json:
         echo_json({"plan": planned.as_json()})
     else:
         _show_plan(planned)
     if dry_run:
-        return
+        return False
     if not yes:
         if not sys.stdin.isatty():
             raise click.UsageError(
@@ -82,13 +94,13 @@ def run_forget(target: Target, yes: bool, dry_run: bool, as_json: bool) -> None:
             )
         if not click.confirm("Forget these for good? This cannot be undone", err=True):
             echo("Nothing was forgotten.")
-            return
-    with Bars() as bars:
-        report = backend().forget(target, expect=planned.fingerprint, progress=bars.update)
-    if as_json:
-        echo_json(report.as_json())
-    else:
-        _show_report(report)
+            return False
+    return True
+
+
+def show_forgotten(counts: dict[str, int]) -> None:
+    listed = ", ".join(f"{counts[k]} {label}" for k, label in LABELS.items() if counts.get(k))
+    echo(f"Forgotten now: {listed or 'nothing'}.")
 
 
 def scoped_forget(kind: str, doc: str) -> click.Command:

@@ -95,5 +95,10 @@ def sync(source_ids: tuple[int, ...], as_json: bool, verbose: bool) -> None:
         return
     for source in done.sources:
         report(source.summary, as_json, label=source.label, verbose=verbose)
+    if done.expired and as_json:
+        echo_json({"expired": done.expired})
+    elif done.expired:
+        echo(f"Retention rules forgot {done.expired.get('episodes', 0)} memories that had "
+             "grown too old (`me retention list`).")  # fmt: skip
     if done.failed:
         raise SystemExit(2)

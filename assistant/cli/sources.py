@@ -73,6 +73,73 @@ def sources_remove(source_id: int, forget: bool, yes: bool, dry_run: bool, as_js
     echo(f"Removed source {source_id}; its memories are kept.")
 
 
+@sources.command(
+    "exclude",
+    epilog='Example:\n\n\b\n  me sources exclude 3 --conversation "Family group"\n'
+    "  me sources exclude 1 --glob 'Work/*' --dry-run\n"
+    "  me sources exclude 1 --glob '*.eml' --yes",
+)
+@click.argument("source_id", type=int)
+@click.option("--conversation", help="A chat or conversation, by its name (any case).")
+@click.option("--glob", "pattern", help="Files whose path inside the source matches this.")
+@forget_options
+def sources_exclude(
+    source_id: int, conversation: str | None, pattern: str | None, yes: bool, dry_run: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Never remember a conversation, or some files, of a source: what is stored of it
+    is forgotten now (shown first, as `me forget` shows it), and it is never read
+    again. Removing the rule later does not bring back what it forgot."""
+    from assistant.cli.forget import confirmed, show_forgotten
+    from assistant.cli.output import Bars
+
+    if (conversation is None) == (pattern is None):
+        raise click.UsageError("give one of --conversation NAME or --glob PATTERN")
+    kind, text = ("conversation", conversation) if conversation is not None else ("glob", pattern)
+    assert text is not None
+    service = backend()
+    planned = service.exclude_plan(source_id, kind, text)
+    if not planned.empty and not confirmed(planned, yes, dry_run, as_json):
+        return
+    if dry_run:
+        echo("Nothing stored matches yet; the rule was not added (--dry-run).")
+        return
+    with Bars() as bars:
+        report = service.exclude(source_id, kind, text, planned.fingerprint, bars.update)
+    if as_json:
+        echo_json(report.as_json())
+        return
+    echo(f"Exclusion {report.rule['id']} added: {kind} {clean(text, one_line=True)!r} of "
+         f"source {source_id} is never read again.")  # fmt: skip
+    show_forgotten(report.forgotten)
+
+
+@sources.command("exclusions", epilog="Example:\n\n\b\n  me sources exclusions\n"
+                 "  me sources exclusions --json")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def sources_exclusions(as_json: bool) -> None:
+    """List the exclusion rules of every source."""
+    rules = backend().exclusions()
+    for rule in rules:
+        if as_json:
+            echo_json(rule.as_json())
+        else:
+            echo(f"[{rule.id}] source {rule.source_id}: {rule.kind} "
+                 f"{clean(rule.pattern, one_line=True)!r} (since {rule.created[:10]})")  # fmt: skip
+    if not rules and not as_json:
+        echo("No exclusions: `me sources exclude ID --conversation NAME` makes one.")
+
+
+@sources.command("unexclude", epilog="Example:\n\n\b\n  me sources unexclude 2")
+@click.argument("rule_id", type=int)
+def sources_unexclude(rule_id: int) -> None:
+    """Remove exclusion RULE_ID: what it matches is read again from the next sync on;
+    what it forgot stays forgotten."""
+    removed = backend().remove_exclusion(rule_id)
+    echo(f"Exclusion {removed.id} removed ({removed.kind} "
+         f"{clean(removed.pattern, one_line=True)!r} of source {removed.source_id}).")  # fmt: skip
+
+
 @click.group(
     epilog='Example:\n\n\b\n  me identity add --name "Rui Costa" --email rui@example.com\n'
     "  me identity list"

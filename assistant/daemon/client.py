@@ -35,10 +35,13 @@ if TYPE_CHECKING:
     from assistant import sources as registry
     from assistant.ask import AskResult
     from assistant.autofill.fill import AutofillResult
+    from assistant.backup import BackupReport
+    from assistant.consent import RuleReport
     from assistant.derived.changes import ChangeRecord
     from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
+    from assistant.export import ExportReport
     from assistant.ingest import IngestSummary
     from assistant.integrity import VaultCheck
     from assistant.reflection.run import ReflectReport
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
     from assistant.service.sync import SyncReport
     from assistant.timeline import TimelineEntry
     from policies.audit import Entry, Verdict
+    from policies.consent import Exclusion, RetentionRule
     from policies.grants import Grant
     from store.progress import Cancel, Progress
 
@@ -246,6 +250,69 @@ class DaemonClient:
         from policies.audit import Verdict
 
         return codec.load(Verdict, self.call("verify_audit"))
+
+    def backup(self, path: Path) -> BackupReport:
+        from assistant.backup import BackupReport
+
+        dest = str(path.expanduser().resolve())  # the daemon's folder is not ours
+        return codec.load(BackupReport, self.call("backup", path=dest))
+
+    def export(self, path: Path) -> ExportReport:
+        from assistant.export import ExportReport
+
+        dest = str(path.expanduser().resolve())
+        return codec.load(ExportReport, self.call("export", path=dest))
+
+    def exclude_plan(self, source_id: int, kind: str, pattern: str) -> forgetting.ForgetPreview:
+        from assistant.forget import ForgetPreview
+
+        found = self.call("exclude_plan", source_id=source_id, kind=kind, pattern=pattern)
+        return codec.load(ForgetPreview, found)
+
+    def exclude(
+        self, source_id: int, kind: str, pattern: str, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport:  # fmt: skip
+        from assistant.consent import RuleReport
+
+        found = self.job("exclude", progress, None, source_id=source_id, kind=kind,
+                         pattern=pattern, expect=expect)  # fmt: skip
+        return codec.load(RuleReport, found)
+
+    def exclusions(self, source_id: int | None = None) -> list[Exclusion]:
+        from policies.consent import Exclusion
+
+        return codec.load(list[Exclusion], self.call("exclusions", source_id=source_id))
+
+    def remove_exclusion(self, rule_id: int) -> Exclusion:
+        from policies.consent import Exclusion
+
+        return codec.load(Exclusion, self.call("remove_exclusion", rule_id=rule_id))
+
+    def retention_plan(self, kind: str | None, days: int) -> forgetting.ForgetPreview:
+        from assistant.forget import ForgetPreview
+
+        found = self.call("retention_plan", kind=kind, days=days)
+        return codec.load(ForgetPreview, found)
+
+    def add_retention(
+        self, kind: str | None, days: int, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport:  # fmt: skip
+        from assistant.consent import RuleReport
+
+        found = self.job("add_retention", progress, None, kind=kind, days=days, expect=expect)
+        return codec.load(RuleReport, found)
+
+    def retention_rules(self) -> list[RetentionRule]:
+        from policies.consent import RetentionRule
+
+        return codec.load(list[RetentionRule], self.call("retention_rules"))
+
+    def remove_retention(self, rule_id: int) -> RetentionRule:
+        from policies.consent import RetentionRule
+
+        return codec.load(RetentionRule, self.call("remove_retention", rule_id=rule_id))
 
     def people(self) -> list[Person]:
         from assistant.derived.people import Person

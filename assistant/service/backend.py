@@ -47,9 +47,12 @@ if TYPE_CHECKING:
     from assistant import sources as registry
     from assistant.ask import AskResult
     from assistant.autofill.fill import AutofillResult
+    from assistant.backup import BackupReport
+    from assistant.consent import RuleReport
     from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
+    from assistant.export import ExportReport
     from assistant.ingest import IngestSummary
     from assistant.reflection.run import ReflectReport
     from assistant.service.explain import Explanation, Surroundings
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from assistant.service.sync import SyncReport
     from assistant.timeline import TimelineEntry
     from policies.audit import Entry, Verdict
+    from policies.consent import Exclusion, RetentionRule
     from policies.grants import Grant
 
 T = TypeVar("T")
@@ -70,9 +74,12 @@ def annotation_types() -> dict[str, Any]:
     from assistant import sources as registry
     from assistant.ask import AskResult
     from assistant.autofill.fill import AutofillResult
+    from assistant.backup import BackupReport
+    from assistant.consent import RuleReport
     from assistant.derived.people import Person
     from assistant.derived.persona import Fact
     from assistant.derived.thoughts import Thought
+    from assistant.export import ExportReport
     from assistant.ingest import IngestSummary
     from assistant.reflection.run import ReflectReport
     from assistant.service.explain import Explanation, Surroundings
@@ -80,10 +87,16 @@ def annotation_types() -> dict[str, Any]:
     from assistant.service.sync import SyncReport
     from assistant.timeline import TimelineEntry
     from policies.audit import Entry, Verdict
+    from policies.consent import Exclusion, RetentionRule
     from policies.grants import Grant
 
     return {
         "AutofillResult": AutofillResult,
+        "BackupReport": BackupReport,
+        "ExportReport": ExportReport,
+        "RuleReport": RuleReport,
+        "Exclusion": Exclusion,
+        "RetentionRule": RetentionRule,
         "TimelineEntry": TimelineEntry,
         "Entry": Entry,
         "Verdict": Verdict,
@@ -149,6 +162,32 @@ class Backend(Protocol):
     def audit_log(self, since: date | None = None) -> list[Entry]: ...
 
     def verify_audit(self) -> Verdict: ...
+
+    def backup(self, path: Path) -> BackupReport: ...
+
+    def export(self, path: Path) -> ExportReport: ...
+
+    def exclude_plan(self, source_id: int, kind: str, pattern: str) -> forgetting.ForgetPreview: ...
+
+    def exclude(
+        self, source_id: int, kind: str, pattern: str, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport: ...  # fmt: skip
+
+    def exclusions(self, source_id: int | None = None) -> list[Exclusion]: ...
+
+    def remove_exclusion(self, rule_id: int) -> Exclusion: ...
+
+    def retention_plan(self, kind: str | None, days: int) -> forgetting.ForgetPreview: ...
+
+    def add_retention(
+        self, kind: str | None, days: int, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport: ...  # fmt: skip
+
+    def retention_rules(self) -> list[RetentionRule]: ...
+
+    def remove_retention(self, rule_id: int) -> RetentionRule: ...
 
     def merge_people(self, keep: str, other: str) -> int: ...
 
@@ -330,6 +369,45 @@ class InProcess:
 
     def verify_audit(self) -> Verdict:
         return self._read(lambda service: service.verify_audit())
+
+    def backup(self, path: Path) -> BackupReport:
+        dest = path.expanduser().resolve()  # this process's working folder, not another's
+        return self._run(lambda service: service.backup(dest))
+
+    def export(self, path: Path) -> ExportReport:
+        dest = path.expanduser().resolve()
+        return self._read(lambda service: service.export(dest))
+
+    def exclude_plan(self, source_id: int, kind: str, pattern: str) -> forgetting.ForgetPreview:
+        return self._read(lambda service: service.exclude_plan(source_id, kind, pattern))
+
+    def exclude(
+        self, source_id: int, kind: str, pattern: str, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport:  # fmt: skip
+        return self._run(lambda service: service.exclude(source_id, kind, pattern, expect,
+                                                         progress))  # fmt: skip
+
+    def exclusions(self, source_id: int | None = None) -> list[Exclusion]:
+        return self._read(lambda service: service.exclusions(source_id))
+
+    def remove_exclusion(self, rule_id: int) -> Exclusion:
+        return self._read(lambda service: service.remove_exclusion(rule_id))
+
+    def retention_plan(self, kind: str | None, days: int) -> forgetting.ForgetPreview:
+        return self._read(lambda service: service.retention_plan(kind, days))
+
+    def add_retention(
+        self, kind: str | None, days: int, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport:  # fmt: skip
+        return self._run(lambda service: service.add_retention(kind, days, expect, progress))
+
+    def retention_rules(self) -> list[RetentionRule]:
+        return self._read(lambda service: service.retention_rules())
+
+    def remove_retention(self, rule_id: int) -> RetentionRule:
+        return self._read(lambda service: service.remove_retention(rule_id))
 
     def people(self) -> list[Person]:
         return self._read(lambda service: service.people())

@@ -7,10 +7,11 @@ parse, call and render. Transactions and SQL stay below this line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from assistant import identity as identities
 from assistant import refs
@@ -29,6 +30,8 @@ from assistant.service.requests import (
 )
 from store.progress import Cancel, Progress
 
+T = TypeVar("T")
+
 # The modules behind reading files, reflecting and forgetting compile hundreds of
 # patterns at import (~0.25 s together); the methods that need them import them, so a
 # cold `me recall` pays only for recall.
@@ -37,7 +40,10 @@ if TYPE_CHECKING:
     from assistant import sources as registry
     from assistant.ask import AskResult
     from assistant.autofill.fill import AutofillResult
+    from assistant.backup import BackupReport
+    from assistant.consent import RuleReport
     from assistant.derived import people, persona, thoughts
+    from assistant.export import ExportReport
     from assistant.ingest import IngestSummary
     from assistant.reflection import run as reflection
     from assistant.reflection.engine import Engine
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
     from assistant.service import sync as syncing
     from assistant.timeline import TimelineEntry
     from policies.audit import Entry, Verdict
+    from policies.consent import Exclusion, RetentionRule
     from policies.grants import Grant
 
 
@@ -111,10 +118,13 @@ class Service:
         cancel: Cancel | None = None,
     ) -> syncing.SyncReport:
         """Bring every registered source, or those with the ids in `only`, up to date."""
+        from assistant import consent
         from assistant.service import sync as syncing
 
         with self.memory.jobs:
-            return syncing.sync(self.memory, only, progress, cancel)
+            report = syncing.sync(self.memory, only, progress, cancel)
+            # Retention rules are applied by every sync (the daemon's too).
+            return replace(report, expired=consent.apply_retention(self.memory, progress=progress))
 
     def sources(self) -> list[registry.Source]:
         from assistant import sources as registry
@@ -311,6 +321,119 @@ class Service:
 
         return governance.verify(self.memory)
 
+    # -- governance: backups, export, exclusions and retention --------------------------
+    def backup(self, path: Path) -> BackupReport:
+        """Write an encrypted backup of the vault to `path` (`assistant/backup.py`)."""
+        from assistant.backup import backup
+
+        return backup(self.memory, path)
+
+    def export(self, path: Path) -> ExportReport:
+        """Write the whole memory to `path` as JSON lines, NOT encrypted, audited."""
+        from assistant.export import export_jsonl
+
+        return export_jsonl(self.memory, path)
+
+    def exclude_plan(self, source_id: int, kind: str, pattern: str) -> forgetting.ForgetPreview:
+        """What excluding `pattern` from a source would forget now, changing nothing."""
+        from assistant import consent
+        from assistant import forget as forgetting
+
+        rule = _consent(lambda: consent.probe_exclusion(source_id, kind, pattern))
+        found = consent.excluded_episodes(self.memory.db.conn, rule)
+        return forgetting.plan_episodes(self.memory, found, "an exclusion").preview()
+
+    def exclude(
+        self, source_id: int, kind: str, pattern: str, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport:  # fmt: skip
+        """Never remember a conversation, or files matching a pattern, of a source: what
+        is stored of it is forgotten now, and ingest never reads it again. With `expect`
+        (the preview's fingerprint), refuse if what matches changed since it was shown."""
+        from assistant import consent
+        from assistant import forget as forgetting
+        from policies import consent as rules
+
+        with self.memory.jobs:
+            probe = _consent(lambda: consent.probe_exclusion(source_id, kind, pattern))
+            found = consent.excluded_episodes(self.memory.db.conn, probe)
+            if expect is not None:
+                shown = forgetting.plan_episodes(self.memory, found, "an exclusion")
+                _same_plan(shown, expect)
+            with self.memory.db.write() as conn:
+                rule = _consent(lambda: rules.add_exclusion(conn, source_id, kind, pattern))
+            label = consent.exclusion_label(rule)
+            plan = forgetting.plan_episodes(self.memory, found, label)
+            if plan.empty:
+                consent.record_rule(self.memory, "exclude", rule, source=source_id, kind=kind)
+                return consent.RuleReport(rule.as_json())
+            report = forgetting.apply(self.memory, plan, progress, action="exclude")
+            return consent.RuleReport(rule.as_json(), report.counts)
+
+    def exclusions(self, source_id: int | None = None) -> list[Exclusion]:
+        from policies import consent as rules
+
+        return rules.exclusions(self.memory.db.conn, source_id)
+
+    def remove_exclusion(self, rule_id: int) -> Exclusion:
+        """Drop an exclusion: new content it matched is read again; what it forgot stays
+        forgotten."""
+        from assistant import consent
+        from policies import consent as rules
+
+        with self.memory.db.write() as conn:
+            removed = _consent(lambda: rules.remove_exclusion(conn, rule_id))
+        consent.record_rule(self.memory, "exclude", removed, removed=True)
+        return removed
+
+    def retention_plan(self, kind: str | None, days: int) -> forgetting.ForgetPreview:
+        """What a retention rule would forget now, changing nothing."""
+        from assistant import consent
+        from assistant import forget as forgetting
+        from policies import consent as rules
+
+        probe = rules.RetentionRule(0, kind, days, "")
+        found = consent.expired_episodes(self.memory.db.conn, probe)
+        return forgetting.plan_episodes(self.memory, found, "a retention rule").preview()
+
+    def add_retention(
+        self, kind: str | None, days: int, expect: str | None = None,
+        progress: Progress | None = None,
+    ) -> RuleReport:  # fmt: skip
+        """Keep memories of `kind` (every kind when None) for `days`: what is older is
+        forgotten now, and by every sync from now on."""
+        from assistant import consent
+        from assistant import forget as forgetting
+        from policies import consent as rules
+
+        with self.memory.jobs:
+            probe = rules.RetentionRule(0, kind, days, "")
+            found = consent.expired_episodes(self.memory.db.conn, probe)
+            if expect is not None:
+                _same_plan(forgetting.plan_episodes(self.memory, found, "a rule"), expect)
+            with self.memory.db.write() as conn:
+                rule = _consent(lambda: rules.add_retention(conn, kind, days))
+            plan = forgetting.plan_episodes(self.memory, found, consent.retention_label(rule))
+            if plan.empty:
+                consent.record_rule(self.memory, "retention", rule, kind=kind, days=days)
+                return consent.RuleReport(rule.as_json())
+            report = forgetting.apply(self.memory, plan, progress, action="retention")
+            return consent.RuleReport(rule.as_json(), report.counts)
+
+    def retention_rules(self) -> list[RetentionRule]:
+        from policies import consent as rules
+
+        return rules.retention_rules(self.memory.db.conn)
+
+    def remove_retention(self, rule_id: int) -> RetentionRule:
+        from assistant import consent
+        from policies import consent as rules
+
+        with self.memory.db.write() as conn:
+            removed = _consent(lambda: rules.remove_retention(conn, rule_id))
+        consent.record_rule(self.memory, "retention", removed, removed=True)
+        return removed
+
     def people(self) -> list[people.Person]:
         """Everyone the persona knows, with their other names and handles."""
         from assistant.derived import people
@@ -361,3 +484,21 @@ class Service:
 
     def counts(self) -> overview.VaultCounts:
         return overview.counts(self.memory)
+
+
+def _consent(make: Callable[[], T]) -> T:
+    """A consent rule's refusal, as the core's error."""
+    from policies.consent import ConsentError
+
+    try:
+        return make()
+    except ConsentError as exc:
+        raise GovernanceError(str(exc)) from exc
+
+
+def _same_plan(plan: forgetting.ForgetPlan, expect: str) -> None:
+    if plan.fingerprint() != expect:
+        raise MemoryRefError(
+            "what the rule matches changed since it was shown (the memory was written to "
+            "meanwhile); nothing was changed. Run it again to see it anew."
+        )

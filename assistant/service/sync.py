@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import SourceNotFoundError
@@ -34,13 +34,14 @@ class SyncReport:
     """Every synced source's summary, in id order (none: no sources registered)."""
 
     sources: list[SourceSync]
+    expired: dict[str, int] = field(default_factory=dict)  # forgotten by retention rules
 
     @property
     def failed(self) -> bool:
         return any(s.summary.failed for s in self.sources)
 
     def as_json(self) -> dict[str, Any]:
-        return {"sources": [s.as_json() for s in self.sources]}
+        return {"sources": [s.as_json() for s in self.sources], "expired": self.expired}
 
 
 def sync(
