@@ -148,6 +148,13 @@ def test_lifecycle_through_the_socket(vault: Vault) -> None:
     ]
     assert grant["categories"] == ["contact", "address"] and grant["active"] is True
     assert "intact: 1 entries" in vault.me("audit", "verify").stdout
+    # A backup is written by the daemon, which holds the vault; a restore is refused
+    # while it does (it would replace the files under it).
+    backup = vault.root / "through-the-daemon.bak"
+    vault.me("backup", str(backup))
+    assert backup.is_file() and CANARY.encode() not in backup.read_bytes()
+    held = vault.me("restore", str(backup), "--yes", check=False)
+    assert held.returncode == 1 and "me daemon stop" in held.stderr
 
     assert "locked" in vault.me("lock").stdout
     refused = vault.me("recall", "Lisbon", check=False)

@@ -464,3 +464,28 @@ def test_grants_and_audit_revoke_and_verify_the_chain(session: LocalSession) -> 
         await until(pilot, lambda: f"intact: {logged + 1} entries" in str(verdict.render()))
 
     run(SecondSelfApp(lambda: session), steps)
+
+
+def test_table_cells_show_brackets_as_written() -> None:
+    """A memory may say "[/x]" or "[bold]": a table shows it as written, where a plain
+    DataTable would read it as markup (losing words, or failing to draw at all)."""
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.tables import PlainTable
+
+    said = "see [/x] and [bold]this[/bold]"
+
+    class Probe(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PlainTable()
+
+    async def main() -> None:
+        async with Probe().run_test() as pilot:
+            table = pilot.app.query_one(PlainTable)
+            table.add_columns("memory")
+            table.add_row(said, key="a")
+            table.update_cell("a", table.ordered_columns[0].key, said + "!")
+            await pilot.pause()
+            assert table.render_line(1).text.strip() == said + "!"
+
+    asyncio.run(main())

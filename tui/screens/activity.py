@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from assistant.display import clean
 from tui.calls import call
 from tui.session import Session
-from tui.widgets.tables import chosen_key
+from tui.widgets.tables import PlainTable, chosen_key
 
 CHANGES_SHOWN = 100
 
@@ -48,7 +48,7 @@ class ActivityScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="state")
-        yield DataTable(id="changes", cursor_type="row")
+        yield PlainTable(id="changes", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:

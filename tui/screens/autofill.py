@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from assistant.display import clean
 from tui.calls import call
-from tui.widgets.tables import chosen_key
+from tui.widgets.tables import PlainTable, chosen_key
 
 if TYPE_CHECKING:
     from assistant.autofill.fill import AutofillResult, FilledField
@@ -95,7 +95,7 @@ class AutofillScreen(Screen[None]):
             yield Input(placeholder="For whom: shop.example", id="autofill-for")
             yield Input(placeholder="Write the filled copy to (optional)", id="autofill-output")
         yield Static(START, id="autofill-summary")
-        yield DataTable(id="autofill-fields", cursor_type="row")
+        yield PlainTable(id="autofill-fields", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:

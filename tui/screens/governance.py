@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from assistant.display import clean
 from tui.calls import call
 from tui.session import Session
-from tui.widgets.tables import chosen_key
+from tui.widgets.tables import PlainTable, chosen_key
 
 if TYPE_CHECKING:
     from policies.audit import Entry, Verdict
@@ -58,9 +58,9 @@ class GovernanceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Grants: who autofill may give what", classes="section")
-        yield DataTable(id="grants", cursor_type="row")
+        yield PlainTable(id="grants", cursor_type="row")
         yield Static("", id="verdict")
-        yield DataTable(id="audit", cursor_type="row")
+        yield PlainTable(id="audit", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from assistant.display import clean
 from tui.calls import call
 from tui.screens.memory import MemoryScreen
-from tui.widgets.tables import chosen_key
+from tui.widgets.tables import PlainTable, chosen_key
 
 if TYPE_CHECKING:
     from assistant.derived.persona import Fact
@@ -51,7 +51,7 @@ class PersonaScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="facts", cursor_type="row")
+        yield PlainTable(id="facts", cursor_type="row")
         yield Input(placeholder="attribute = value, or person.attribute = value", id="set-fact")
         yield Footer()
 

@@ -23,7 +23,7 @@ from assistant.display import clean
 from tui.calls import call
 from tui.screens.confirm import forget_after_preview
 from tui.screens.memory import MemoryScreen
-from tui.widgets.tables import chosen_key
+from tui.widgets.tables import PlainTable, chosen_key
 
 if TYPE_CHECKING:
     from assistant.service.review import ReviewItems
@@ -54,7 +54,7 @@ class ReviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="review-summary")
-        yield DataTable(id="review", cursor_type="row")
+        yield PlainTable(id="review", cursor_type="row")
         yield Input(placeholder="the new value", id="edit-value")
         yield Footer()
 

@@ -20,7 +20,7 @@ from assistant.display import clean
 from store.progress import Cancel
 from tui.calls import call
 from tui.session import Session
-from tui.widgets.tables import chosen_key
+from tui.widgets.tables import PlainTable, chosen_key
 
 if TYPE_CHECKING:
     from assistant.sources import Source
@@ -74,7 +74,7 @@ class SourcesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="sources", cursor_type="row")
+        yield PlainTable(id="sources", cursor_type="row")
         yield Input(placeholder="Folder or file to add (Tab completes)", id="new-source",
                     suggester=PathSuggester())  # fmt: skip
         yield ProgressBar(id="sync-progress", show_eta=False)

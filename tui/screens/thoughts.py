@@ -20,7 +20,7 @@ from assistant.retention import retention_at
 from tui.calls import call, config_of
 from tui.screens.confirm import forget_after_preview
 from tui.screens.memory import MemoryScreen
-from tui.widgets.tables import chosen_key
+from tui.widgets.tables import PlainTable, chosen_key
 
 if TYPE_CHECKING:
     from assistant.derived.thoughts import Thought
@@ -59,7 +59,7 @@ class ThoughtsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="thoughts", cursor_type="row")
+        yield PlainTable(id="thoughts", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from assistant.display import clean
 from tui.calls import call
 from tui.screens.memory import MemoryScreen
+from tui.widgets.tables import PlainTable
 
 if TYPE_CHECKING:
     from assistant.timeline import TimelineEntry
@@ -100,7 +101,7 @@ class TimelineScreen(Screen[None]):
             yield Input(placeholder="Topic: a trip, a move, a job…", id="timeline-topic")
             yield Input(placeholder="or a person", id="timeline-person")
             yield Input(placeholder="jump to YYYY-MM-DD", id="timeline-jump")
-        yield DataTable(id="timeline", cursor_type="row")
+        yield PlainTable(id="timeline", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
