@@ -489,3 +489,24 @@ def test_table_cells_show_brackets_as_written() -> None:
             assert table.render_line(1).text.strip() == said + "!"
 
     asyncio.run(main())
+
+
+def test_notifications_show_brackets_as_written() -> None:
+    """Notifications quote file names and errors: "[/x]" in one is shown, not parsed
+    (as markup it would fail to show at all)."""
+    from textual import events
+
+    class Probe(SecondSelfApp):
+        CSS_PATH = None  # type: ignore[assignment]  # else relative to this module
+
+        def on_mount(self, event: events.Mount) -> None:  # type: ignore[override]
+            event.prevent_default()  # no vault: only the notification is under test
+
+    async def main() -> None:
+        async with Probe(connect=lambda: None).run_test() as pilot:  # type: ignore[arg-type, return-value]
+            pilot.app.notify("could not read [/x].md")  # markup=True, as widgets pass it
+            await pilot.pause()
+            [shown] = list(pilot.app._notifications)
+            assert shown.message == "could not read [/x].md" and shown.markup is False
+
+    asyncio.run(main())

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from assistant.config import Config
@@ -86,6 +87,14 @@ class SecondSelfApp(App[None]):
         self.config = config or Config()  # the settings screens show by (retention days)
         self.session: Session | None = None
         self.ready = False  # connected and unlocked: the screens' keys work from then on
+
+    def notify(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+        timeout: float | None = None, markup: bool = True,
+    ) -> None:  # fmt: skip
+        """Every notification as plain text: they quote file names, errors and values,
+        and a "[/x]" in one must not be read as markup (it would fail to show)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         self.sub_title = "connecting…"

@@ -172,7 +172,7 @@ class SourcesScreen(Screen[None]):
 
     def _show_progress(self, stage: str, done: int, total: int | None) -> None:
         self.query_one("#sync-progress", ProgressBar).update(total=total, progress=done)
-        self.query_one("#sync-stage", Static).update(clean(stage, one_line=True))
+        self.query_one("#sync-stage", Static).update(Text(clean(stage, one_line=True)))
 
     def action_stop(self) -> None:
         if self._cancel is not None:
