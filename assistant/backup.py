@@ -116,8 +116,6 @@ def backup(memory: Memory, dest: Path) -> BackupReport:
     try:
         with memory.jobs:  # no ingest, forget or reflection between the parts
             mirror_ledger(memory)
-            with audited(memory) as record:
-                record("backup", detail={"file": dest.name})
             if memory.index_report is not None:
                 memory.index.seal()  # the open index's latest state, then the database
             episodes = int(memory.db.conn.execute("SELECT count(*) FROM episodes").fetchone()[0])
@@ -135,12 +133,14 @@ def backup(memory: Memory, dest: Path) -> BackupReport:
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, dest)
-    except OSError as exc:
+    except (OSError, sqlcipher3.Error) as exc:
         tmp.unlink(missing_ok=True)
-        reason = exc.strerror or exc
+        reason = getattr(exc, "strerror", None) or exc
         raise BackupError(f"the backup could not be written to {dest}: {reason}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    with audited(memory) as record:  # once it exists: the log never claims a failed one
+        record("backup", detail={"file": dest.name})
     return BackupReport(str(dest), dest.stat().st_size, episodes, created)
 
 

@@ -31,7 +31,7 @@ import logging
 import os
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -120,11 +120,45 @@ def document_hash(items: Iterable[Item]) -> str:
     return digest.hexdigest()
 
 
+# A chat message's vector leans towards the message it answers: "Yeah, she loved it!"
+# says nothing by itself that a question could find. Its own vector plus this share of
+# the one before it (in its conversation), normalised. On LoCoMo this raised dense
+# recall@10 from 0.438 to 0.476 and fused recall@10 from 0.682 to 0.706 at 0.5 (0.697
+# at 0.3, 0.704 at 0.6), at no cost: the previous message's vector is already there. The
+# previous message written into the text the model reads did as well (0.706 at 200
+# characters, dense 0.501) but made ingest 1.8 times slower. On the life fixture both
+# cost recall@5 two questions at the edge of the top five (0.891 to 0.877): a short
+# reply ("FEIJÃO 😂 perfect name") now also matches what its neighbour spoke of.
+CONTEXT_WEIGHT = 0.5
+
+
+def in_context(items: Sequence[Item]) -> list[tuple[Item, Item | None]]:
+    """Each item with the message before it in its conversation (None for the first,
+    and for what is not a message)."""
+    out: list[tuple[Item, Item | None]] = []
+    last: dict[str, Item] = {}
+    for item in items:
+        if item.conversation is None:
+            out.append((item, None))
+            continue
+        out.append((item, last.get(item.conversation)))
+        last[item.conversation] = item
+    return out
+
+
 def embed_text(item: Item) -> str:
     """What the model reads: a heading path gives a paragraph its context, and a sender
     its speaker (questions name people: "when did Ana say...")."""
     text = f"{item.sender}: {item.text}" if item.sender else item.text
     return f"{item.title}\n{text}" if item.title else text
+
+
+def leaning(own: np.ndarray, before: np.ndarray | None) -> np.ndarray:
+    """A message's vector leaning towards the one it follows (`CONTEXT_WEIGHT`)."""
+    if before is None or not CONTEXT_WEIGHT:
+        return own
+    mixed = own + CONTEXT_WEIGHT * before
+    return (mixed / np.linalg.norm(mixed)).astype("<f4")
 
 
 class Ingestor:
@@ -382,12 +416,20 @@ class Ingestor:
             return
         check(self.cancel, self.job)  # before the costly part: the embedding
         batch, self._batch, self._batch_new = self._batch, [], 0
-        fresh = [i for p in batch for i in p.items if i.content_hash not in p.reused]
+        fresh = [(i, before) for p in batch for i, before in in_context(p.items)
+                 if i.content_hash not in p.reused]  # fmt: skip
         vectors: dict[str, bytes] = {}
         if fresh:
-            encoded = self.memory.embedder.encode([embed_text(i) for i in fresh])
-            for item, vec in zip(fresh, encoded, strict=True):
-                vectors[item.content_hash] = np.asarray(vec, dtype="<f4").tobytes()
+            encoded = self.memory.embedder.encode([embed_text(i) for i, _ in fresh])
+            own = {i.content_hash: np.asarray(v, dtype="<f4")
+                   for (i, _), v in zip(fresh, encoded, strict=True)}  # fmt: skip
+            # A message before this batch's first one was stored before: its vector
+            # (already leaning) stands in for its own.
+            stored = {h: np.frombuffer(v, dtype="<f4") for p in batch for h, v in p.reused.items()}
+            for item, before in fresh:
+                prior = before.content_hash if before is not None else ""
+                near = own.get(prior, stored.get(prior))
+                vectors[item.content_hash] = leaning(own[item.content_hash], near).tobytes()
         outcomes = []
         with self.db.write() as conn:
             for pending in batch:

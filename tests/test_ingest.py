@@ -212,3 +212,35 @@ def test_a_crashing_connector_fails_only_its_file(memory: Memory, folder: Path) 
         ("a.md", True)
     ]
     assert result.added == 1  # the other Markdown note
+
+
+def test_a_chat_message_leans_towards_the_one_it_answers(memory: Memory, tmp_path: Path) -> None:
+    """A reply's vector is its own plus half of the message before it in its
+    conversation (`CONTEXT_WEIGHT`); a note's, and a conversation's first message's, is
+    its own. Then a question about the puppy's name finds the reply that holds it."""
+    import numpy as np
+
+    from assistant.ingest import CONTEXT_WEIGHT
+    from tests.conftest import chat_folder
+
+    chat_folder(tmp_path / "chat", "Bia", [
+        ("2024-05-01T10:00:00+00:00", "Bia", "What did you end up naming the new puppy?"),
+        ("2024-05-01T10:01:00+00:00", "Rui", "Biscuit!! She already chewed my shoes"),
+    ])  # fmt: skip
+    (tmp_path / "chat" / "note.md").write_text("# Shoes\n\nBuy new running shoes.\n")
+    ingest(memory, [tmp_path / "chat"])
+    stored = {
+        text: np.frombuffer(vector, dtype="<f4")
+        for text, vector in memory.db.conn.execute(
+            "SELECT e.text, v.vector FROM episodes e JOIN vectors v ON v.episode_id = e.id"
+        )
+    }
+    ask, reply = ("What did you end up naming the new puppy?",
+                  "Biscuit!! She already chewed my shoes")  # fmt: skip
+    own = memory.embedder.encode(["Bia: " + ask, "Rui: " + reply, "Shoes\nBuy new running shoes."])
+    assert np.allclose(stored[ask], own[0], atol=1e-5)  # the first: its own
+    leaning = own[1] + CONTEXT_WEIGHT * own[0]
+    assert np.allclose(stored[reply], leaning / np.linalg.norm(leaning), atol=1e-5)
+    assert np.allclose(stored["Buy new running shoes."], own[2], atol=1e-5)  # not a message
+    query = memory.embedder.encode(["what is the name of the puppy"])[0]
+    assert float(stored[reply] @ query) > float(own[1] @ query)  # nearer than on its own
