@@ -126,9 +126,10 @@ def document_hash(items: Iterable[Item]) -> str:
 # recall@10 from 0.438 to 0.476 and fused recall@10 from 0.682 to 0.706 at 0.5 (0.697
 # at 0.3, 0.704 at 0.6), at no cost: the previous message's vector is already there. The
 # previous message written into the text the model reads did as well (0.706 at 200
-# characters, dense 0.501) but made ingest 1.8 times slower. On the life fixture both
-# cost recall@5 two questions at the edge of the top five (0.891 to 0.877): a short
-# reply ("FEIJÃO 😂 perfect name") now also matches what its neighbour spoke of.
+# characters, dense 0.501) but made ingest 1.8 times slower. On the life fixture it
+# costs recall@5 two questions at the edge of the top five (0.891 to 0.877; written-in
+# context cost four): a short reply ("FEIJÃO 😂 perfect name") now also matches what
+# its neighbour spoke of.
 CONTEXT_WEIGHT = 0.5
 
 
