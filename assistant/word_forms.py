@@ -3,7 +3,9 @@
 The index stems with Porter, which joins "move", "moved" and "moving" but not "give"
 and "gave", "fly" and "flew", or "30th" and "thirty". A question asks in the present
 ("what did Tiago give me for my 30th?") about a note written in the past ("Thirty
-today. … Tiago gave me…"), so each such word is searched in its other forms too.
+today. … Tiago gave me…"), so each such word is searched in its other forms too, and
+the words of everyday paperwork in the other languages Second Self reads (a question
+about the rent finds "Renda mensal" in a Portuguese lease).
 """
 
 from __future__ import annotations
@@ -43,11 +45,35 @@ win won won; write wrote written
 # first word stands for the rest. Kept to plain synonyms: a looser word ("make" for
 # "earn") would find more noise than answers.
 _SYNONYMS = """
-salary earn earns earned earning wage wages income;
+salary earn earns earned earning wage wages income salario salário ordenado salaire gehalt;
 decline declined declining reject rejected refuse refused
 """
+# The same thing in the languages the product reads (pt, es, fr, de), for the words of
+# everyday paperwork: a question asked in English about a lease, a payslip or a
+# booking written in another language. The embedding model is English-only, so the
+# keyword search is the only bridge. Nouns with one meaning only: "contrato", "seguro"
+# (also "sure") or "vol" would find more noise than answers. The salary's are with its
+# synonyms above (a word belongs to one group).
+_TRANSLATIONS = """
+rent renda aluguer aluguel alquiler loyer miete;
+lease arrendamento bail mietvertrag;
+landlord landlady senhorio senhoria casero casera arrendador bailleur vermieter;
+realtor imobiliaria imobiliária inmobiliaria immobiliere immobilière immobilienmakler makler;
+deposit caucao caução fianza kaution;
+duration duracao duração duracion duración duree durée dauer laufzeit;
+insurance versicherung;
+dentist dentista dentiste zahnarzt;
+allergy allergies alergia alergias allergie;
+birthday aniversario aniversário cumpleanos cumpleaños anniversaire geburtstag;
+wedding casamento boda mariage hochzeit;
+flight voo vuelo flug
+"""
 # Phrases that mean one word of a group: "the job I turned down" was "declined".
-_PHRASES = {"turn down": "decline", "turned down": "decline", "turning down": "decline"}
+_PHRASES = {
+    "turn down": "decline", "turned down": "decline", "turning down": "decline",
+    "estate agency": "realtor", "estate agent": "realtor", "real estate": "realtor",
+    "letting agency": "realtor", "how long is": "duration",
+}  # fmt: skip
 
 _UNITS = str.split(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -97,7 +123,7 @@ def _number_forms() -> dict[str, set[str]]:
     return forms
 
 
-_GROUPS = _groups(_IRREGULAR + ";" + _SYNONYMS)
+_GROUPS = _groups(_IRREGULAR + ";" + _SYNONYMS + ";" + _TRANSLATIONS)
 _NUMBERS = _number_forms()
 
 
