@@ -67,11 +67,6 @@ def exclusion_label(rule: Exclusion) -> str:
     return f"exclusion {rule.id} ({rule.kind}) of source {rule.source_id}"
 
 
-def probe_exclusion(source_id: int, kind: str, pattern: str) -> Exclusion:
-    """The rule as it would be stored, to plan with before it is (id 0)."""
-    return Exclusion(0, source_id, kind, pattern.strip(), "")
-
-
 @dataclass(frozen=True)
 class IngestFilter:
     """The exclusions of one source, as ingest asks them: skip this file? keep this item?"""

@@ -57,9 +57,6 @@ class Exclusion:
             and conversation.casefold().strip() == self.pattern.casefold().strip()
         )
 
-    def describe(self) -> str:
-        return f"{self.kind} {self.pattern!r} of source {self.source_id}"
-
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -88,16 +85,7 @@ def add_exclusion(
 ) -> Exclusion:
     """Add an exclusion (or return the same one made before), inside the caller's
     transaction."""
-    pattern = pattern.strip()
-    if kind not in EXCLUSION_KINDS:
-        raise ConsentError(f"an exclusion is a conversation or a glob, not {kind!r}")
-    if not pattern:
-        raise ConsentError(f"say which {kind} to exclude")
-    listed = conn.execute(
-        "SELECT 1 FROM sources WHERE id = ? AND listed = 1", (source_id,)
-    ).fetchone()
-    if listed is None:
-        raise ConsentError(f"no source with id {source_id}; see `me sources list`")
+    pattern = checked_exclusion(conn, source_id, kind, pattern).pattern
     conn.execute(
         "INSERT INTO exclusions (source_id, kind, pattern, created) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(source_id, kind, pattern) DO NOTHING",
@@ -109,6 +97,24 @@ def add_exclusion(
         (source_id, kind, pattern),
     ).fetchone()
     return Exclusion(*row)
+
+
+def checked_exclusion(
+    conn: sqlcipher3.Connection, source_id: int, kind: str, pattern: str
+) -> Exclusion:
+    """The exclusion as it would be stored (id 0), refused when it cannot be: to plan
+    with before it is made."""
+    pattern = pattern.strip()
+    if kind not in EXCLUSION_KINDS:
+        raise ConsentError(f"an exclusion is a conversation or a glob, not {kind!r}")
+    if not pattern:
+        raise ConsentError(f"say which {kind} to exclude")
+    listed = conn.execute(
+        "SELECT 1 FROM sources WHERE id = ? AND listed = 1", (source_id,)
+    ).fetchone()
+    if listed is None:
+        raise ConsentError(f"no source with id {source_id}; see `me sources list`")
+    return Exclusion(0, source_id, kind, pattern, "")
 
 
 def exclusions(conn: sqlcipher3.Connection, source_id: int | None = None) -> list[Exclusion]:

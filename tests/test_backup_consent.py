@@ -239,8 +239,9 @@ def test_excluding_files_by_pattern(vault: Paths, tmp_path: Path) -> None:
     code, out = me("sync", "-v")
     assert "excluded" in out
     assert found_in(everything_at_rest(vault), [work, home]) == {home}
-    code, out = me("sources", "exclude", "9", "--glob", "*", "--yes", check=False)
-    assert code == 1 and "no source with id 9" in out
+    for extra in ("--yes", "--dry-run"):  # a dry run does not pretend either
+        code, out = me("sources", "exclude", "9", "--glob", "*", extra, check=False)
+        assert code == 1 and "no source with id 9" in out
 
 
 # -- retention ------------------------------------------------------------------------------

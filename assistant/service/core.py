@@ -338,9 +338,11 @@ class Service:
         """What excluding `pattern` from a source would forget now, changing nothing."""
         from assistant import consent
         from assistant import forget as forgetting
+        from policies import consent as rules
 
-        rule = _consent(lambda: consent.probe_exclusion(source_id, kind, pattern))
-        found = consent.excluded_episodes(self.memory.db.conn, rule)
+        conn = self.memory.db.conn
+        rule = _consent(lambda: rules.checked_exclusion(conn, source_id, kind, pattern))
+        found = consent.excluded_episodes(conn, rule)
         return forgetting.plan_episodes(self.memory, found, "an exclusion").preview()
 
     def exclude(
@@ -355,8 +357,9 @@ class Service:
         from policies import consent as rules
 
         with self.memory.jobs:
-            probe = _consent(lambda: consent.probe_exclusion(source_id, kind, pattern))
-            found = consent.excluded_episodes(self.memory.db.conn, probe)
+            conn = self.memory.db.conn
+            probe = _consent(lambda: rules.checked_exclusion(conn, source_id, kind, pattern))
+            found = consent.excluded_episodes(conn, probe)
             if expect is not None:
                 shown = forgetting.plan_episodes(self.memory, found, "an exclusion")
                 _same_plan(shown, expect)
