@@ -318,8 +318,7 @@ def _carry_tombstones(memory: Memory, forgotten: _InPlace, notes: list[str]) -> 
     """Add the vault's fingerprints to the restored database, so a later sync does not
     read the forgotten again. They are keyed with a salt; a backup of the same vault
     has the same one. One from before tombstones existed takes the vault's salt."""
-    conn = memory.db.conn
-    own = bytes.fromhex(tombstones.salt_hex(conn))
+    own = bytes.fromhex(tombstones.salt_hex(memory.db.conn))
     carried = 0
     with memory.db.write() as conn:
         for salt, entries in forgotten.by_salt.items():

@@ -9,6 +9,7 @@ or a pattern: those can say as much as the text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import sqlcipher3
 
 from assistant import forget as forgetting
+from assistant.errors import MemoryRefError
 from assistant.governance import audited
 from assistant.memory import Memory
 from connectors.base import Item
@@ -122,6 +124,29 @@ def apply_retention(
         for key, n in report.counts.items():
             total[key] = total.get(key, 0) + n
     return total
+
+
+def make_rule(
+    memory: Memory, reached: set[int], expect: str | None, add: Callable[[Any], Any],
+    label: Callable[[Any], str], action: str, progress: Progress | None, **detail: Any,
+) -> RuleReport:  # fmt: skip
+    """Store a rule (`add`, in a write transaction) and forget the episodes it reaches
+    now, audited as `action`; with `expect` (the fingerprint of the preview the user
+    agreed to), refuse first if what it reaches has changed since."""
+    plan = forgetting.plan_episodes(memory, reached, "")
+    if expect is not None and plan.fingerprint() != expect:
+        raise MemoryRefError(
+            "what the rule matches changed since it was shown (the memory was written to "
+            "meanwhile); nothing was changed. Run it again to see it anew."
+        )
+    with memory.db.write() as conn:
+        rule = add(conn)
+    if plan.empty:
+        record_rule(memory, action, rule, **detail)
+        return RuleReport(rule.as_json())
+    plan.label = label(rule)
+    report = forgetting.apply(memory, plan, progress, action=action)
+    return RuleReport(rule.as_json(), report.counts)
 
 
 def record_rule(memory: Memory, action: str, rule: Any, **detail: Any) -> None:

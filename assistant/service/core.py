@@ -353,25 +353,17 @@ class Service:
         is stored of it is forgotten now, and ingest never reads it again. With `expect`
         (the preview's fingerprint), refuse if what matches changed since it was shown."""
         from assistant import consent
-        from assistant import forget as forgetting
         from policies import consent as rules
 
         with self.memory.jobs:
             conn = self.memory.db.conn
             probe = _consent(lambda: rules.checked_exclusion(conn, source_id, kind, pattern))
-            found = consent.excluded_episodes(conn, probe)
-            if expect is not None:
-                shown = forgetting.plan_episodes(self.memory, found, "an exclusion")
-                _same_plan(shown, expect)
-            with self.memory.db.write() as conn:
-                rule = _consent(lambda: rules.add_exclusion(conn, source_id, kind, pattern))
-            label = consent.exclusion_label(rule)
-            plan = forgetting.plan_episodes(self.memory, found, label)
-            if plan.empty:
-                consent.record_rule(self.memory, "exclude", rule, source=source_id, kind=kind)
-                return consent.RuleReport(rule.as_json())
-            report = forgetting.apply(self.memory, plan, progress, action="exclude")
-            return consent.RuleReport(rule.as_json(), report.counts)
+            reached = consent.excluded_episodes(conn, probe)
+            return _consent(lambda: consent.make_rule(
+                self.memory, reached, expect,
+                lambda c: rules.add_exclusion(c, source_id, kind, pattern),
+                consent.exclusion_label, "exclude", progress, source=source_id, kind=kind,
+            ))  # fmt: skip
 
     def exclusions(self, source_id: int | None = None) -> list[Exclusion]:
         from policies import consent as rules
@@ -406,22 +398,15 @@ class Service:
         """Keep memories of `kind` (every kind when None) for `days`: what is older is
         forgotten now, and by every sync from now on."""
         from assistant import consent
-        from assistant import forget as forgetting
         from policies import consent as rules
 
         with self.memory.jobs:
             probe = rules.RetentionRule(0, kind, days, "")
-            found = consent.expired_episodes(self.memory.db.conn, probe)
-            if expect is not None:
-                _same_plan(forgetting.plan_episodes(self.memory, found, "a rule"), expect)
-            with self.memory.db.write() as conn:
-                rule = _consent(lambda: rules.add_retention(conn, kind, days))
-            plan = forgetting.plan_episodes(self.memory, found, consent.retention_label(rule))
-            if plan.empty:
-                consent.record_rule(self.memory, "retention", rule, kind=kind, days=days)
-                return consent.RuleReport(rule.as_json())
-            report = forgetting.apply(self.memory, plan, progress, action="retention")
-            return consent.RuleReport(rule.as_json(), report.counts)
+            reached = consent.expired_episodes(self.memory.db.conn, probe)
+            return _consent(lambda: consent.make_rule(
+                self.memory, reached, expect, lambda c: rules.add_retention(c, kind, days),
+                consent.retention_label, "retention", progress, kind=kind, days=days,
+            ))  # fmt: skip
 
     def retention_rules(self) -> list[RetentionRule]:
         from policies import consent as rules
@@ -497,11 +482,3 @@ def _consent(make: Callable[[], T]) -> T:
         return make()
     except ConsentError as exc:
         raise GovernanceError(str(exc)) from exc
-
-
-def _same_plan(plan: forgetting.ForgetPlan, expect: str) -> None:
-    if plan.fingerprint() != expect:
-        raise MemoryRefError(
-            "what the rule matches changed since it was shown (the memory was written to "
-            "meanwhile); nothing was changed. Run it again to see it anew."
-        )
