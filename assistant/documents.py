@@ -10,6 +10,7 @@ edited message, a moved meeting): the version read last replaces the stored one.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +72,8 @@ def write_file(
         conn.executemany("DELETE FROM episodes WHERE id = ?", gone)
         removed = len(gone)
     added = 0
-    for item in parsed.items:
+    ids = dict(old)  # (place, content hash) -> episode id, for the messages that follow
+    for item, before in in_context(parsed.items):
         if (item.source_ref, item.content_hash) in old:
             continue
         if parsed.connector.history == "append":  # an edit replaces the older version
@@ -80,9 +82,13 @@ def write_file(
                 (item.source_ref, item.content_hash),
             )
             removed += cur.rowcount
-        episode_id = _insert_episode(conn, document_id, parsed.connector, item, identity, now)
+        prior = ids.get((before.source_ref, before.content_hash)) if before else None
+        episode_id = _insert_episode(
+            conn, document_id, parsed.connector, item, identity, now, _context(conn, item, prior)
+        )
         if episode_id is None:  # an "append" item another export already brought
             continue
+        ids[(item.source_ref, item.content_hash)] = episode_id
         vector = vectors.get(item.content_hash) or parsed.reused[item.content_hash]
         conn.execute(
             "INSERT INTO vectors(episode_id, model, dim, vector) VALUES (?, ?, ?, ?)",
@@ -90,6 +96,48 @@ def write_file(
         )
         added += 1
     return Written(added, removed)
+
+
+def embed_text(title: str | None, sender: str | None, text: str) -> str:
+    """What the model reads of a memory: a heading path gives a paragraph its context,
+    and a sender its speaker (questions name people: "when did Ana say...")."""
+    text = f"{sender}: {text}" if sender else text
+    return f"{title}\n{text}" if title else text
+
+
+# How much of the message before a chat message is indexed with it (schema v13).
+CONTEXT_CHARS = 300
+
+
+def in_context(items: Sequence[Item]) -> list[tuple[Item, Item | None]]:
+    """Each item with the message before it in its conversation (None for the first,
+    and for what is not a message)."""
+    out: list[tuple[Item, Item | None]] = []
+    last: dict[str, Item] = {}
+    for item in items:
+        if item.conversation is None:
+            out.append((item, None))
+            continue
+        out.append((item, last.get(item.conversation)))
+        last[item.conversation] = item
+    return out
+
+
+def _context(
+    conn: sqlcipher3.Connection, item: Item, prior: int | None
+) -> tuple[int | None, str | None]:
+    """(context_of, context) for `item`, a message following episode `prior`: the id
+    its vector leans on, and the start of that one's text for the keyword index when
+    it answers someone else (a run of one sender's messages keeps its own words),
+    never from a quarantined message."""
+    if prior is None:
+        return None, None
+    row = conn.execute(
+        "SELECT substr(text, 1, ?), sender FROM episodes WHERE id = ? AND quarantine IS NULL",
+        (CONTEXT_CHARS, prior),
+    ).fetchone()
+    replies = row is not None and row[1] != item.sender
+    return prior, (row[0] if replies else None)
 
 
 def _upsert_document(conn: sqlcipher3.Connection, parsed: ParsedFile, now: str) -> int:
@@ -139,13 +187,14 @@ def _insert_episode(
     item: Item,
     identity: Identity,
     now: str,
+    context: tuple[int | None, str | None] = (None, None),
 ) -> int | None:
     labelled = f"{item.title or ''}\n{item.text}"
     cur = conn.execute(
         "INSERT INTO episodes(document_id, source_ref, kind, text, title, time, time_unix, "
         "author, sender, conversation, meta, content_hash, connector, trust, sensitivity, "
-        "quarantine, ingested_at, keys) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "quarantine, ingested_at, keys, context_of, context) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(source_ref, content_hash) DO NOTHING",
         (
             document_id,
@@ -166,6 +215,7 @@ def _insert_episode(
             _quarantine(item, labelled),
             now,
             index_keys(item),
+            *context,
         ),
     )
     return cur.lastrowid if cur.rowcount == 1 else None

@@ -39,6 +39,7 @@ from assistant.derived.attributes import person_key
 from assistant.derived.changes import TABLES, Change, erase
 from assistant.derived.evidence import relabel
 from assistant.derived.proposals import ThoughtCandidate
+from assistant.documents import embed_text
 from assistant.errors import MemoryRefError
 from assistant.governance import audited
 from assistant.memory import Memory
@@ -437,10 +438,12 @@ def apply(
     """Forget everything in `plan`, then purge every copy (see the module docstring).
     `action` names the audit entry: a forget, or an exclusion or retention rule's."""
     again = _conclude_again(memory, plan)
+    unleaned = _unleaned(memory, plan)
     db = memory.db
     with audited(memory) as record:
         conn = record.conn
         buried = _bury(conn, plan)
+        _store_unleaned(memory, conn, unleaned)
         erase(conn, _removed_rows(plan))
         change = Change(conn, "forget", f"the user forgot {plan.summary}", "user")
         _delete_links_and_thoughts(conn, change, plan)
@@ -535,6 +538,40 @@ def _conclude_again(memory: Memory, plan: ForgetPlan) -> Again:
         if scores[best] >= memory.config.reflection.merge_similarity:
             out[thought_id] = (found[best], vectors[best], old.origin)
     return out
+
+
+def _unleaned(memory: Memory, plan: ForgetPlan) -> dict[int, bytes]:
+    """The messages that follow a forgotten one, each with its vector encoded anew from
+    its own words alone: the stored one leans on the forgotten message's vector (see
+    `assistant.ingest.leaning`), a copy of it in all but name. Computed before the
+    transaction, since it needs the model."""
+    rows = [
+        r
+        for part in chunked(sorted(plan.episodes))
+        for r in memory.db.conn.execute(
+            f"SELECT id, title, sender, text FROM episodes WHERE context_of IN ({marks(part)})",
+            part,
+        )  # fmt: skip
+        if r[0] not in plan.episodes
+    ]
+    if not rows:
+        return {}
+    vectors = memory.embedder.encode([embed_text(r[1], r[2], r[3]) for r in rows])
+    return {r[0]: np.asarray(v, dtype="<f4").tobytes() for r, v in zip(rows, vectors, strict=True)}
+
+
+def _store_unleaned(
+    memory: Memory, conn: sqlcipher3.Connection, unleaned: dict[int, bytes]
+) -> None:
+    """Their copy of the forgotten message's words (FTS `context`) goes too."""
+    for episode_id, vector in unleaned.items():
+        conn.execute(
+            "UPDATE episodes SET context = NULL, context_of = NULL WHERE id = ?", (episode_id,)
+        )
+        conn.execute(
+            "UPDATE vectors SET vector = ? WHERE episode_id = ? AND model = ?",
+            (vector, episode_id, memory.embedder.name),
+        )
 
 
 def _store_again(memory: Memory, conn: sqlcipher3.Connection, again: Again) -> int:

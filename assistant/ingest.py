@@ -31,7 +31,7 @@ import logging
 import os
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -41,7 +41,14 @@ import sqlcipher3
 
 from assistant.consent import IngestFilter
 from assistant.discovery import EMPTY, NOT_A_FORMAT, NOT_REGULAR, walk
-from assistant.documents import ParsedFile, now_iso, stored_keys, write_file
+from assistant.documents import (
+    ParsedFile,
+    embed_text,
+    in_context,
+    now_iso,
+    stored_keys,
+    write_file,
+)
 from assistant.errors import IngestError, SourceNotFoundError
 from assistant.identity import Identity
 from assistant.memory import Memory
@@ -131,27 +138,6 @@ def document_hash(items: Iterable[Item]) -> str:
 # context cost four): a short reply ("FEIJÃO 😂 perfect name") now also matches what
 # its neighbour spoke of.
 CONTEXT_WEIGHT = 0.5
-
-
-def in_context(items: Sequence[Item]) -> list[tuple[Item, Item | None]]:
-    """Each item with the message before it in its conversation (None for the first,
-    and for what is not a message)."""
-    out: list[tuple[Item, Item | None]] = []
-    last: dict[str, Item] = {}
-    for item in items:
-        if item.conversation is None:
-            out.append((item, None))
-            continue
-        out.append((item, last.get(item.conversation)))
-        last[item.conversation] = item
-    return out
-
-
-def embed_text(item: Item) -> str:
-    """What the model reads: a heading path gives a paragraph its context, and a sender
-    its speaker (questions name people: "when did Ana say...")."""
-    text = f"{item.sender}: {item.text}" if item.sender else item.text
-    return f"{item.title}\n{text}" if item.title else text
 
 
 def leaning(own: np.ndarray, before: np.ndarray | None) -> np.ndarray:
@@ -421,7 +407,9 @@ class Ingestor:
                  if i.content_hash not in p.reused]  # fmt: skip
         vectors: dict[str, bytes] = {}
         if fresh:
-            encoded = self.memory.embedder.encode([embed_text(i) for i, _ in fresh])
+            encoded = self.memory.embedder.encode(
+                [embed_text(i.title, i.sender, i.text) for i, _ in fresh]
+            )
             own = {i.content_hash: np.asarray(v, dtype="<f4")
                    for (i, _), v in zip(fresh, encoded, strict=True)}  # fmt: skip
             # A message before this batch's first one was stored before: its vector

@@ -35,8 +35,11 @@ WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`
 TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
 FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
 ABOUT_WEIGHT = 1.0  # the memories about an asked person (`person_rankings`)
-# title, sender, text, keys: a heading match counts a little more.
-BM25_WEIGHTS = "1.5, 1.0, 1.0, 1.0"
+# title, sender, text, keys, context: a heading match counts a little more, and the
+# words of the message before (`context`) less than the message's own: on LoCoMo
+# recall@10 0.706 without them, 0.723 at 1.0, 0.731 at 0.6 and 0.4 (MRR 0.543 at 0.4,
+# 0.535 at 0.6); the life fixture's recall@5 stays within a question.
+BM25_WEIGHTS = "1.5, 1.0, 1.0, 1.0, 0.4"
 WIDEN = 20  # with a date range, candidates fetched per result before filtering
 WIDE_LIMIT = 3000  # most candidates one unfiltered dense search may return
 EXACT_LIMIT = 2500  # date ranges with at most this many episodes are scored exactly

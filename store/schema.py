@@ -477,4 +477,53 @@ MIGRATIONS: list[str] = [
         UNIQUE (kind, older_than)
     );
     """,
+    # v13: a chat message is also found by the words of the message it follows ("Yeah,
+    # she loved it!" by what "she" loved): `context` holds the start of that message,
+    # `context_of` its id, so that a forget of it can clear the copy (the trigger does
+    # so for every delete) and re-embed the vector that leaned on it (assistant/forget.py).
+    # Existing chat messages get theirs from the message stored before them in their
+    # file and conversation, as ingest pairs them (the text only of a message that
+    # answers someone else, never of a quarantined one: assistant/documents.py).
+    """
+    ALTER TABLE episodes ADD COLUMN context TEXT;
+    ALTER TABLE episodes ADD COLUMN context_of INTEGER;
+    CREATE INDEX episodes_context_of ON episodes(context_of) WHERE context_of IS NOT NULL;
+    DROP TRIGGER episodes_fts_insert;
+    DROP TRIGGER episodes_fts_delete;
+    DROP TRIGGER episodes_fts_update;
+    DROP TABLE episodes_fts;
+    UPDATE episodes SET context_of = paired.before FROM (
+        SELECT id, LAG(id) OVER (PARTITION BY document_id, conversation ORDER BY id) AS before
+        FROM episodes WHERE conversation IS NOT NULL
+    ) AS paired WHERE episodes.id = paired.id AND paired.before IS NOT NULL;
+    UPDATE episodes SET context = (
+        SELECT substr(p.text, 1, 300) FROM episodes p
+        WHERE p.id = episodes.context_of AND p.quarantine IS NULL
+            AND p.sender IS NOT episodes.sender
+    ) WHERE context_of IS NOT NULL;
+    CREATE VIRTUAL TABLE episodes_fts USING fts5(
+        title, sender, text, keys, context,
+        content='episodes', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER episodes_fts_insert AFTER INSERT ON episodes BEGIN
+        INSERT INTO episodes_fts(rowid, title, sender, text, keys, context)
+        VALUES (new.id, new.title, new.sender, new.text, new.keys, new.context);
+    END;
+    CREATE TRIGGER episodes_fts_delete AFTER DELETE ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text, keys, context)
+        VALUES ('delete', old.id, old.title, old.sender, old.text, old.keys, old.context);
+    END;
+    CREATE TRIGGER episodes_fts_update
+    AFTER UPDATE OF title, sender, text, keys, context ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text, keys, context)
+        VALUES ('delete', old.id, old.title, old.sender, old.text, old.keys, old.context);
+        INSERT INTO episodes_fts(rowid, title, sender, text, keys, context)
+        VALUES (new.id, new.title, new.sender, new.text, new.keys, new.context);
+    END;
+    CREATE TRIGGER episodes_context_gone AFTER DELETE ON episodes BEGIN
+        UPDATE episodes SET context = NULL, context_of = NULL WHERE context_of = old.id;
+    END;
+    INSERT INTO episodes_fts(episodes_fts) VALUES ('rebuild');
+    """,
 ]

@@ -20,13 +20,14 @@ import pytest
 from assistant import config as config_mod
 from assistant.derived import changes, persona, thoughts
 from assistant.derived.proposals import FactCandidate, ThoughtCandidate
+from assistant.documents import embed_text
 from assistant.errors import MemoryRefError
 from assistant.forget import Target, apply, plan
 from assistant.identity import add_identity
 from assistant.ingest import FORGOTTEN, ingest
 from assistant.memory import Memory
 from assistant.paths import Paths
-from assistant.recall import recall
+from assistant.recall import keyword_ranking, recall
 from assistant.reflection.builtin import BuiltinEngine
 from assistant.reflection.run import reflect
 from assistant.vault import Secrets
@@ -301,6 +302,35 @@ def test_undo_never_leaves_a_fact_pointing_at_a_removed_one(lived: Memory) -> No
     with pytest.raises(MemoryRefError, match="points at"), memory.db.write() as write:
         changes.undo(write, insert.id)
     assert persona.get(conn, made.fact_id or 0).value == "Initech"  # nothing changed
+
+
+def test_the_message_after_a_forgotten_one_keeps_nothing_of_it(lived: Memory) -> None:
+    """A message is found by the words of the one it follows, and its vector leans on
+    that one's: once that one is forgotten, neither copy is left."""
+    memory, conn = lived, lived.db.conn
+    work, after = episode(memory, "Glimmerforge"), episode(memory, "as you know")
+
+    def stored_vector() -> np.ndarray:
+        blob = conn.execute("SELECT vector FROM vectors WHERE episode_id = ?", (after,))
+        return np.frombuffer(blob.fetchone()[0], dtype="<f4")
+
+    row = conn.execute("SELECT title, sender, text FROM episodes WHERE id = ?", (after,)).fetchone()
+    own = memory.embedder.encode([embed_text(*row)])[0]
+    assert conn.execute(
+        "SELECT context_of, context FROM episodes WHERE id = ?", (after,)
+    ).fetchone() == (work, "I work at Glimmerforge as a baker.")
+    assert after in keyword_ranking(memory, "Glimmerforge", 5)
+    assert float(stored_vector() @ own) < 0.99  # leaning on the message before
+
+    forget(memory, refs=(f"e{work}",))
+    assert conn.execute(
+        "SELECT context_of, context FROM episodes WHERE id = ?", (after,)
+    ).fetchone() == (None, None)
+    assert keyword_ranking(memory, "Glimmerforge", 5) == []
+    assert np.allclose(stored_vector(), own, atol=1e-5)
+    assert memory.index.query(own, 1)[0][0] == after
+    memory.db.checkpoint()
+    assert b"glimmerforge" not in pages(memory).lower()
 
 
 def test_forget_leaves_no_vector_of_it_in_the_runtime_index(lived: Memory) -> None:

@@ -112,10 +112,10 @@ def test_a_failed_write_leaves_no_half_written_file(
 
     real = documents_mod._insert_episode
 
-    def flaky(conn, document_id, connector, item, identity, now):
+    def flaky(conn, document_id, connector, item, identity, now, *context):
         if item.title == "Alpha > Beta":  # second chunk of a.md
             raise RuntimeError("disk full")
-        return real(conn, document_id, connector, item, identity, now)
+        return real(conn, document_id, connector, item, identity, now, *context)
 
     monkeypatch.setattr(documents_mod, "_insert_episode", flaky)
     result = ingest(memory, [folder])

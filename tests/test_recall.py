@@ -245,3 +245,31 @@ def test_a_question_finds_what_its_phrases_and_synonyms_mean(
     ingest(memory, [chat_folder(tmp_path / "chat", "Tiago", chat)])
     assert "declined" in recall(memory, "Which job did I turn down?", k=1)[0].text
     assert "38,000" in recall(memory, "How much did I earn at Farol?", k=1)[0].text
+
+
+def test_a_reply_is_found_by_the_words_of_the_message_it_answers(
+    memory: Memory, tmp_path: Path
+) -> None:
+    """ "Loved it, especially the light room." says nothing of Serralves: the message
+    before it does. A run of one sender's messages keeps its own words, and another
+    conversation lends none."""
+    ana = [
+        ("2024-05-01T09:00:00+00:00", "Ana", "Did you like the exhibition at Serralves?"),
+        ("2024-05-01T09:05:00+00:00", "Marta", "Loved it, especially the light room."),
+        ("2024-05-01T09:06:00+00:00", "Marta", "Shall we go again in June?"),
+    ]
+    rui = [("2024-05-01T09:07:00+00:00", "Rui", "Dinner on Friday then.")]
+    ingest(memory, [chat_folder(tmp_path / "ana", "Ana", ana),
+                    chat_folder(tmp_path / "rui", "Rui", rui)])  # fmt: skip
+    conn = memory.db.conn
+    ids = dict(conn.execute("SELECT text, id FROM episodes").fetchall())
+    rows = {text: (of, context) for text, of, context in conn.execute(
+        "SELECT text, context_of, context FROM episodes")}  # fmt: skip
+    assert rows["Loved it, especially the light room."] == (
+        ids["Did you like the exhibition at Serralves?"],
+        "Did you like the exhibition at Serralves?",
+    )
+    assert rows["Shall we go again in June?"] == (ids["Loved it, especially the light room."], None)
+    assert rows["Dinner on Friday then."] == (None, None)
+    texts = [h.text for h in recall(memory, "What did I think of the Serralves exhibition?", k=2)]
+    assert "Loved it, especially the light room." in texts
