@@ -1,7 +1,7 @@
 """Other forms of a question's words that the keyword index cannot relate by itself.
 
 The index stems with Porter, which joins "move", "moved" and "moving" but not "give"
-and "gave", "fly" and "flew", or "30th" and "thirty". A question asks in the present
+and "gave", "fly" and "flight", or "30th" and "thirty". A question asks in the present
 ("what did Tiago give me for my 30th?") about a note written in the past ("Thirty
 today. … Tiago gave me…"), so each such word is searched in its other forms too, and
 the words of everyday paperwork in the other languages Second Self reads (a question
@@ -24,7 +24,7 @@ buy bought bought; catch caught caught; choose chose chosen; come came come;
 cost cost cost; cut cut cut; dig dug dug; do did done; draw drew drawn;
 dream dreamt dreamt; drink drank drunk; drive drove driven; eat ate eaten;
 fall fell fallen; feed fed fed; feel felt felt; fight fought fought; find found found;
-fly flew flown; forget forgot forgotten; forgive forgave forgiven; freeze froze frozen;
+forget forgot forgotten; forgive forgave forgiven; freeze froze frozen;
 get got gotten; give gave given; go went gone; grow grew grown; hang hung hung;
 have had had; hear heard heard; hide hid hidden; hit hit hit; hold held held;
 hurt hurt hurt; keep kept kept; know knew known; lay laid laid; lead led led;
@@ -53,7 +53,7 @@ decline declined declining reject rejected refuse refused
 # booking written in another language. The embedding model is English-only, so the
 # keyword search is the only bridge. Nouns with one meaning only: "contrato", "seguro"
 # (also "sure") or "vol" would find more noise than answers. The salary's are with its
-# synonyms above (a word belongs to one group).
+# synonyms above, and "fly" with "flight" here (a word belongs to one group).
 _TRANSLATIONS = """
 rent renda aluguer aluguel alquiler loyer miete;
 lease arrendamento bail mietvertrag;
@@ -66,7 +66,8 @@ dentist dentista dentiste zahnarzt;
 allergy allergies alergia alergias allergie;
 birthday aniversario aniversário cumpleanos cumpleaños anniversaire geburtstag;
 wedding casamento boda mariage hochzeit;
-flight voo vuelo flug
+flight flights fly flew flown voo voos vuelo vuelos flug;
+street rua calle strasse straße
 """
 # Phrases that mean one word of a group: "the job I turned down" was "declined".
 _PHRASES = {

@@ -72,6 +72,8 @@ def test_also_searched_adds_what_phrases_mean_and_synonyms() -> None:
         ("Who is the landlord?", {"senhorio", "casero", "vermieter"}),
         ("How long is the lease?", {"duração", "arrendamento", "mietvertrag"}),
         ("What salary did they offer me?", {"salário", "salaire", "gehalt", "income"}),
+        ("When do I fly to see my brother?", {"flight", "flew", "voo", "vuelo", "flug"}),
+        ("What street do we live on?", {"rua", "calle", "straße"}),
     ],
 )
 def test_paperwork_words_are_searched_in_the_other_languages(
