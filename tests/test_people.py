@@ -408,3 +408,15 @@ def test_an_age_question_searches_the_age_not_the_word_old(
     assert words_meant(memory.db.conn, question)[:2] == ["33", "birthday"]
     hits = life.recall(RecallRequest(question, k=1, reinforce=False))
     assert hits[0].text == "Happy 33 Ti!! 🎂"
+
+
+def test_a_thought_names_the_person_as_the_persona_does(
+    life: Resident, memory: Memory, tmp_path: Path
+) -> None:
+    """A chat calls her "Mãe"; her note says who that is: the thought names Helena."""
+    chat = [("2024-08-25T10:00:00+00:00", "Mãe", "My new address is Rua do Mar 45, Buarcos.")]
+    life.ingest([chat_folder(tmp_path / "family", "Família", chat)])
+    life.reflect("builtin")
+    texts = [r[0] for r in memory.db.conn.execute("SELECT text FROM thoughts")]
+    assert any(t.startswith("Helena Sousa's address is Rua do Mar 45") for t in texts), texts
+    assert not [t for t in texts if t.startswith("Mãe")]

@@ -23,6 +23,7 @@ from assistant import quarantine
 from assistant.config import Config
 from assistant.derived import links, people, persona, thoughts
 from assistant.derived.attributes import is_known
+from assistant.derived.proposals import ThoughtCandidate
 from assistant.errors import ConfigError
 from assistant.governance import audited, model_calls
 from assistant.memory import Memory
@@ -217,7 +218,8 @@ def _reflect_batch(
             report.facts[outcome.op] = report.facts.get(outcome.op, 0) + 1
             if outcome.fact_id is not None:
                 changed.extend(_changed_links(conn, outcome))
-        for thought, vector in zip(result.thoughts, vectors, strict=True):
+        for candidate, encoded in zip(result.thoughts, vectors, strict=True):
+            thought, vector = _by_name(memory, conn, candidate, encoded)
             op, _ = thoughts.add(
                 conn, thought, vector, index, engine.name, settings.merge_similarity
             )
@@ -237,6 +239,22 @@ def _reflect_batch(
     report.episodes += len(batch)
     report.quarantined += len(batch) - len(clean)
     log.info("reflect: committed %d episode(s), e%d..e%d", len(batch), ids[0], ids[-1])
+
+
+def _by_name(
+    memory: Memory, conn: sqlcipher3.Connection, thought: ThoughtCandidate, vector: Any
+) -> tuple[ThoughtCandidate, Any]:
+    """A thought about someone names them as the persona does, now that this batch's
+    facts are in: "Helena Sousa's address is…", not the chat's "Mãe's address is…".
+    Encoded again when its text changes (rare: a relationship word or a nickname)."""
+    subject = thought.subject
+    if not subject or subject == "self" or not thought.text.startswith(subject):
+        return thought, vector
+    person = people.resolve(conn, subject)
+    if person in ("self", subject):
+        return thought, vector
+    text = person + thought.text[len(subject) :]
+    return replace(thought, text=text, subject=person), memory.embedder.encode([text])[0]
 
 
 def _trusted(result: Reflection, allowed: set[int]) -> Reflection:
