@@ -118,6 +118,15 @@ def asked_attribute(question: str) -> str | None:
     return next((a for a, p in _INTENTS if p.search(question)), None)
 
 
+# "my old number", "where did I live before…": a question for a value that has ended.
+_EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
+
+
+def asks_earlier(question: str) -> bool:
+    """Whether the question asks for a value that no longer holds."""
+    return _EARLIER.search(question) is not None
+
+
 def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     """Whom the question is about: the people it names (by name, first name or
     nickname), with you when it says "Tiago and I" or "we"; else those a relationship

@@ -42,7 +42,6 @@ _ANCHORS = {"employer": "at", "school": "at", "city": "in", "address": "at"}
 _CHANGING = frozenset({"address", "city", "country", "employer", "job_title", "school",
                        "relationship", "partner", "phone", "email"})  # fmt: skip
 _HOUSEHOLD = frozenset({"address", "city", "pet"})  # what "we" share with whom we live
-_EARLIER = re.compile(r"\b(?:old|previous|former|before|used\s+to|earlier|prior)\b", re.IGNORECASE)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b", re.IGNORECASE)
 LABELS = {"phone": "phone number", "job_title": "job title", "important_date": "important dates",
           "pet": "pets", "child": "children", "allergy": "allergies", "language": "languages",
@@ -97,7 +96,7 @@ def _told(
     current = [f for f in slot if f.current]
     anchor = _anchor(conn, person, attribute, question)
     window = window_of(question, now) if is_single(attribute) and attribute in _CHANGING else None
-    earlier = _EARLIER.search(question) is not None and is_single(attribute)
+    earlier = asking.asks_earlier(question) and is_single(attribute)
     if anchor is not None:
         chosen = _during(slot, anchor.valid_from, anchor.valid_to)[-1:]
     elif window is not None:  # "where did I live in 2022?"

@@ -453,7 +453,10 @@ def person_rankings(
             for fact in persona.facts(conn, person, attribute, include_closed=True)
             if fact.status != "hidden"
         ]
-        slot.sort(key=lambda f: (f.current, f.valid_from or ""), reverse=True)
+        if asking.asks_earlier(query):  # "where did I work before…": what ended, latest first
+            slot.sort(key=lambda f: (not f.current, f.valid_to or ""), reverse=True)
+        else:
+            slot.sort(key=lambda f: (f.current, f.valid_from or ""), reverse=True)
         out.append((_within([e for f in slot for e in f.evidence], within, n), FACT_WEIGHT))
     about: list[int] = []
     for person in sorted(asked - {"self"}):

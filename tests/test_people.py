@@ -420,3 +420,30 @@ def test_a_thought_names_the_person_as_the_persona_does(
     texts = [r[0] for r in memory.db.conn.execute("SELECT text FROM thoughts")]
     assert any(t.startswith("Helena Sousa's address is Rua do Mar 45") for t in texts), texts
     assert not [t for t in texts if t.startswith("Mãe")]
+
+
+def test_a_question_for_what_ended_ranks_the_closed_fact_first(
+    memory: Memory, tmp_path: Path
+) -> None:
+    """ "Where did I work before…" ranks the memory of the value that ended first, not
+    the current one's, in recall as in ask."""
+    from assistant.derived import persona
+    from assistant.identity import add_identity
+    from assistant.recall import person_rankings
+
+    chat = [
+        ("2023-01-05T09:00:00+00:00", "Me", "I work at Glimmerforge as a baker."),
+        ("2024-04-02T09:00:00+00:00", "Me", "I work at Quintavera Labs now, day one!"),
+    ]
+    service = Resident(memory)
+    add_identity(memory.db, "name", "Me")
+    service.ingest([chat_folder(tmp_path / "chat", "Ana", chat)])
+    service.reflect("builtin")
+    employers = persona.facts(memory.db.conn, "self", "employer", include_closed=True)
+    assert {(f.value, f.current) for f in employers} == {
+        ("Glimmerforge", False), ("Quintavera Labs", True)}  # fmt: skip
+    texts = dict(memory.db.conn.execute("SELECT id, text FROM episodes").fetchall())
+    for question, first in (("Where did I work before?", "Glimmerforge"),
+                            ("Where do I work?", "Quintavera")):  # fmt: skip
+        [(facts_first, _), *_] = person_rankings(memory, question, 10, None)
+        assert first in texts[facts_first[0]], question
