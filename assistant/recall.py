@@ -33,7 +33,7 @@ DAY_KEYS = 7  # a period of at most this many days also finds what was said of i
 REPLY_TOP = 1  # questions among this many first results bring their reply (`with_replies`)
 WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`)
 TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
-FACT_WEIGHT = 2.0  # the asked facts' memories count as two rankings (`person_rankings`)
+FACT_WEIGHT = 4.0  # the asked facts' memories count as four rankings (`person_rankings`)
 ABOUT_WEIGHT = 1.0  # the memories about an asked person (`person_rankings`)
 # title, sender, text, keys, context: a heading match counts a little more, and the
 # words of the message before (`context`) less than the message's own: on LoCoMo
@@ -433,8 +433,10 @@ def person_rankings(
     about them, as (ranking, weight) pairs to fuse:
 
     - when it asks for one attribute ("what is Tiago allergic to?"), the memories its
-      facts rest on, current facts first; weighted FACT_WEIGHT, since a labelled fact
-      of that very person and attribute is stronger evidence than shared words;
+      facts rest on, current facts first (closed ones first for "before", "old"...);
+      weighted FACT_WEIGHT, since a labelled fact of that very person and attribute is
+      stronger evidence than shared words: at 2, "where did I live before moving to
+      Porto?" lost its note to messages that match both the words and the period;
     - for someone other than you: their own note (a file named after them), memories
       titled by their name, and what their current facts rest on; those in `relevant` (the
       question's own ranking) first, in its order, so that "when is Ana's flight?" puts
