@@ -127,6 +127,15 @@ def asks_earlier(question: str) -> bool:
     return _EARLIER.search(question) is not None
 
 
+# "my job title now", "current address": a question for the value that holds today.
+_NOW = re.compile(r"\b(?:now|current|currently|these\s+days|at\s+the\s+moment)\b", re.IGNORECASE)
+
+
+def asks_now(question: str) -> bool:
+    """Whether the question asks for the value that holds today, and none before."""
+    return _NOW.search(question) is not None and not asks_earlier(question)
+
+
 def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     """Whom the question is about: the people it names (by name, first name or
     nickname), with you when it says "Tiago and I" or "we"; else those a relationship

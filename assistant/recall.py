@@ -453,7 +453,7 @@ def person_rankings(
             fact
             for person in sorted(asked)
             for fact in persona.facts(conn, person, attribute, include_closed=True)
-            if fact.status != "hidden"
+            if fact.status != "hidden" and (fact.current or not asking.asks_now(query))
         ]
         if asking.asks_earlier(query):  # "where did I work before…": what ended, latest first
             slot.sort(key=lambda f: (not f.current, f.valid_to or ""), reverse=True)

@@ -426,7 +426,7 @@ def test_a_question_for_what_ended_ranks_the_closed_fact_first(
     memory: Memory, tmp_path: Path
 ) -> None:
     """ "Where did I work before…" ranks the memory of the value that ended first, not
-    the current one's, in recall as in ask."""
+    the current one's, in recall as in ask; "…now" ranks only the current one's."""
     from assistant.derived import persona
     from assistant.identity import add_identity
     from assistant.recall import person_rankings
@@ -447,3 +447,5 @@ def test_a_question_for_what_ended_ranks_the_closed_fact_first(
                             ("Where do I work?", "Quintavera")):  # fmt: skip
         [(facts_first, _), *_] = person_rankings(memory, question, 10, None)
         assert first in texts[facts_first[0]], question
+    [(now, _), *_] = person_rankings(memory, "Where do I work now?", 10, None)
+    assert [texts[i] for i in now] == ["I work at Quintavera Labs now, day one!"]
