@@ -53,10 +53,11 @@ decline declined declining reject rejected refuse refused
 # booking written in another language. The embedding model is English-only, so the
 # keyword search is the only bridge. Nouns with one meaning only: "contrato", "seguro"
 # (also "sure") or "vol" would find more noise than answers. The salary's are with its
-# synonyms above, and "fly" with "flight" here (a word belongs to one group).
+# synonyms above, "fly" with "flight", and "rent" with "lease", since the rent is
+# written in the lease ("We signed the lease… 1,050 € a month") (a word belongs to one
+# group).
 _TRANSLATIONS = """
-rent renda aluguer aluguel alquiler loyer miete;
-lease arrendamento bail mietvertrag;
+rent renda aluguer aluguel alquiler loyer miete lease arrendamento bail mietvertrag;
 landlord landlady senhorio senhoria casero casera arrendador bailleur vermieter;
 realtor imobiliaria imobiliária inmobiliaria immobiliere immobilière immobilienmakler makler;
 deposit caucao caução fianza kaution;

@@ -67,7 +67,7 @@ def test_also_searched_adds_what_phrases_mean_and_synonyms() -> None:
 @pytest.mark.parametrize(
     ("question", "found"),
     [
-        ("How much rent do we pay?", {"renda", "alquiler", "loyer", "miete"}),
+        ("How much rent do we pay?", {"renda", "alquiler", "loyer", "miete", "lease"}),
         ("Which estate agency rented us the flat?", {"imobiliária", "inmobiliaria", "makler"}),
         ("Who is the landlord?", {"senhorio", "casero", "vermieter"}),
         ("How long is the lease?", {"duração", "arrendamento", "mietvertrag"}),
