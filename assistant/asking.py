@@ -298,3 +298,27 @@ def asked_person(conn: sqlcipher3.Connection, question: str) -> str | None:
     """The one person the question is about; None when it names several or no one."""
     found = asked_people(conn, question)
     return next(iter(found)) if len(found) == 1 else None
+
+
+# A capitalised word after the first one: a name, perhaps possessive ("Melanie's").
+_NAME_WORD = re.compile(r"(?<=\s)[A-Z][\w'’-]*")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def speaker_senders(conn: sqlcipher3.Connection, question: str) -> list[str]:
+    """The sender names of the one person a question is about, when it names exactly one
+    person who sends messages ("What does Melanie do to destress?": "Melanie"); a name
+    matches a sender spelled the same or beginning with it ("Tiago Mendes"). Empty when
+    it names no sender, or several ("Caroline and Melanie"), or speaks of you too ("Tiago
+    and I", "what did Tiago give me?"): then no one voice holds the answer."""
+    if _SELF.search(question):
+        return []
+    found: list[list[str]] = []
+    for name in dict.fromkeys(_POSSESSIVE.sub("", w) for w in _NAME_WORD.findall(question)):
+        senders = [r[0] for r in conn.execute(
+            "SELECT DISTINCT sender FROM episodes WHERE sender = ? "
+            "OR (sender >= ? AND sender < ?)", (name, name + " ", name + "!"),
+        )]  # fmt: skip
+        if senders:
+            found.append(senders)
+    return found[0] if len(found) == 1 else []

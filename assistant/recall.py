@@ -35,6 +35,7 @@ WINDOW_WEIGHT = 2.0  # the memories inside the period a question names (`ranked`
 TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
 FACT_WEIGHT = 4.0  # the asked facts' memories count as four rankings (`person_rankings`)
 ABOUT_WEIGHT = 1.0  # the memories about an asked person (`person_rankings`)
+SAID_WEIGHT = 0.25  # what the one person asked about wrote themselves (`said_by`)
 # title, sender, text, keys, context: a heading match counts a little more, and the
 # words of the message before (`context`) less than the message's own: on LoCoMo
 # recall@10 0.706 without them, 0.723 at 1.0, 0.731 at 0.6 and 0.4 (MRR 0.543 at 0.4,
@@ -341,6 +342,10 @@ def ranked(
     about = person_rankings(memory, query, n, within, blended)
     rankings = [blended, *(ranking for ranking, _ in about)]
     weights = [BLEND_WEIGHT, *(weight for _, weight in about)]
+    said = said_by(memory, query, blended)
+    if said:
+        rankings.append(said)
+        weights.append(SAID_WEIGHT)
     if window is not None:
         inside = Scope.within(memory, window, within)
         if inside.ids:
@@ -354,6 +359,23 @@ def ranked(
             weights.append(WINDOW_WEIGHT)
     fused = with_replies(memory, with_retention(memory, fuse(rankings, weights)))
     return fused, [i for i, _ in dense], [i for i, _ in keyword]
+
+
+def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
+    """The messages in `relevant` (the question's own ranking, in its order) that the one
+    person a question names wrote themselves (`asking.speaker_senders`): "what does
+    Melanie do to destress?" is answered by what Melanie says, not by her friend's
+    reply. A light ranking (SAID_WEIGHT) that reorders what the question found: on LoCoMo
+    recall@10 went from 0.731 to 0.740 and MRR from 0.543 to 0.572 (0.733 at 0.5 and
+    0.728 at 1.0, where the friend's words that hold the answer were pushed out)."""
+    senders = asking.speaker_senders(memory.db.conn, query)
+    if not senders or not relevant:
+        return []
+    mine = {r[0] for r in memory.db.conn.execute(
+        f"SELECT id FROM episodes WHERE id IN ({marks(relevant)}) "
+        f"AND sender IN ({marks(senders)})", [*relevant, *senders],
+    )}  # fmt: skip
+    return [i for i in relevant if i in mine]
 
 
 def told_of(

@@ -273,3 +273,32 @@ def test_a_reply_is_found_by_the_words_of_the_message_it_answers(
     assert rows["Dinner on Friday then."] == (None, None)
     texts = [h.text for h in recall(memory, "What did I think of the Serralves exhibition?", k=2)]
     assert "Loved it, especially the light room." in texts
+
+
+def test_a_question_about_one_person_puts_their_own_words_first(
+    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caroline's message names Melanie and shares the question's words; what Melanie
+    does to relax is in her own, which says it otherwise. Naming both, or speaking of
+    you too, favours no one."""
+    from assistant import asking
+    from assistant import recall as recall_mod
+
+    friend = "Melanie, pottery helps me relax, you should try it!"
+    chat = [
+        ("2024-05-01T09:00:00+00:00", "Caroline", friend),
+        ("2024-05-01T09:05:00+00:00", "Melanie Rocha", "Running clears my head after a long day."),
+        ("2024-05-02T09:00:00+00:00", "Caroline", "Did you see the game?"),
+    ]
+    ingest(memory, [chat_folder(tmp_path / "chat", "Caroline", chat)])
+    conn = memory.db.conn
+    assert asking.speaker_senders(conn, "What does Melanie do to relax?") == ["Melanie Rocha"]
+    assert asking.speaker_senders(conn, "What did Melanie’s friend say?") == ["Melanie Rocha"]
+    assert asking.speaker_senders(conn, "What do Caroline and Melanie like?") == []
+    assert asking.speaker_senders(conn, "Where did Melanie and I go?") == []
+    assert asking.speaker_senders(conn, "What did Melanie give me?") == []
+    assert asking.speaker_senders(conn, "What does Rocha do?") == []  # a surname: no sender
+    question = "What does Melanie do to relax?"
+    assert recall(memory, question, k=1)[0].text.startswith("Running")
+    monkeypatch.setattr(recall_mod, "SAID_WEIGHT", 0.0)  # without it, the friend's words win
+    assert recall(memory, question, k=1)[0].text == friend
