@@ -166,3 +166,27 @@ def test_a_period_next_to_an_event_recall_finds(chat: Resident) -> None:
     asked = chat.ask(AskRequest("What did we eat the weekend after the dinner on Rua Augusta?",
                                 remember=False, now=NOW))  # fmt: skip
     assert asked.searched is not None and str(asked.searched) == "2023-03-11 … 2023-03-12"
+
+
+def test_a_period_takes_in_the_days_it_is_told_of_after(
+    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saturday's bowling is told of on Monday; an older message shares more words."""
+    from assistant import recall as recall_mod
+
+    older = "Bowling with the kids again, we went bowling all day."
+    told = [
+        ("2024-03-04T09:00:00+00:00", "Ana", older),
+        ("2024-03-11T09:00:00+00:00", "Ana", "Saturday at the bowling alley: two strikes!"),
+        ("2024-03-20T09:00:00+00:00", "Ana", "Dinner at the Thai place."),
+    ]
+    service = Resident(memory)
+    service.ingest([chat_folder(tmp_path / "chat", "Ana", told)])
+
+    def first() -> str:
+        question = "Where did we go bowling on 9 March 2024?"
+        return service.recall(RecallRequest(question, k=1, reinforce=False, now=NOW))[0].text
+
+    assert first().startswith("Saturday at the bowling alley")
+    monkeypatch.setattr(recall_mod, "TOLD_AFTER", 0)
+    assert first() == older
