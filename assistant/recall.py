@@ -22,6 +22,7 @@ from assistant.memory import Memory
 from assistant.question_time import Window, window_of
 from assistant.reflection.index_keys import day_key
 from assistant.retention import rank_factor, retention_at
+from assistant.spelling import corrections
 from assistant.word_forms import also_searched
 from store.database import marks
 from store.vectors import exact_nearest, time_clause
@@ -343,6 +344,7 @@ def ranked(
     # "Dudu") are searched for too, since the question has none of them.
     words = " ".join([searched, *asking.words_meant(memory.db.conn, query)])
     words = " ".join([words, *also_searched(words)])
+    words = " ".join([words, *corrections(memory.db.conn, query_terms(searched))])
     keyword = keyword_scored(memory, words, n, within)
     blended = [i for i, _ in blend(keyword, dense)]
     about = person_rankings(memory, query, n, within, blended)
