@@ -12,7 +12,7 @@ from assistant.errors import QueryError
 from assistant.hits import query_terms, snippet
 from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.recall import blend, fts_query, fuse, recall, time_bounds
+from assistant.recall import SESSION_MOST, blend, fts_query, fuse, recall, time_bounds
 from assistant.vault import Secrets
 from tests.conftest import FIXTURES, chat_folder
 
@@ -302,3 +302,24 @@ def test_a_question_about_one_person_puts_their_own_words_first(
     assert recall(memory, question, k=1)[0].text.startswith("Running")
     monkeypatch.setattr(recall_mod, "SAID_WEIGHT", 0.0)  # without it, the friend's words win
     assert recall(memory, question, k=1)[0].text == friend
+
+
+def test_one_long_session_cannot_take_every_place(memory: Memory, tmp_path: Path) -> None:
+    """Twelve messages of one evening about the bakery, and three other days that also
+    speak of it: the other days keep places in the first ten."""
+    said = "The bakery on our street, part {}: bakery bread"
+    evening = [(f"2024-05-01T20:{m:02d}:00+00:00", "Ana", said.format(m)) for m in range(12)]
+    others = [
+        ("2024-06-03T09:00:00+00:00", "Ana", "A new bakery opened near the office."),
+        ("2024-07-09T09:00:00+00:00", "Ana", "The bakery closed for the summer."),
+        ("2024-08-19T09:00:00+00:00", "Ana", "Bread from the bakery again."),
+    ]
+    ingest(memory, [chat_folder(tmp_path / "chat", "Ana", evening + others)])
+    texts = [h.text for h in recall(memory, "bakery bread", k=10)]
+    assert sum(t.startswith("The bakery on our street") for t in texts) == SESSION_MOST
+    assert "A new bakery opened near the office." in texts
+    assert "The bakery closed for the summer." in texts
+    assert "Bread from the bakery again." in texts
+    # What was moved down comes right after: nothing is lost.
+    more = [h.text for h in recall(memory, "bakery bread", k=15)]
+    assert sum(t.startswith("The bakery on our street") for t in more) == 12
