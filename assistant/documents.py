@@ -89,6 +89,7 @@ def write_file(
         if episode_id is None:  # an "append" item another export already brought
             continue
         ids[(item.source_ref, item.content_hash)] = episode_id
+        _answers(conn, prior, episode_id)
         vector = vectors.get(item.content_hash) or parsed.reused[item.content_hash]
         conn.execute(
             "INSERT INTO vectors(episode_id, model, dim, vector) VALUES (?, ?, ?, ?)",
@@ -105,7 +106,8 @@ def embed_text(title: str | None, sender: str | None, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
-# How much of the message before a chat message is indexed with it (schema v13).
+# How much of the message before a chat message is indexed with it (schema v13), and of
+# the reply after it (v14).
 CONTEXT_CHARS = 300
 
 
@@ -138,6 +140,22 @@ def _context(
     ).fetchone()
     replies = row is not None and row[1] != item.sender
     return prior, (row[0] if replies else None)
+
+
+def _answers(conn: sqlcipher3.Connection, prior: int | None, episode_id: int) -> None:
+    """When message `episode_id` answers someone else's message `prior`, the start of
+    its text is indexed with `prior` too (`reply`, schema v14): "What did you paint?" is
+    found by "A sunset over the lake". Never from a quarantined message; a message that
+    already has its reply keeps it."""
+    if prior is None:
+        return
+    conn.execute(
+        "UPDATE episodes SET reply = (SELECT substr(f.text, 1, ?) FROM episodes f "
+        "WHERE f.id = ?), reply_of = ? WHERE id = ? AND reply_of IS NULL AND EXISTS ("
+        "SELECT 1 FROM episodes f WHERE f.id = ? AND f.quarantine IS NULL "
+        "AND f.sender IS NOT episodes.sender)",
+        (CONTEXT_CHARS, episode_id, episode_id, prior, episode_id),
+    )
 
 
 def _upsert_document(conn: sqlcipher3.Connection, parsed: ParsedFile, now: str) -> int:

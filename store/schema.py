@@ -526,4 +526,52 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO episodes_fts(episodes_fts) VALUES ('rebuild');
     """,
+    # v14: a chat message is also found by the words of the reply it got ("What did you
+    # paint?" by "A sunset over the lake"): `reply` holds the start of the next message
+    # when someone else wrote it and it is not quarantined, `reply_of` that message's id,
+    # so that a forget of it clears the copy (a trigger, on every delete). Existing
+    # messages are paired with their followers as v13 paired them (`context_of`).
+    """
+    ALTER TABLE episodes ADD COLUMN reply TEXT;
+    ALTER TABLE episodes ADD COLUMN reply_of INTEGER;
+    CREATE INDEX episodes_reply_of ON episodes(reply_of) WHERE reply_of IS NOT NULL;
+    DROP TRIGGER episodes_fts_insert;
+    DROP TRIGGER episodes_fts_delete;
+    DROP TRIGGER episodes_fts_update;
+    DROP TABLE episodes_fts;
+    UPDATE episodes SET reply_of = (
+        SELECT min(f.id) FROM episodes f
+        WHERE f.context_of = episodes.id AND f.quarantine IS NULL
+            AND f.sender IS NOT episodes.sender
+    ) WHERE conversation IS NOT NULL;
+    UPDATE episodes SET reply = (SELECT substr(f.text, 1, 300) FROM episodes f
+                                 WHERE f.id = episodes.reply_of)
+    WHERE reply_of IS NOT NULL;
+    CREATE VIRTUAL TABLE episodes_fts USING fts5(
+        title, sender, text, keys, context, reply,
+        content='episodes', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER episodes_fts_insert AFTER INSERT ON episodes BEGIN
+        INSERT INTO episodes_fts(rowid, title, sender, text, keys, context, reply)
+        VALUES (new.id, new.title, new.sender, new.text, new.keys, new.context, new.reply);
+    END;
+    CREATE TRIGGER episodes_fts_delete AFTER DELETE ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text, keys, context, reply)
+        VALUES ('delete', old.id, old.title, old.sender, old.text, old.keys, old.context,
+                old.reply);
+    END;
+    CREATE TRIGGER episodes_fts_update
+    AFTER UPDATE OF title, sender, text, keys, context, reply ON episodes BEGIN
+        INSERT INTO episodes_fts(episodes_fts, rowid, title, sender, text, keys, context, reply)
+        VALUES ('delete', old.id, old.title, old.sender, old.text, old.keys, old.context,
+                old.reply);
+        INSERT INTO episodes_fts(rowid, title, sender, text, keys, context, reply)
+        VALUES (new.id, new.title, new.sender, new.text, new.keys, new.context, new.reply);
+    END;
+    CREATE TRIGGER episodes_reply_gone AFTER DELETE ON episodes BEGIN
+        UPDATE episodes SET reply = NULL, reply_of = NULL WHERE reply_of = old.id;
+    END;
+    INSERT INTO episodes_fts(episodes_fts) VALUES ('rebuild');
+    """,
 ]

@@ -333,6 +333,25 @@ def test_the_message_after_a_forgotten_one_keeps_nothing_of_it(lived: Memory) ->
     assert b"glimmerforge" not in pages(memory).lower()
 
 
+def test_the_message_before_a_forgotten_reply_keeps_nothing_of_it(lived: Memory) -> None:
+    """A message is found by the words of the reply it got: once the reply is
+    forgotten, that copy is gone too."""
+    memory, conn = lived, lived.db.conn
+    work, after = episode(memory, "Glimmerforge"), episode(memory, "as you know")
+    assert conn.execute(
+        "SELECT reply_of, reply FROM episodes WHERE id = ?", (work,)
+    ).fetchone() == (after, "I'm allergic to peanuts, as you know.")
+    assert work in keyword_ranking(memory, "peanuts", 5)
+
+    forget(memory, refs=(f"e{after}",))
+    assert conn.execute(
+        "SELECT reply_of, reply FROM episodes WHERE id = ?", (work,)
+    ).fetchone() == (None, None)
+    assert work not in keyword_ranking(memory, "peanuts", 5)
+    memory.db.checkpoint()
+    assert b"as you know" not in pages(memory).lower()
+
+
 def test_forget_leaves_no_vector_of_it_in_the_runtime_index(lived: Memory) -> None:
     memory = lived
     dog = episode(memory, "Zorblax")

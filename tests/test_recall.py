@@ -12,7 +12,15 @@ from assistant.errors import QueryError
 from assistant.hits import query_terms, snippet
 from assistant.ingest import ingest
 from assistant.memory import Memory
-from assistant.recall import SESSION_MOST, blend, fts_query, fuse, recall, time_bounds
+from assistant.recall import (
+    SESSION_MOST,
+    blend,
+    fts_query,
+    fuse,
+    keyword_ranking,
+    recall,
+    time_bounds,
+)
 from assistant.vault import Secrets
 from tests.conftest import FIXTURES, chat_folder
 
@@ -220,11 +228,11 @@ def test_a_question_finds_the_other_forms_of_its_verbs_and_numbers(
     memory: Memory, tmp_path: Path
 ) -> None:
     """ "give" finds "gave" and "30th" finds "thirty": words the stemmer keeps apart."""
-    chat = [
+    chat = [  # the answer first: no message is indexed with it as its reply
+        ("2024-04-14T21:00:00+00:00", "Marta", "Thirty today! Tiago gave me a pottery course."),
         ("2024-05-01T09:00:00+00:00", "Tiago", "Can you give me a call later?"),
         ("2024-05-02T09:00:00+00:00", "Tiago", "Give the keys to Rui, please."),
         ("2024-05-03T09:00:00+00:00", "Tiago", "What do we give Ana for her birthday?"),
-        ("2024-07-14T21:00:00+00:00", "Marta", "Thirty today! Tiago gave me a pottery course."),
         ("2024-07-15T09:00:00+00:00", "Tiago", "Lunch at the usual place?"),
     ]
     ingest(memory, [chat_folder(tmp_path / "chat", "Tiago", chat)])
@@ -273,6 +281,16 @@ def test_a_reply_is_found_by_the_words_of_the_message_it_answers(
     assert rows["Dinner on Friday then."] == (None, None)
     texts = [h.text for h in recall(memory, "What did I think of the Serralves exhibition?", k=2)]
     assert "Loved it, especially the light room." in texts
+    # And the other way: a message is found by the start of the reply it got.
+    replies = dict(conn.execute("SELECT text, reply FROM episodes").fetchall())
+    assert (
+        replies["Did you like the exhibition at Serralves?"]
+        == "Loved it, especially the light room."
+    )
+    assert replies["Loved it, especially the light room."] is None  # the same sender goes on
+    assert replies["Dinner on Friday then."] is None
+    found = keyword_ranking(memory, "light room", 5)
+    assert ids["Did you like the exhibition at Serralves?"] in found
 
 
 def test_a_question_about_one_person_puts_their_own_words_first(
