@@ -31,14 +31,14 @@ from assistant.evidence import evidence_of
 from assistant.governance import audited, model_calls
 from assistant.hits import query_terms, require_words
 from assistant.memory import Memory
-from assistant.question_time import Window, window_of
+from assistant.question_time import Window
 from assistant.recall import (
     RRF_K,
     Scope,
+    asked_window,
     dense_ranking,
     fts_query,
     fuse,
-    happened,
     keyword_ranking,
     load_hits,
     ranked,
@@ -244,7 +244,7 @@ def ask(
         if reinforce:
             strengthen(memory, [int(e.ref[1:]) for e in cited_evidence])
         return AskResult(asked, answered, cited_evidence, None, None)
-    window = window_of(question, now, asking.became_true(conn), happened(memory))
+    window = asked_window(memory, question, now)
     if GATHERING.search(question):  # a count over many memories: gather more of them
         k = max(k, GATHER)
     evidence, episode_ids = gather(memory, question, k, window=window)

@@ -8,6 +8,7 @@ facts rest on (`assistant/recall.py`).
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -240,6 +241,17 @@ class AgeAsked:
     born: date
     turned: int | None  # "when did I turn 30?"
     year: int | None  # "how old did Tiago turn in 2024?"
+
+    def birthday(self) -> date | None:
+        """The birthday the question is about (the one of `year`, or the one they
+        turned `turned` on); None when it names neither. 29 February falls on the 28th
+        in other years."""
+        year = self.year or (self.born.year + self.turned if self.turned is not None else None)
+        if year is None or not 1 <= year <= 9999:
+            return None
+        if (self.born.month, self.born.day) == (2, 29) and not calendar.isleap(year):
+            return date(year, 2, 28)
+        return self.born.replace(year=year)
 
 
 def asked_age(conn: sqlcipher3.Connection, question: str) -> AgeAsked | None:

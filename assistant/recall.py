@@ -383,11 +383,21 @@ def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
     Melanie do to destress?" is answered by what Melanie says, not by her friend's
     reply. A light ranking (SAID_WEIGHT) that reorders what the question found: on LoCoMo
     recall@10 went from 0.731 to 0.740 and MRR from 0.543 to 0.572 (0.733 at 0.5 and
-    0.728 at 1.0, where the friend's words that hold the answer were pushed out)."""
-    senders = asking.speaker_senders(memory.db.conn, query)
-    if not senders or not relevant:
+    0.728 at 1.0, where the friend's words that hold the answer were pushed out).
+
+    None when the persona answers the question instead: an age ("how old did Tiago
+    turn?", told in others' birthday wishes), or an attribute it holds facts of for the
+    person asked (the memories those facts rest on are ranked already)."""
+    conn = memory.db.conn
+    senders = asking.speaker_senders(conn, query)
+    if not senders or not relevant or asking.asked_age(conn, query) is not None:
         return []
-    mine = {r[0] for r in memory.db.conn.execute(
+    attribute = asking.asked_attribute(query)
+    if attribute is not None and any(
+        persona.facts(conn, person, attribute) for person in asking.asked_people(conn, query)
+    ):
+        return []
+    mine = {r[0] for r in conn.execute(
         f"SELECT id FROM episodes WHERE id IN ({marks(relevant)}) "
         f"AND sender IN ({marks(senders)})", [*relevant, *senders],
     )}  # fmt: skip
@@ -575,6 +585,20 @@ def happened(memory: Memory, within: Scope | None = None) -> Callable[[str], dat
     return day
 
 
+def asked_window(
+    memory: Memory, query: str, now: datetime | None, within: Scope | None = None
+) -> Window | None:
+    """The period a question names (`question_time.window_of`, as of `now`). An age
+    question with a year or an age ("how old did Tiago turn in 2024?", "when did I turn
+    30?") names that birthday, the day the wishes are said, not the whole year."""
+    conn = memory.db.conn
+    age = asking.asked_age(conn, query)
+    birthday = age.birthday() if age is not None else None
+    if birthday is not None:
+        return Window(birthday, birthday, f"the birthday on {birthday.isoformat()}")
+    return window_of(query, now, asking.became_true(conn), happened(memory, within))
+
+
 def recall(
     memory: Memory,
     query: str,
@@ -602,7 +626,7 @@ def recall(
     within = None
     if since is not None or until is not None or conversation is not None:
         within = Scope.of(memory, *time_bounds(since, until), conversation)
-    window = window_of(query, now, asking.became_true(memory.db.conn), happened(memory, within))
+    window = asked_window(memory, query, now, within)
     fused, dense, keyword = ranked(memory, query, n, within, window=window)
     hits = load_hits(memory, spread(memory, fused)[:k])
     if reinforce:

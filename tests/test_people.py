@@ -407,7 +407,25 @@ def test_an_age_question_searches_the_age_not_the_word_old(
     assert "old" not in for_search(question).casefold().split()
     assert words_meant(memory.db.conn, question)[:2] == ["33", "birthday"]
     hits = life.recall(RecallRequest(question, k=1, reinforce=False))
-    assert hits[0].text == "Happy 33 Ti!! 🎂"
+    assert hits[0].text == "Happy 33 Ti!! 🎂"  # said on that birthday, searched first
+
+
+def test_an_age_question_names_the_day_of_that_birthday() -> None:
+    from datetime import date
+
+    from assistant.asking import AgeAsked
+    from assistant.derived.persona import Fact
+
+    fact = Fact(0, "Tiago Mendes", "birthday", "29 February 1992", None, None, None, 1.0,
+                "stated", "builtin", "active", False)  # fmt: skip
+
+    def day(turned: int | None, year: int | None) -> date | None:
+        return AgeAsked("Tiago Mendes", fact, date(1992, 2, 29), turned, year).birthday()
+
+    assert day(None, 2024) == date(2024, 2, 29)
+    assert day(None, 2023) == date(2023, 2, 28)  # no 29 February that year
+    assert day(30, None) == date(2022, 2, 28)
+    assert day(None, None) is None  # "how old is Tiago?": no one birthday
 
 
 def test_a_thought_names_the_person_as_the_persona_does(
