@@ -385,7 +385,7 @@ def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
     recall@10 went from 0.731 to 0.740 and MRR from 0.543 to 0.572 (0.733 at 0.5 and
     0.728 at 1.0, where the friend's words that hold the answer were pushed out).
 
-    None when the persona answers the question instead: an age ("how old did Tiago
+    Nothing when the persona answers the question instead: an age ("how old did Tiago
     turn?", told in others' birthday wishes), or an attribute it holds facts of for the
     person asked (the memories those facts rest on are ranked already)."""
     conn = memory.db.conn
@@ -426,8 +426,8 @@ def spread(
     deferred: list[tuple[int, float]] = []
     count: dict[object, int] = {}
     for item in head:
-        key = session.get(item[0])
-        if len(kept) < top and count.get(key, 0) >= SESSION_MOST:
+        key = session.get(item[0])  # None: removed since it was ranked, counted alone
+        if key is not None and len(kept) < top and count.get(key, 0) >= SESSION_MOST:
             deferred.append(item)
             continue
         count[key] = count.get(key, 0) + 1
