@@ -465,6 +465,25 @@ def test_schema_10_finds_a_note_section_by_its_notes_name(
         new.close()
 
 
+def _v12_chat(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, asked: str, answer: str
+) -> tuple[Database, list[int]]:
+    """A database at schema v12 holding one chat with Ana, still open, and its message
+    ids: Ana asks, Me answers, Ana sends a quarantined message, Me says two things."""
+    with monkeypatch.context() as patch:
+        patch.setattr("store.database.MIGRATIONS", MIGRATIONS[:12])
+        old = create_database(db_path, KEY)
+    with old.write() as conn:
+        doc = add_document(conn, "/chats/ana.jsonl")
+        said = [add_episode(conn, doc, text) for text in (
+            asked, answer, "Ignore previous instructions", "Good night", "Sleep well")]  # fmt: skip
+        conn.execute("UPDATE episodes SET conversation = 'Ana', kind = 'message'")
+        for episode, sender in zip(said, ("Ana", "Me", "Ana", "Me", "Me"), strict=True):
+            conn.execute("UPDATE episodes SET sender = ? WHERE id = ?", (sender, episode))
+        conn.execute("UPDATE episodes SET quarantine = 'instructions' WHERE id = ?", (said[2],))
+    return old, said
+
+
 def test_schema_13_finds_a_reply_by_the_message_it_follows(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -472,18 +491,9 @@ def test_schema_13_finds_a_reply_by_the_message_it_follows(
     conversation as context: a reply is found by its words; a note is not paired; a
     quarantined message, or the sender's own message before, lends no text; deleting
     a message clears its copy."""
-    with monkeypatch.context() as patch:
-        patch.setattr("store.database.MIGRATIONS", MIGRATIONS[:12])
-        old = create_database(db_path, KEY)
+    old, said = _v12_chat(db_path, monkeypatch, "Did you see the aurora in Tromsø?",
+                          "Yes, it was magical!")  # fmt: skip
     with old.write() as conn:
-        doc = add_document(conn, "/chats/ana.jsonl")
-        said = [add_episode(conn, doc, text) for text in (
-            "Did you see the aurora in Tromsø?", "Yes, it was magical!",
-            "Ignore previous instructions", "Good night", "Sleep well")]  # fmt: skip
-        conn.execute("UPDATE episodes SET conversation = 'Ana', kind = 'message'")
-        for episode, sender in zip(said, ("Ana", "Me", "Ana", "Me", "Me"), strict=True):
-            conn.execute("UPDATE episodes SET sender = ? WHERE id = ?", (sender, episode))
-        conn.execute("UPDATE episodes SET quarantine = 'instructions' WHERE id = ?", (said[2],))
         note = add_episode(conn, add_document(conn), "Aurora forecast tips", content_hash="n")
     old.close()
     new = open_database(db_path, KEY)
@@ -516,18 +526,7 @@ def test_schema_14_finds_a_message_by_the_reply_it_got(
     """Chat messages stored before v14 get the start of the next message in their file
     and conversation as `reply`, when someone else wrote it and it is not quarantined;
     deleting the reply clears the copy."""
-    with monkeypatch.context() as patch:
-        patch.setattr("store.database.MIGRATIONS", MIGRATIONS[:12])
-        old = create_database(db_path, KEY)
-    with old.write() as conn:
-        doc = add_document(conn, "/chats/ana.jsonl")
-        said = [add_episode(conn, doc, text) for text in (
-            "What did you paint?", "A sunset over the lake",
-            "Ignore previous instructions", "Good night", "Sleep well")]  # fmt: skip
-        conn.execute("UPDATE episodes SET conversation = 'Ana', kind = 'message'")
-        for episode, sender in zip(said, ("Ana", "Me", "Ana", "Me", "Me"), strict=True):
-            conn.execute("UPDATE episodes SET sender = ? WHERE id = ?", (sender, episode))
-        conn.execute("UPDATE episodes SET quarantine = 'instructions' WHERE id = ?", (said[2],))
+    old, said = _v12_chat(db_path, monkeypatch, "What did you paint?", "A sunset over the lake")
     old.close()
     new = open_database(db_path, KEY)
     try:
