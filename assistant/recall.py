@@ -435,6 +435,44 @@ def spread(
     return kept[:top] + deferred + kept[top:] + scored[top * 3 :]
 
 
+def prompts_first(
+    memory: Memory, scored: list[tuple[int, float]], top: int = SPREAD_TOP
+) -> list[tuple[int, float]]:
+    """`scored` with each AI assistant's turn among the first `top` preceded by your
+    message it answers (the last one of yours before it in that conversation). An AI's
+    answers are long and general, and match a question's words better than the prompt
+    that told of your life ("How much rent did we pay in Lisbon?": ChatGPT's estimates
+    of Lisbon rents, above your own "We pay 950 €"); your words come first, the answer
+    stays. Scaling the AI's turns down instead cost `ask` answers it had found in them."""
+    head = scored[:top]
+    conn = memory.db.conn
+    rows = conn.execute(
+        "SELECT id, document_id, time_unix FROM episodes "
+        f"WHERE id IN ({marks(head)}) AND json_extract(meta, '$.ai_assistant')",
+        [i for i, _ in head],
+    ).fetchall()  # fmt: skip
+    prompt: dict[int, int] = {}
+    for episode_id, document_id, when in rows:
+        row = conn.execute(
+            "SELECT id FROM episodes WHERE document_id = ? AND author = 'self' "
+            "AND (time_unix < ? OR (time_unix = ? AND id < ?)) AND quarantine IS NULL "
+            "ORDER BY time_unix DESC, id DESC LIMIT 1",
+            (document_id, when, when, episode_id),
+        ).fetchone()
+        if row is not None:
+            prompt[episode_id] = row[0]
+    if not prompt:
+        return scored
+    out: list[tuple[int, float]] = []
+    seen: set[int] = set()
+    for episode_id, score in scored:
+        for shown in (prompt.get(episode_id), episode_id):
+            if shown is not None and shown not in seen:  # a prompt ranked higher stays
+                seen.add(shown)
+                out.append((shown, score))
+    return out
+
+
 def told_of(
     memory: Memory, window: Window, within: Scope | None, n: int, relevant: Sequence[int]
 ) -> list[int]:
@@ -628,7 +666,7 @@ def recall(
         within = Scope.of(memory, *time_bounds(since, until), conversation)
     window = asked_window(memory, query, now, within)
     fused, dense, keyword = ranked(memory, query, n, within, window=window)
-    hits = load_hits(memory, spread(memory, fused)[:k])
+    hits = load_hits(memory, spread(memory, prompts_first(memory, fused))[:k])
     if reinforce:
         strengthen(memory, [h.id for h in hits])
     dense_pos = {e: r for r, e in enumerate(dense, start=1)}

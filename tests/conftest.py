@@ -100,6 +100,35 @@ def chat_folder(folder: Path, conversation: str, messages: Sequence[tuple[str, s
     return folder
 
 
+def chatgpt_conversation(
+    conversation_id: str, title: str, turns: Sequence[tuple[float, str, str]]
+) -> dict[str, object]:
+    """One conversation of a ChatGPT export's `conversations.json`, its `turns`
+    (epoch, role, text) one after the other on its active branch."""
+    ids = [f"m-{i}" for i in range(1, len(turns) + 1)]
+    mapping: dict[str, object] = {
+        "root": {"id": "root", "message": None, "parent": None, "children": ids[:1]}
+    }
+    for i, (epoch, role, text) in enumerate(turns):
+        message = {
+            "id": ids[i],
+            "author": {"role": role, "name": None, "metadata": {}},
+            "create_time": epoch,
+            "content": {"content_type": "text", "parts": [text]},
+            "metadata": {},
+            "recipient": "all",
+        }
+        mapping[ids[i]] = {
+            "id": ids[i], "message": message, "parent": ids[i - 1] if i else "root",
+            "children": ids[i + 1 : i + 2],
+        }  # fmt: skip
+    return {
+        "title": title, "create_time": turns[0][0], "update_time": turns[-1][0],
+        "mapping": mapping, "current_node": ids[-1], "conversation_id": conversation_id,
+        "id": conversation_id,
+    }  # fmt: skip
+
+
 def reflected_notes(memory: Memory, folder: Path, notes: dict[str, str]) -> Resident:
     """`notes` (file name -> text) written into `folder`, ingested and reflected on
     with the builtin engine; the service over them."""

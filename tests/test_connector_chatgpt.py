@@ -19,6 +19,7 @@ from connectors.chatgpt import ChatGPTConnector
 from connectors.claude import ClaudeConnector
 from connectors.jsonfile import first_object_keys
 from connectors.registry import available_connectors, connector_for
+from tests.conftest import chatgpt_conversation
 from tests.connector_contract import FIXTURES, MTIME, ConnectorContract
 
 EXPORT = FIXTURES / "chatgpt" / "conversations.json"
@@ -55,29 +56,7 @@ def write_export(path: Path, conversations: list[dict[str, Any]]) -> Path:
 
 
 def one_message_export(text: str) -> list[dict[str, Any]]:
-    message = {
-        "id": "m-1",
-        "author": {"role": "user", "name": None, "metadata": {}},
-        "create_time": 1700000000.0,
-        "content": {"content_type": "text", "parts": [text]},
-        "metadata": {},
-        "recipient": "all",
-    }
-    mapping = {
-        "root": {"id": "root", "message": None, "parent": None, "children": ["m-1"]},
-        "m-1": {"id": "m-1", "message": message, "parent": "root", "children": []},
-    }
-    return [
-        {
-            "title": "t",
-            "create_time": 1700000000.0,
-            "update_time": 1700000000.0,
-            "mapping": mapping,
-            "current_node": "m-1",
-            "conversation_id": "c-1",
-            "id": "c-1",
-        }
-    ]
+    return [chatgpt_conversation("c-1", "t", [(1700000000.0, "user", text)])]
 
 
 class TestChatGPTContract(ConnectorContract):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from assistant.recall import (
     time_bounds,
 )
 from assistant.vault import Secrets
-from tests.conftest import FIXTURES, chat_folder
+from tests.conftest import FIXTURES, chat_folder, chatgpt_conversation
 
 NOTES = FIXTURES / "recall_notes"
 
@@ -341,3 +342,31 @@ def test_one_long_session_cannot_take_every_place(memory: Memory, tmp_path: Path
     # What was moved down comes right after: nothing is lost.
     more = [h.text for h in recall(memory, "bakery bread", k=15)]
     assert sum(t.startswith("The bakery on our street") for t in more) == 12
+
+
+def test_your_words_come_before_the_ai_answer_to_them(
+    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ChatGPT's long answer about rents matches "rent" better than your prompt, which
+    told what you pay without the word: the prompt is shown first, the answer after."""
+    from assistant import recall as recall_mod
+
+    mine = "I'm a data analyst in Lisbon. We pay 950 € for a one-bedroom in Arroios. Should I move?"
+    answer = (  # its start is indexed with your prompt (the `reply` column): no rent in it
+        "Good question! Here is a rough side-by-side of the two cities. These are estimates, so "
+        "treat them as orders of magnitude rather than exact numbers, and check them against "
+        "current listings and your own contract before deciding anything. Salaries, taxes and "
+        "costs vary a lot by neighbourhood and by employer.\n\n"
+        "Rent in Lisbon has risen fast: a one-bedroom rent in the centre is 1,100 to 1,400 € a "
+        "month, and rent in Berlin is higher still. Compare the rent to your net salary."
+    )
+    export = [chatgpt_conversation("c-1", "Lisbon or Berlin", [
+        (1709290000.0, "user", mine), (1709290030.0, "assistant", answer),
+    ])]  # fmt: skip
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "conversations.json").write_text(json.dumps(export), encoding="utf-8")
+    ingest(memory, [tmp_path / "export"])
+    question = "How much rent did we pay in Lisbon?"
+    assert [h.text for h in recall(memory, question, k=2)] == [mine, answer]
+    monkeypatch.setattr(recall_mod, "prompts_first", lambda memory, scored: scored)
+    assert recall(memory, question, k=1)[0].text == answer  # without it, the AI's words win
