@@ -10,7 +10,9 @@ Granularity follows the words: "yesterday" and "on 3 May" are one day, "last wee
 whole week, "in March" the month, "in 2023" the year. A count back ("two weeks ago")
 names a day only roughly, so it keeps a margin around it: a person who says "two weeks
 ago" may mean ten days or seventeen. Seasons are the northern ones. A question about the
-past ("what did I do on Friday?") takes the last such day, not the next.
+past ("what did I do on Friday?") takes the last such day, not the next. "Since March"
+runs to today, "until 2023" from as far back as memories go. Phrases of more than one
+date (parts of a month, ranges, weekends, holidays) are `period_phrases`'s.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from assistant.period_phrases import month_in, phrases
 from assistant.reflection.dates import (
     DATE_RE,
     MONTHS,
@@ -86,7 +89,7 @@ _LONG_AGO = date(1900, 1, 1)  # "before I moved": as far back as memories go
 # event that recall finds.
 _NEXT_TO = re.compile(
     r"\b(?:the\s+)?(?P<unit>day|weekend|week|month)\s+(?P<edge>after|before)\s+"
-    r"(?P<what>(?!I\b|we\b|you\b)(?:[^?.!,]|,\s*(?=(?:19|20)\d\d))+)",
+    r"(?P<what>(?!I\b|we\b|you\b|last\b)(?:[^?.!,]|,\s*(?=(?:19|20)\d\d))+)",
     re.IGNORECASE,
 )
 # The day of the memory that best tells of an event ("Ana's wedding"), if any does.
@@ -122,18 +125,25 @@ def window_of(
             return Window(_LONG_AGO, day - timedelta(days=1), said)
         return Window(day, max(day, today), said)
     past = _FUTURE.search(question) is None
-    found: list[tuple[int, Window]] = []  # (position, window), absolute ones first
+    # (position, window), absolute ones first; a phrase ("the last week of May") takes
+    # the place of the dates inside it ("last week", "May").
+    named = phrases(question, today, past)
+    found = [(p.start, Window(p.first, p.last, p.said)) for p in named]
+
+    def free(m: re.Match[str]) -> bool:
+        return not any(m.start() < p.end and p.start < m.end() for p in named)
+
     span = _PAST_SPAN.search(question)
-    if span:
+    if span and free(span):
         count = span.group("n").casefold()
         n = int(count) if count.isdigit() else _SPAN_WORDS[" ".join(count.split())]
         unit = span.group("unit").casefold()
         found.append((span.start(), Window(_back(today, n, unit), today, span.group().strip())))
     season = _SEASON.search(question)
-    if season:
+    if season and free(season):
         found.append((season.start(), _season(season, today, past)))
     for match in DATE_RE.finditer(question):
-        window = _window(match, today, past)
+        window = _window(match, today, past) if free(match) else None
         if window is not None:
             found.append((match.start(), window))
     if not found:
@@ -173,6 +183,8 @@ def _next_to(day: date, unit: str, edge: str, said: str) -> Window:
 def without_period(question: str) -> str:
     """The question without the words that name a period ("last March"): recall has
     searched that period already, and an answer need not repeat them."""
+    for phrase in reversed(phrases(question, date.today(), True)):
+        question = question[: phrase.start] + " " + question[phrase.end :]
     for pattern in (_PAST_SPAN, _SEASON, DATE_RE):
         question = pattern.sub(" ", question)
     return " ".join(question.split())
@@ -205,6 +217,12 @@ def _window(m: re.Match[str], today: date, past: bool) -> Window | None:
         return Window(day, day, said)
     if g["rel_unit"]:
         return _period(g["rel_dir"].casefold(), g["rel_unit"].casefold(), today, said)
+    if g["in_unit"]:  # "in two weeks": as roughly as a count back
+        unit = g["in_unit"].casefold()
+        count = count_word(g["in_n"])
+        day = _back(today, -count, unit)
+        margin = timedelta(days=_ROUGHLY[unit] * (1 if count < 3 else 2))
+        return Window(max(day - margin, today), day + margin, said)
     if g["ago_unit"]:
         unit = g["ago_unit"].casefold()
         count = count_word(g["ago_n"])
@@ -216,6 +234,9 @@ def _window(m: re.Match[str], today: date, past: bool) -> Window | None:
         back = (today.weekday() - weekday) % 7 or 7
         ahead = (weekday - today.weekday()) % 7 or 7
         direction = (g["wd_dir"] or "").casefold()
+        if direction == "this":  # the day of this week, before or after today
+            day = today + timedelta(days=weekday - today.weekday())
+            return Window(day, day, said)
         earlier = direction == "last" or (past and direction != "next")
         day = today - timedelta(days=back) if earlier else today + timedelta(days=ahead)
         return Window(day, day, said)
@@ -223,19 +244,26 @@ def _window(m: re.Match[str], today: date, past: bool) -> Window | None:
         month = MONTHS[(g["m"] or g["my_m"]).casefold()]
         year_text = g["m_y"] or g["my_y"]
         direction = (g["m_dir"] or "").casefold()
-        if year_text:
-            year = int(year_text)
-        elif direction == "next" or (not past and direction != "last"):
-            year = today.year if month >= today.month else today.year + 1
-        else:  # "last March", "in March" asked about the past: the latest one begun
-            year = today.year if month <= today.month else today.year - 1
-            if direction == "last" and month == today.month:
-                year -= 1
-        return _month_window(year, month, said)
+        year = int(year_text) if year_text else month_in(month, today, past, direction)
+        return _open_ended(_month_window(year, month, said), direction, today)
     if g["y"]:
         year = int(g["y"])
-        return Window(date(year, 1, 1), date(year, 12, 31), said)
+        return _open_ended(Window(date(year, 1, 1), date(year, 12, 31), said), said, today)
     return None
+
+
+_SINCE = re.compile(r"^(?:since|from)\b", re.IGNORECASE)
+_UNTIL = re.compile(r"^(?:until|till)\b", re.IGNORECASE)
+
+
+def _open_ended(window: Window, said: str, today: date) -> Window:
+    """ "since March" runs from March to today, "until 2023" from as far back as memories
+    go to the end of 2023; "in March" is March."""
+    if _SINCE.match(said):
+        return Window(window.first, max(window.last, today), window.said)
+    if _UNTIL.match(said):
+        return Window(_LONG_AGO, window.last, window.said)
+    return window
 
 
 def _month_window(year: int, month: int, said: str) -> Window:
