@@ -289,7 +289,7 @@ def run(
             dated = window_of(q.text, q.now) is not None
             fused.append({**score(ranked, q.evidence), "category": q.category, "dated": dated})
             for name, retrieve in retrievers.items():
-                baselines[name].append(score(retrieve(q), q.evidence))
+                baselines[name].append({**score(retrieve(q), q.evidence), "category": q.category})
             if number % 100 == 0:
                 log(f"  {number}/{len(asked)} questions")
     finally:
@@ -305,6 +305,11 @@ def run(
         "dated_questions": sum(1 for r in fused if r["dated"]),
         "by_category": by_category,
         "baselines": {name: mean_scores(rows) for name, rows in baselines.items()},
+        # The fused result must beat each baseline in every category, not only overall.
+        "baselines_by_category": {
+            name: {c: mean_scores(r for r in rows if str(r["category"]) == c) for c in by_category}
+            for name, rows in baselines.items()
+        },
         "ingest_s": round(ingest_s, 2),
         "query_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
         "query_ms_p95": round(percentile(latencies, 95), 1) if latencies else None,
@@ -317,6 +322,11 @@ def run(
         "captions": captions,
         "reflection": reflection,
     }
+
+
+def _ratio(fused: float, baseline: dict[str, float]) -> str:
+    value = baseline["recall@10"]
+    return f"×{fused / value:.2f}" if value else "baseline 0"
 
 
 def table(r: dict[str, Any]) -> str:
@@ -353,6 +363,16 @@ def table(r: dict[str, Any]) -> str:
             f"({ref['episodes_per_s']:.0f}/s); facts {ref['facts']}; thoughts {ref['thoughts']}; "
             f"links {ref['links']}"
         )
+    lines += ["", "recall@10 by category: fused against each baseline (fused / baseline)"]
+    for c, name in CATEGORIES.items():
+        if str(c) not in r["by_category"]:
+            continue
+        fused = r["by_category"][str(c)]["recall@10"]
+        against = [
+            f"{baseline} {values[str(c)]['recall@10']:.3f} ({_ratio(fused, values[str(c)])})"
+            for baseline, values in r["baselines_by_category"].items()
+        ]
+        lines.append(f"  {name + f' ({c})':<16}fused {fused:.3f}; " + "; ".join(against))
     reference = ", ".join(f"{name} {value:.3f}" for name, value in REFERENCE)
     lines += ["", f"reference recall@10 (plain script, same data, all 10): {reference}"]
     return "\n".join(lines)
