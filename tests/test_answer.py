@@ -254,6 +254,24 @@ def test_a_weekday_before_a_date_names_that_date() -> None:
     assert told_day("See you Thursday!", said)[0] == date(2024, 2, 15)
 
 
+def test_when_answers_with_the_date_the_question_word_governs() -> None:
+    """ "back on the 27th" answers "when do we fly back?", though the line names the
+    outbound day first; and the line that says so beats the outbound flight's, ranked
+    before it."""
+    said = date(2024, 11, 24)
+    line = "Amsterdam is booked: KL1704 on 21 December, back on the 27th"
+    assert told_day(line, said) == (date(2024, 12, 21), "On Saturday 21 December 2024")
+    assert told_day(line, said, ["back"]) == (date(2024, 12, 27), "On Friday 27 December 2024")
+    assert told_day("Dinner on the 31st?", date(2024, 11, 5), ["dinner"])[0] == date(2024, 11, 5)
+    evidence = [
+        Evidence("e1", "2024-12-21", "marta.ics",
+                 "Flight to Amsterdam, Saturday 21 December 2024, 17:05"),
+        Evidence("e2", "2024-11-24", "chat with Tiago", line),
+    ]  # fmt: skip
+    answer = extractive_answer("When do we fly back from Amsterdam?", evidence)
+    assert answer.text.startswith("On Friday 27 December 2024: "), answer.text
+
+
 def test_the_line_holding_the_kind_of_answer_leads_even_when_it_shares_fewer_words() -> None:
     """ "More trips for us" shares more words with the question, but holds no amount."""
     evidence = [

@@ -31,6 +31,7 @@ MAX_QUOTE = 300  # characters of one sentence shown; a pasted list has no full s
 # Bonuses, in units of the overlap score (1.0 = every question word matched).
 ORDER_BONUS = 0.1  # the first evidence, falling to 0 for the last
 KIND_BONUS = 0.25  # a date for "when", a number for "how many"
+GOVERNED_BONUS = 0.1  # for "when": a date just after a question word ("back on the 27th")
 MISSING_KIND = 0.75  # the overlap of a sentence without the kind of answer asked for
 RECENT_BONUS = 0.15  # for "now" questions: the newest evidence, falling to 0 for the oldest
 CONTEXT_SHARE = 0.5
@@ -145,7 +146,7 @@ def extractive_answer(
         if len(days) > 1:  # the days it is told on: a count a person can check
             text = f"On {len(days)} days ({', '.join(days)}):\n{text}"
     if _ASKS_DAY.search(question) or _HOW_LONG_AGO.search(question):
-        found = _when_told(chosen[0])
+        found = _when_told(chosen[0], terms)
         if found is not None:  # the answer to "when" is a day: say it first, then why
             day, told = found
             if _HOW_LONG_AGO.search(question):
@@ -200,7 +201,28 @@ def span(days: int) -> str:
     return f"{days} days ({about})"
 
 
-def _when_told(candidate: _Candidate) -> tuple[date, str] | None:
+# "the 27th", after a full date or alone: a day of the month already named.
+_ORDINAL_DAY = re.compile(r"\bthe\s+(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b(?!\s+of\b)", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()\n]")
+GOVERNED_WORDS = 3  # a question word at most this many words before a date governs it
+
+
+def _mentions(sentence: str) -> list[re.Match[str]]:
+    """The dates a sentence names, in order: `DATE_RE`'s, and "the 27th" outside them."""
+    found = list(DATE_RE.finditer(sentence))
+    found += [m for m in _ORDINAL_DAY.finditer(sentence)
+              if not any(d.start() <= m.start() < d.end() for d in found)]  # fmt: skip
+    return sorted(found, key=lambda m: m.start())
+
+
+def _governed(sentence: str, mention: re.Match[str], terms: Sequence[str]) -> bool:
+    """Whether a question word stands just before the date, in its clause: "back on the
+    27th" answers "when do we fly back?", where "21 December" in the same line does not."""
+    before = _CLAUSE_BREAK.split(sentence[: mention.start()])[-1]
+    return bool(set(terms) & {_stem(w.lower()) for w in WORD.findall(before)[-GOVERNED_WORDS:]})
+
+
+def _when_told(candidate: _Candidate, terms: Sequence[str] = ()) -> tuple[date, str] | None:
     """`told_day` of a candidate sentence; None for a persona fact, whose sentence is a
     value and not an event."""
     item = candidate.evidence
@@ -210,16 +232,34 @@ def _when_told(candidate: _Candidate) -> tuple[date, str] | None:
         anchor = date.fromisoformat(item.date[:10])
     except ValueError:
         return None
-    return told_day(candidate.sentence, anchor)
+    return told_day(candidate.sentence, anchor, terms)
 
 
-def told_day(sentence: str, said: date) -> tuple[date, str]:
+def told_day(sentence: str, said: date, terms: Sequence[str] = ()) -> tuple[date, str]:
     """When a sentence said on `said` says its event happens, as precisely as it says
     it: the first date it names, resolved against that day ("On Friday 15 March 2024"
     for "tomorrow", "In June 2024" for "in June"), else that day itself; with the first
-    day it means."""
-    mentions = list(DATE_RE.finditer(sentence))
+    day it means. With the question's `terms`, a date a question word governs comes
+    first ("KL1704 on 21 December, back on the 27th" for "when do we fly back?")."""
+    mentions = _mentions(sentence)
+    governed = [m for m in mentions if _governed(sentence, m, terms)]
+    if governed:
+        mentions = governed + [m for m in mentions if m not in governed]
+    resolved: dict[int, date] = {}  # "the 27th" takes its month from the date before it
+    for m in _mentions(sentence):
+        if m.re is DATE_RE:
+            day = find_date(m.group(), said)
+            if day is not None:
+                resolved[m.start()] = day
     for index, m in enumerate(mentions):
+        if m.re is _ORDINAL_DAY:  # "the 27th"
+            earlier = [d for start, d in resolved.items() if start < m.start()]
+            month = earlier[-1] if earlier else said
+            try:
+                day = month.replace(day=int(m.group("d")))
+            except ValueError:  # the 31st of a shorter month
+                continue
+            return day, f"On {day:%A} {day.day} {day:%B %Y}"
         later = mentions[index + 1] if index + 1 < len(mentions) else None
         if m.group("wd") and later is not None and later.start() - m.end() <= 2:
             continue  # "Thursday 18 April 2024": the weekday names the date that follows
@@ -283,6 +323,8 @@ def _candidates(question: str, terms: list[str], evidence: Sequence[Evidence]) -
         score += RECENT_BONUS * recency.get(item.ref, 0.0)
         if holds:
             score += KIND_BONUS
+        if wants_date and any(_governed(sentence, m, terms) for m in _mentions(sentence)):
+            score += GOVERNED_BONUS
         alone = any(t in words for t in shared)
         out.append(_Candidate(overlap, score, rank, position, sentence, item, alone))
     return out
