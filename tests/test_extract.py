@@ -265,6 +265,22 @@ def test_sentences_split_on_punctuation_newlines_and_emoji_but_not_titles() -> N
     ]
 
 
+def test_a_soft_wrapped_line_stays_in_its_sentence() -> None:
+    """A note's prose wrapped mid-sentence goes on in lower case, "(" or ","; a list's
+    next line, or a line after a blank one, starts a sentence of its own."""
+    note = (
+        "Presents: a voucher (Tiago), a first edition\n(Bia, how did she find it??), a scarf\n"
+        "and a cake.\nFlat 1: Bonfim\nFlat 2: Cedofeita\n\nlater that day: rain"
+    )
+    assert split_sentences(note) == [
+        "Presents: a voucher (Tiago), a first edition (Bia, how did she find it??), a scarf "
+        "and a cake.",
+        "Flat 1: Bonfim",
+        "Flat 2: Cedofeita",
+        "later that day: rain",
+    ]
+
+
 # --- rendering --------------------------------------------------------------------------
 
 

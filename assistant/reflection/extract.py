@@ -49,7 +49,14 @@ from assistant.reflection.values import EMOJI, QUOTE, job_title, proper_value
 
 # --- sentences ------------------------------------------------------------------------
 
-_BOUNDARY = re.compile(rf"(?<=[.!?…])[\"'”’)]*\s+|(?<=[{EMOJI}])\s+|\s*\n+\s*|\s+[-–—]\s+")
+# A line break ends a sentence, unless the next line goes on with it: a soft-wrapped
+# line of prose that starts in lower case, with "(" or with "," ("a first edition\n(Bia,
+# how did she find it??)" is one sentence; a list's next line is not).
+_BOUNDARY = re.compile(
+    rf"(?<=[.!?…])[\"'”’)]*\s+|(?<=[{EMOJI}])\s+|[ \t]*\n(?![ \t]*[a-z(,])\s*|\s*\n\s*\n\s*"
+    r"|\s+[-–—]\s+"
+)
+_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
 # Titles before a name in a few languages ("Dra. Cláudia Reis", "Fr. Vogel", "Eng. Rui").
 _ABBREVIATION = re.compile(
     r"(?:\b(?:mr|mrs|ms|mx|dr|dra|prof|profa|st|sr|sra|srta|jr|fr|hr|dott|mme|mlle|eng|arq|vs|"
@@ -140,7 +147,8 @@ def split_sentences(text: str) -> list[str]:
         pieces.append(text[start : boundary.start()])
         start = boundary.end()
     pieces.append(text[start:])
-    return [short for p in pieces for short in _shorten(p.strip()) if short]
+    joined = (_LINE_BREAK.sub(" ", p.strip()) for p in pieces)  # soft-wrapped lines
+    return [short for p in joined for short in _shorten(p) if short]
 
 
 def _shorten(sentence: str) -> Iterator[str]:
