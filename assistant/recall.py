@@ -253,12 +253,11 @@ def fuse(
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-# A message of a few words ("Home", "AGAIN?", "Feijão made breakfast?") says little
-# whatever it matches: with fewer content words than this its score is scaled down, to
-# SHORT_FLOOR for none. At 4 rather than 3, "What breed is Feijão?" finds the message
-# that tells of his adoption before three-word ones naming him (life recall@5 +1, ask
-# the same; LoCoMo recall@10 0.751 to 0.752); at 5, ask lost an answer.
-SHORT_WORDS = 4
+# A message of a word or two ("Home", "AGAIN?") says little whatever it matches: with
+# fewer content words than this its score is scaled down, to SHORT_FLOOR for none. 4
+# found "What breed is Feijão?" (life recall@5 +1) but ranked down answers as short as
+# "Sent it. I declined Klarwerk." and "Sintra, with the kids."; it stays 3.
+SHORT_WORDS = 3
 SHORT_FLOOR = 0.6
 
 

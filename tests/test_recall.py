@@ -372,11 +372,11 @@ def test_your_words_come_before_the_ai_answer_to_them(
     assert recall(memory, question, k=1)[0].text == answer  # without it, the AI's words win
 
 
-def test_a_few_words_naming_the_asked_thing_do_not_outrank_what_tells_of_it(
+def test_a_word_or_two_naming_the_asked_thing_do_not_outrank_what_tells_of_it(
     memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Short messages that name the dog match its name better (BM25 favours short
-    texts); the message that tells what he is says more, and comes first."""
+    """Messages of a word or two that name the dog match its name better (BM25 favours
+    short texts); the message that tells what he is says more, and comes first."""
     from assistant import recall as recall_mod
 
     told = (
@@ -385,14 +385,14 @@ def test_a_few_words_naming_the_asked_thing_do_not_outrank_what_tells_of_it(
     )
     chat = [
         ("2024-03-02T09:00:00+00:00", "Tiago", told),
-        ("2024-03-09T09:00:00+00:00", "Tiago", "Biscoito stole toast?"),
-        ("2024-03-10T09:00:00+00:00", "Tiago", "Biscoito chased pigeons"),
-        ("2024-03-11T09:00:00+00:00", "Tiago", "Biscoito hates baths"),
+        ("2024-03-09T09:00:00+00:00", "Tiago", "Biscoito!!"),
+        ("2024-03-10T09:00:00+00:00", "Tiago", "BISCOITO 😂"),
+        ("2024-03-11T09:00:00+00:00", "Tiago", "Biscoito again"),
         ("2024-03-12T09:00:00+00:00", "Tiago", "Rain again tomorrow, bring the umbrella."),
     ]
     ingest(memory, [chat_folder(tmp_path / "chat", "Tiago", chat)])
-    assert recall_mod.informative("Biscoito hates baths") < 1.0
-    assert recall_mod.informative(told) == 1.0
+    assert recall_mod.informative("Biscoito again") < 1.0
+    assert recall_mod.informative("Sent it. I declined Klarwerk.") == 1.0
     question = "What breed is Biscoito?"
     assert recall(memory, question, k=1)[0].text == told
     monkeypatch.setattr(recall_mod, "SHORT_FLOOR", 1.0)  # without the prior, a short one wins
