@@ -287,7 +287,8 @@ def _weekends(question: str, today: date, past: bool) -> list[Phrase]:
     return out
 
 
-# Holidays by their fixed days; Easter (Friday to Monday) by the Gregorian computus.
+# Holidays by their fixed days; Easter (Friday to Monday) by the Gregorian computus. A
+# holiday's things ("the Christmas market", "Easter eggs") name no period.
 _FIXED = {
     "christmas eve": ((12, 24), (12, 24)),
     "christmas day": ((12, 25), (12, 25)),
@@ -300,7 +301,9 @@ _FIXED = {
 _HOLIDAY = re.compile(
     r"\b(?:(?P<dir>last|this|next)\s+)?(?P<name>christmas\s+eve|christmas\s+day|christmas"
     r"|new\s+year['’]?s\s+eve|new\s+year['’]?s\s+day|valentine['’]?s\s+day|halloween|easter)"
-    rf"(?:\s+(?:of\s+)?(?P<year>{_YEAR}))?\b",
+    rf"(?:\s+(?:of\s+)?(?P<year>{_YEAR}))?\b"
+    r"(?!\s+(?:market|markets|tree|trees|lights|cards?|decorations|jumper|sweater|songs?"
+    r"|carols?|movies?|films?|eggs?|bunny|costumes?|candy|sweets|cake|list)\b)",
     re.IGNORECASE,
 )
 
