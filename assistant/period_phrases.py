@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from assistant.reflection.dates import DAY_PATTERN as _DAY
+from assistant.reflection.dates import MONTH_PATTERN as _MONTH
 from assistant.reflection.dates import MONTHS
+from assistant.reflection.dates import YEAR_PATTERN as _YEAR
 
-_MONTH = "|".join(MONTHS)
-_YEAR = r"(?:19|20)\d\d"
-_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _JOIN = r"(?:and|to|until|till|through|thru|-|–|—)"
 
 
@@ -38,6 +38,10 @@ class Phrase:
     first: date
     last: date
     said: str
+
+    @classmethod
+    def of(cls, m: re.Match[str], first: date, last: date) -> Phrase:
+        return cls(m.start(), m.end(), first, last, m.group().strip())
 
 
 def phrases(question: str, today: date, past: bool) -> list[Phrase]:
@@ -120,7 +124,7 @@ def _parts(question: str, today: date, past: bool) -> list[Phrase]:
         first, last, unit = _whole(m, today, past)
         span = _part(m, first, last, unit)
         if span is not None:
-            out.append(Phrase(m.start(), m.end(), *span, m.group().strip()))
+            out.append(Phrase.of(m, *span))
     return out
 
 
@@ -177,13 +181,13 @@ def _ranges(question: str, today: date, past: bool) -> list[Phrase]:
     for m in _DAY_RANGE.finditer(question):
         span = _day_range(m, today, past)
         if span is not None:
-            out.append(Phrase(m.start(), m.end(), *span, m.group().strip()))
+            out.append(Phrase.of(m, *span))
     for m in _MONTH_RANGE.finditer(question):
         last_month, first_month = MONTHS[m.group("m2").casefold()], MONTHS[m.group("m1").casefold()]
         year = int(m.group("y")) if m.group("y") else month_in(last_month, today, past)
         first_year = int(m.group("y1")) if m.group("y1") else year - (first_month > last_month)
         first, last = _month_span(first_year, first_month)[0], _month_span(year, last_month)[1]
-        out.append(Phrase(m.start(), m.end(), first, last, m.group().strip()))
+        out.append(Phrase.of(m, first, last))
     return out
 
 
@@ -225,8 +229,7 @@ def _week_of(question: str, today: date, past: bool) -> list[Phrase]:
         except ValueError:  # 31 February
             continue
         monday = day - timedelta(days=day.weekday())
-        out.append(Phrase(m.start(), m.end(), monday, monday + timedelta(days=6),
-                          m.group().strip()))  # fmt: skip
+        out.append(Phrase.of(m, monday, monday + timedelta(days=6)))
     return out
 
 
@@ -236,7 +239,7 @@ _WEEK_BEFORE_LAST = re.compile(r"\bthe\s+week\s+before\s+last\b", re.IGNORECASE)
 
 def _weeks_before_last(question: str, today: date, past: bool) -> list[Phrase]:
     monday = today - timedelta(days=today.weekday(), weeks=2)
-    return [Phrase(m.start(), m.end(), monday, monday + timedelta(days=6), m.group().strip())
+    return [Phrase.of(m, monday, monday + timedelta(days=6))
             for m in _WEEK_BEFORE_LAST.finditer(question)]  # fmt: skip
 
 
@@ -245,20 +248,19 @@ _FEW_AGO = re.compile(r"\b(?:a\s+)?few\s+(?P<unit>day|week|month|year)s\s+ago\b"
 
 
 def _few_ago(question: str, today: date, past: bool) -> list[Phrase]:
-    out = []
-    for m in _FEW_AGO.finditer(question):
-        unit = m.group("unit").casefold()
-        if unit in ("day", "week"):
-            step = timedelta(days=1 if unit == "day" else 7)
-            first, last = today - 5 * step, today - 2 * step
-        else:
-            months = 12 if unit == "year" else 1
-            first, last = _months_back(today, 5 * months), _months_back(today, 2 * months)
-        out.append(Phrase(m.start(), m.end(), first, last, m.group().strip()))
-    return out
+    return [Phrase.of(m, back(today, 5, m.group("unit").casefold()),
+                      back(today, 2, m.group("unit").casefold()))
+            for m in _FEW_AGO.finditer(question)]  # fmt: skip
 
 
-def _months_back(today: date, months: int) -> date:
+def back(today: date, count: int, unit: str) -> date:
+    """`count` days, weeks, months or years before `today` (after, when negative); a
+    month back from 31 March is the last day of February."""
+    if unit == "day":
+        return today - timedelta(days=count)
+    if unit == "week":
+        return today - timedelta(weeks=count)
+    months = count * (12 if unit == "year" else 1)
     year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
     return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
 
@@ -282,8 +284,7 @@ def _weekends(question: str, today: date, past: bool) -> list[Phrase]:
             saturday -= timedelta(weeks=1) if saturday + timedelta(days=1) >= today else timedelta()
         elif direction == "next":
             saturday += timedelta(weeks=1)
-        out.append(Phrase(m.start(), m.end(), saturday, saturday + timedelta(days=1),
-                          m.group().strip()))  # fmt: skip
+        out.append(Phrase.of(m, saturday, saturday + timedelta(days=1)))
     return out
 
 
@@ -350,7 +351,7 @@ def _holidays(question: str, today: date, past: bool) -> list[Phrase]:
             while (span(year)[0] <= today) if direction == "next" else (span(year)[1] < today):
                 year += 1
             first, last = span(year)
-        out.append(Phrase(m.start(), m.end(), first, last, m.group().strip()))
+        out.append(Phrase.of(m, first, last))
     return out
 
 
@@ -372,6 +373,5 @@ def _decades(question: str, today: date, past: bool) -> list[Phrase]:
                 start -= 100
         if start > today.year:
             continue
-        out.append(Phrase(m.start(), m.end(), date(start, 1, 1), date(start + 9, 12, 31),
-                          m.group().strip()))  # fmt: skip
+        out.append(Phrase.of(m, date(start, 1, 1), date(start + 9, 12, 31)))
     return out

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from assistant.period_phrases import month_in, phrases
+from assistant.period_phrases import back, month_in, phrases
 from assistant.reflection.dates import (
     DATE_RE,
     MONTHS,
@@ -138,7 +138,7 @@ def window_of(
         count = span.group("n").casefold()
         n = int(count) if count.isdigit() else _SPAN_WORDS[" ".join(count.split())]
         unit = span.group("unit").casefold()
-        found.append((span.start(), Window(_back(today, n, unit), today, span.group().strip())))
+        found.append((span.start(), Window(back(today, n, unit), today, span.group().strip())))
     season = _SEASON.search(question)
     if season and free(season):
         found.append((season.start(), _season(season, today, past)))
@@ -217,28 +217,24 @@ def _window(m: re.Match[str], today: date, past: bool) -> Window | None:
         return Window(day, day, said)
     if g["rel_unit"]:
         return _period(g["rel_dir"].casefold(), g["rel_unit"].casefold(), today, said)
-    if g["in_unit"]:  # "in two weeks": as roughly as a count back
-        unit = g["in_unit"].casefold()
-        count = count_word(g["in_n"])
-        day = _back(today, -count, unit)
+    if g["in_unit"] or g["ago_unit"]:  # "two weeks ago", "in two weeks": roughly then
+        unit = (g["in_unit"] or g["ago_unit"]).casefold()
+        count = count_word(g["in_n"] or g["ago_n"])
+        day = back(today, count if g["ago_unit"] else -count, unit)
         margin = timedelta(days=_ROUGHLY[unit] * (1 if count < 3 else 2))
+        if g["ago_unit"]:  # the margin never reaches past today, on either side
+            return Window(day - margin, min(day + margin, today), said)
         return Window(max(day - margin, today), day + margin, said)
-    if g["ago_unit"]:
-        unit = g["ago_unit"].casefold()
-        count = count_word(g["ago_n"])
-        day = _back(today, count, unit)
-        margin = timedelta(days=_ROUGHLY[unit] * (1 if count < 3 else 2))
-        return Window(day - margin, min(day + margin, today), said)
     if g["wd"]:
         weekday = WEEKDAYS[g["wd"].casefold()]
-        back = (today.weekday() - weekday) % 7 or 7
+        behind = (today.weekday() - weekday) % 7 or 7
         ahead = (weekday - today.weekday()) % 7 or 7
         direction = (g["wd_dir"] or "").casefold()
         if direction == "this":  # the day of this week, before or after today
             day = today + timedelta(days=weekday - today.weekday())
             return Window(day, day, said)
         earlier = direction == "last" or (past and direction != "next")
-        day = today - timedelta(days=back) if earlier else today + timedelta(days=ahead)
+        day = today - timedelta(days=behind) if earlier else today + timedelta(days=ahead)
         return Window(day, day, said)
     if g["m"] or g["my_m"]:
         month = MONTHS[(g["m"] or g["my_m"]).casefold()]
@@ -302,14 +298,3 @@ def _season(m: re.Match[str], today: date, past: bool) -> Window:
         elif direction == "next" or (not past and last < today):
             first, last = span(year + 1)
     return Window(first, last, m.group().strip())
-
-
-def _back(today: date, count: int, unit: str) -> date:
-    if unit == "day":
-        return today - timedelta(days=count)
-    if unit == "week":
-        return today - timedelta(weeks=count)
-    months = count * (12 if unit == "year" else 1)
-    index = today.year * 12 + today.month - 1 - months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))

@@ -447,29 +447,29 @@ def prompts_first(
     of Lisbon rents, above your own "We pay 950 €"); your words come first, the answer
     stays. Scaling the AI's turns down instead cost `ask` answers it had found in them."""
     head = scored[:top]
-    conn = memory.db.conn
-    rows = conn.execute(
-        "SELECT id, document_id, time_unix FROM episodes "
-        f"WHERE id IN ({marks(head)}) AND json_extract(meta, '$.ai_assistant')",
+    rows = memory.db.conn.execute(
+        "SELECT a.id, (SELECT p.id FROM episodes p WHERE p.document_id = a.document_id "
+        "AND p.author = 'self' AND p.quarantine IS NULL AND (p.time_unix < a.time_unix "
+        "OR (p.time_unix = a.time_unix AND p.id < a.id)) "
+        "ORDER BY p.time_unix DESC, p.id DESC LIMIT 1) FROM episodes a "
+        f"WHERE a.id IN ({marks(head)}) AND json_extract(a.meta, '$.ai_assistant')",
         [i for i, _ in head],
     ).fetchall()  # fmt: skip
-    prompt: dict[int, int] = {}
-    for episode_id, document_id, when in rows:
-        row = conn.execute(
-            "SELECT id FROM episodes WHERE document_id = ? AND author = 'self' "
-            "AND (time_unix < ? OR (time_unix = ? AND id < ?)) AND quarantine IS NULL "
-            "ORDER BY time_unix DESC, id DESC LIMIT 1",
-            (document_id, when, when, episode_id),
-        ).fetchone()
-        if row is not None:
-            prompt[episode_id] = row[0]
-    if not prompt:
-        return scored
+    prompts = {ai: mine for ai, mine in rows if mine is not None}
+    return _next_to(scored, prompts, before=True) if prompts else scored
+
+
+def _next_to(
+    scored: list[tuple[int, float]], shown_with: dict[int, int], before: bool
+) -> list[tuple[int, float]]:
+    """`scored` with each id's companion in `shown_with` placed just before or after it,
+    at its score; a companion ranked higher already stays where it was."""
     out: list[tuple[int, float]] = []
     seen: set[int] = set()
     for episode_id, score in scored:
-        for shown in (prompt.get(episode_id), episode_id):
-            if shown is not None and shown not in seen:  # a prompt ranked higher stays
+        companion = shown_with.get(episode_id)
+        for shown in (companion, episode_id) if before else (episode_id, companion):
+            if shown is not None and shown not in seen:
                 seen.add(shown)
                 out.append((shown, score))
     return out
@@ -533,16 +533,7 @@ def with_replies(
         ).fetchone()
         if row is not None and row[1] != sender:
             replies[episode_id] = row[0]
-    if not replies:
-        return scored
-    out: list[tuple[int, float]] = []
-    seen: set[int] = set()
-    for episode_id, score in scored:
-        for shown in (episode_id, replies.get(episode_id)):
-            if shown is not None and shown not in seen:  # a reply ranked higher stays
-                seen.add(shown)
-                out.append((shown, score))
-    return out
+    return _next_to(scored, replies, before=False) if replies else scored
 
 
 def person_rankings(

@@ -241,16 +241,14 @@ def told_day(sentence: str, said: date, terms: Sequence[str] = ()) -> tuple[date
     for "tomorrow", "In June 2024" for "in June"), else that day itself; with the first
     day it means. With the question's `terms`, a date a question word governs comes
     first ("KL1704 on 21 December, back on the 27th" for "when do we fly back?")."""
-    mentions = _mentions(sentence)
-    governed = [m for m in mentions if _governed(sentence, m, terms)]
-    if governed:
-        mentions = governed + [m for m in mentions if m not in governed]
+    named = _mentions(sentence)
     resolved: dict[int, date] = {}  # "the 27th" takes its month from the date before it
-    for m in _mentions(sentence):
-        if m.re is DATE_RE:
-            day = find_date(m.group(), said)
-            if day is not None:
-                resolved[m.start()] = day
+    for m in named:
+        day = find_date(m.group(), said) if m.re is DATE_RE else None
+        if day is not None:
+            resolved[m.start()] = day
+    governed = [m for m in named if _governed(sentence, m, terms)]
+    mentions = governed + [m for m in named if m not in governed]
     for index, m in enumerate(mentions):
         if m.re is _ORDINAL_DAY:  # "the 27th"
             earlier = [d for start, d in resolved.items() if start < m.start()]

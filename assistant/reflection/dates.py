@@ -38,15 +38,15 @@ _NUMBER_WORDS: dict[str, int] = {
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2,
 }  # fmt: skip
 
-_MONTH = "|".join(MONTHS)
+MONTH_PATTERN = "|".join(MONTHS)
 # Abbreviations only next to a day number: "mar" or "may" alone are ordinary words.
 _MONTH_OR_ABBREV = "|".join([*MONTHS, *_MONTH_ABBREVIATIONS])
 _WEEKDAY = "|".join(WEEKDAYS)
 _COUNT = r"\d{1,3}|" + "|".join(
     w.replace(" ", r"\s+") for w in sorted(_NUMBER_WORDS, key=len, reverse=True)
 )
-_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
-_YEAR = r"(?:19|20)\d\d"
+DAY_PATTERN = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+YEAR_PATTERN = r"(?:19|20)\d\d"
 # "room 12 may be free": "may" followed by a verb is the modal, not the month.
 _NOT_MODAL = r"(?!(?<=may)\s+(?:be|have|not|need|want|get|go|come|take|also|still)\b)"
 
@@ -54,20 +54,20 @@ _NOT_MODAL = r"(?!(?<=may)\s+(?:be|have|not|need|want|get|go|come|take|also|stil
 # "3 May 2024" is not read as "3 May".
 DATE_RE = re.compile(
     rf"""
-    (?<![\w/.-])(?P<iso>{_YEAR})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01])(?![\w/])
-  | \b(?:the\s+)?(?P<dm_d>{_DAY})(?:\s+of)?\s+(?P<dm_m>{_MONTH_OR_ABBREV})\b{_NOT_MODAL}\.?
-        (?:,?\s+(?P<dm_y>{_YEAR})\b)?
-  | \b(?P<md_m>{_MONTH_OR_ABBREV})\.?\s+(?:the\s+)?(?P<md_d>{_DAY})\b(?!:)
-        (?:,?\s+(?P<md_y>{_YEAR})\b)?
+    (?<![\w/.-])(?P<iso>{YEAR_PATTERN})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01])(?![\w/])
+  | \b(?:the\s+)?(?P<dm_d>{DAY_PATTERN})(?:\s+of)?\s+(?P<dm_m>{_MONTH_OR_ABBREV})\b{_NOT_MODAL}\.?
+        (?:,?\s+(?P<dm_y>{YEAR_PATTERN})\b)?
+  | \b(?P<md_m>{_MONTH_OR_ABBREV})\.?\s+(?:the\s+)?(?P<md_d>{DAY_PATTERN})\b(?!:)
+        (?:,?\s+(?P<md_y>{YEAR_PATTERN})\b)?
   | \b(?P<word>today|tonight|tomorrow|yesterday)\b
   | \b(?P<rel_dir>next|last|this|coming)\s+(?P<rel_unit>week|month|year)\b
   | \bin\s+(?P<in_n>{_COUNT})\s+(?P<in_unit>day|week|month|year)s?\b
   | \b(?P<ago_n>{_COUNT})\s+(?P<ago_unit>day|week|month|year)s?\s+ago\b
   | (?<!every\s)(?<!each\s)\b(?:(?P<wd_dir>next|last|this|coming|on)\s+)?(?P<wd>{_WEEKDAY})\b
   | \b(?P<m_dir>in|since|from|by|until|till|during|of|last|next|this|early|late|mid)
-        [\s-]+(?P<m>{_MONTH})\b(?:,?\s+(?P<m_y>{_YEAR})\b)?
-  | \b(?P<my_m>{_MONTH})\s+(?P<my_y>{_YEAR})\b
-  | \b(?:in|since|from|by|until|till|during|of)\s+(?P<y>{_YEAR})\b
+        [\s-]+(?P<m>{MONTH_PATTERN})\b(?:,?\s+(?P<m_y>{YEAR_PATTERN})\b)?
+  | \b(?P<my_m>{MONTH_PATTERN})\s+(?P<my_y>{YEAR_PATTERN})\b
+  | \b(?:in|since|from|by|until|till|during|of)\s+(?P<y>{YEAR_PATTERN})\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
