@@ -397,3 +397,41 @@ def test_a_word_or_two_naming_the_asked_thing_do_not_outrank_what_tells_of_it(
     assert recall(memory, question, k=1)[0].text == told
     monkeypatch.setattr(recall_mod, "SHORT_FLOOR", 1.0)  # without the prior, a short one wins
     assert recall(memory, question, k=1)[0].text != told
+
+
+def test_a_question_word_no_memory_holds_leans_on_meaning(
+    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The word "breed" is written nowhere: the keyword side can only match the dog's name, and
+    ranks the shortest messages naming him first. For a word no memory holds the blend
+    leans to the dense side, which moves "some kind of podengo mix" up past some of them
+    (fifth of seven here, seventh without)."""
+    from assistant import recall as recall_mod
+
+    told = (
+        "We adopted a dog! His name is Biscoito. He's about two, brown with one white ear, "
+        "some kind of podengo mix, from the shelter in Gondomar. Scared of the stairs."
+    )
+    named = [
+        "Biscoito made breakfast?",
+        "Beach with Biscoito at eleven?",
+        "He's in the car. BISCOITO IS OURS",
+        "Bia can keep Biscoito in August",
+        "Biscoito stole a whole sock today",
+        "Vet says Biscoito needs a bath",
+    ]
+    chat = [("2024-03-02T09:00:00+00:00", "Tiago", told)] + [
+        (f"2024-03-{day:02d}T09:00:00+00:00", "Tiago", text)
+        for day, text in enumerate(named, start=9)
+    ]
+    ingest(memory, [chat_folder(tmp_path / "chat", "Tiago", chat)])
+    question = "What breed is Biscoito?"
+    assert recall_mod.keyword_share(memory, question) < recall_mod.KEYWORD_SHARE
+    assert recall_mod.keyword_share(memory, "Where is Biscoito?") == recall_mod.KEYWORD_SHARE
+
+    def place() -> int:
+        return [h.text for h in recall(memory, question, k=len(chat))].index(told)
+
+    leaning = place()
+    monkeypatch.setattr(recall_mod, "UNHEARD_SHARE", 0.0)
+    assert leaning < place()  # without it, messages that only name him come first
