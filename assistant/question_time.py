@@ -145,6 +145,7 @@ def window_of(
     for match in DATE_RE.finditer(question):
         window = _window(match, today, past) if free(match) else None
         if window is not None:
+            window = _open_ended(window, _edge(question, match), today)
             found.append((match.start(), window))
     if not found:
         return None
@@ -241,23 +242,39 @@ def _window(m: re.Match[str], today: date, past: bool) -> Window | None:
         year_text = g["m_y"] or g["my_y"]
         direction = (g["m_dir"] or "").casefold()
         year = int(year_text) if year_text else month_in(month, today, past, direction)
-        return _open_ended(_month_window(year, month, said), direction, today)
+        return _month_window(year, month, said)
     if g["y"]:
         year = int(g["y"])
-        return _open_ended(Window(date(year, 1, 1), date(year, 12, 31), said), said, today)
+        return Window(date(year, 1, 1), date(year, 12, 31), said)
     return None
 
 
-_SINCE = re.compile(r"^(?:since|from)\b", re.IGNORECASE)
-_UNTIL = re.compile(r"^(?:until|till)\b", re.IGNORECASE)
+# The word before a date that makes it one end of the period: "since March", "until
+# 2023", "as of September", "by July 10".
+_EDGE = re.compile(
+    r"\b(?:(?P<since>since|from)|(?P<until>until|till|by|as\s+of))\s+$", re.IGNORECASE
+)
 
 
-def _open_ended(window: Window, said: str, today: date) -> Window:
+def _edge(question: str, match: re.Match[str]) -> str | None:
+    """ "since" or "until" when the word before the date `match` makes it an end of the
+    period (that word may be the match's own first: "since March", "by May")."""
+    head = question[: match.start()]
+    lead = match.group().split()[0]
+    if lead.casefold() in ("since", "from", "until", "till", "by", "of"):
+        head += lead + " "
+    edge = _EDGE.search(head)
+    if edge is None:
+        return None
+    return "since" if edge.group("since") else "until"
+
+
+def _open_ended(window: Window, edge: str | None, today: date) -> Window:
     """ "since March" runs from March to today, "until 2023" from as far back as memories
     go to the end of 2023; "in March" is March."""
-    if _SINCE.match(said):
+    if edge == "since":
         return Window(window.first, max(window.last, today), window.said)
-    if _UNTIL.match(said):
+    if edge == "until":
         return Window(_LONG_AGO, window.last, window.said)
     return window
 

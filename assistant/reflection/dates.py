@@ -65,7 +65,8 @@ DATE_RE = re.compile(
   | \b(?P<ago_n>{_COUNT})\s+(?P<ago_unit>day|week|month|year)s?\s+ago\b
   | (?<!every\s)(?<!each\s)\b(?:(?P<wd_dir>next|last|this|coming|on)\s+)?(?P<wd>{_WEEKDAY})\b
   | \b(?P<m_dir>in|since|from|by|until|till|during|of|last|next|this|early|late|mid)
-        [\s-]+(?P<m>{MONTH_PATTERN})\b(?:,?\s+(?P<m_y>{YEAR_PATTERN})\b)?
+        [\s-]+(?P<m>{MONTH_PATTERN})\b(?!\.?\s+(?:the\s+)?{DAY_PATTERN}\b)
+        (?:,?\s+(?P<m_y>{YEAR_PATTERN})\b)?
   | \b(?P<my_m>{MONTH_PATTERN})\s+(?P<my_y>{YEAR_PATTERN})\b
   | \b(?:in|since|from|by|until|till|during|of)\s+(?P<y>{YEAR_PATTERN})\b
     """,
