@@ -137,6 +137,17 @@ def asks_now(question: str) -> bool:
     return _NOW.search(question) is not None and not asks_earlier(question)
 
 
+# "When did…", "what day…", "how long ago…": the answer is a time.
+_WHEN = re.compile(
+    r"^\W*when\b|\bwhat\s+(?:date|day)\b|\bwhich\s+day\b|\bhow\s+long\s+ago\b", re.IGNORECASE
+)
+
+
+def asks_when(question: str) -> bool:
+    """Whether the question asks when something happens or happened."""
+    return _WHEN.search(question) is not None
+
+
 def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:
     """Whom the question is about: the people it names (by name, first name or
     nickname), with you when it says "Tiago and I" or "we"; else those a relationship

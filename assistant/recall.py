@@ -20,6 +20,7 @@ from assistant.derived import persona
 from assistant.hits import Hit, query_terms, require_words
 from assistant.memory import Memory
 from assistant.question_time import Window, window_of
+from assistant.reflection.dates import RELATIVE_WHEN
 from assistant.reflection.index_keys import day_key
 from assistant.retention import rank_factor, retention_at
 from assistant.spelling import corrections
@@ -29,6 +30,7 @@ from store.vectors import exact_nearest, time_clause
 
 RRF_K = 60
 KEYWORD_SHARE = 0.6  # of a memory's score in the keyword and dense blend (`blend`)
+TOLD_WHEN_WEIGHT = 0.5  # chat messages that say when, for "when" questions (`told_when`)
 UNHEARD_SHARE = 0.2  # taken from KEYWORD_SHARE for words no memory holds (`keyword_share`)
 BLEND_WEIGHT = 2.0  # the blend stands for two rankings among those `ranked` fuses
 DAY_KEYS = 7  # a period of at most this many days also finds what was said of its days
@@ -362,6 +364,10 @@ def ranked(
     about = person_rankings(memory, query, n, within, blended)
     rankings = [blended, *(ranking for ranking, _ in about)]
     weights = [BLEND_WEIGHT, *(weight for _, weight in about)]
+    told = told_when(memory, query, blended)
+    if told:
+        rankings.append(told)
+        weights.append(TOLD_WHEN_WEIGHT)
     said = said_by(memory, query, blended)
     if said:
         rankings.append(said)
@@ -404,6 +410,29 @@ def keyword_share(memory: Memory, query: str) -> float:
         is None
     )
     return KEYWORD_SHARE * (1 - UNHEARD_SHARE * unheard / len(terms))
+
+
+def told_when(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
+    """For a question that asks when ("When did Jon get mentored?"), the chat messages
+    in `relevant` (the question's own ranking, in its order) that place what they tell
+    against the day they were written ("I got mentored by this amazing business dude
+    yesterday!"): such a message dates the event by itself. A light ranking
+    (TOLD_WHEN_WEIGHT) that reorders what the question found.
+
+    Measured on LoCoMo: recall@10 0.7507 to 0.7564 (ten questions gained, two lost) at
+    0.5, the same at 0.75, 0.7524 at 0.25. Chat messages only, and relative words only:
+    on the life fixture notes and calendar events hold dates by their nature ("Flying
+    back tonight" in a Copenhagen journal, "When: Monday 2 October" of every event), and
+    taking them in, or absolute dates in messages, cost recall@5 one to seven questions
+    and ask up to eight; as it is, the life fixture is unchanged."""
+    if not relevant or not asking.asks_when(query):
+        return []
+    rows = memory.db.conn.execute(
+        f"SELECT id, text FROM episodes WHERE id IN ({marks(relevant)}) "
+        "AND conversation IS NOT NULL", list(relevant),
+    ).fetchall()  # fmt: skip
+    telling = {i for i, text in rows if RELATIVE_WHEN.search(text)}
+    return [i for i in relevant if i in telling]
 
 
 def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.reflection.dates import find_date, find_dates, month_number
+from assistant.reflection.dates import RELATIVE_WHEN, find_date, find_dates, month_number
 
 WEDNESDAY = datetime(2023, 3, 1, 10, 0, tzinfo=UTC)  # 2023-03-01 is a Wednesday
 
@@ -151,3 +151,19 @@ def test_random_text_never_raises_and_stays_near_its_anchor(
     for mention in find_dates(text, anchor, past):
         assert 0 <= mention.start < mention.end <= len(text)
         assert date(1900, 1, 1) <= mention.value <= date(2100, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "tells"),
+    [
+        ("I got mentored by this amazing business dude yesterday!", True),
+        ("Here's a pic from last Friday with some veterans", True),
+        ("I finally wrapped that up last month.", True),
+        ("We adopted him a couple of weeks ago", True),
+        ("See you tomorrow!", False),  # a plan, not a report
+        ("I've had them for 3 years now", False),
+        ("Flight on 21 December", False),  # absolute: a date, not a telling
+    ],
+)
+def test_words_that_say_when_against_the_day_of_writing(text: str, tells: bool) -> None:
+    assert (RELATIVE_WHEN.search(text) is not None) is tells

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import asking
 from assistant.memory import Memory
 from assistant.question_time import window_of
 from assistant.service.backend import Resident
@@ -170,3 +171,17 @@ def test_a_period_takes_in_the_days_it_is_told_of_after(
     assert first().startswith("Saturday at the bowling alley")
     monkeypatch.setattr(recall_mod, "TOLD_AFTER", 0)
     assert first() == older
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("When did Jon get mentored?", True),
+        ("what day is the pottery class?", True),
+        ("How long ago did we move?", True),
+        ("Who did I meet when I was in Berlin?", False),
+        ("Where did Jon get mentored?", False),
+    ],
+)
+def test_which_questions_ask_when(question: str, asks: bool) -> None:
+    assert asking.asks_when(question) is asks

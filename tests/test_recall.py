@@ -435,3 +435,46 @@ def test_a_question_word_no_memory_holds_leans_on_meaning(
     leaning = place()
     monkeypatch.setattr(recall_mod, "UNHEARD_SHARE", 0.0)
     assert leaning < place()  # without it, messages that only name him come first
+
+
+def test_a_when_question_prefers_the_message_that_says_when(
+    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "When did Jon get mentored?": the answer is the message that places it against
+    its own day ("…yesterday!"), not the ones that only talk about the business. A
+    note that says "yesterday" is not taken in: notes hold dates by their nature."""
+    from assistant import recall as recall_mod
+
+    told = (
+        "Gina, you won't believe it - I got mentored by this amazing business dude "
+        "yesterday! It was really inspiring and now I'm even more pumped to chase my dreams. "
+        "The studio is busy, the kids class is full and the floor finally got fixed."
+    )
+    talk = [
+        "Business mentoring sounds great, Jon!",
+        "Jon, a business mentor could really help you.",
+        "Got any tips on mentoring for a new business, Jon?",
+        "Jon's business could use some mentoring.",
+    ]
+    chat = [
+        (f"2023-06-{day:02d}T10:00:00+00:00", "Jon" if day % 2 else "Gina", text)
+        for day, text in enumerate(talk, start=2)
+    ] + [("2023-06-16T10:00:00+00:00", "Jon", told)]
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "studio.md").write_text("# Studio\n\nYesterday: mentor call about the business.\n")
+    ingest(memory, [chat_folder(tmp_path / "chat", "Jon and Gina", chat), notes])
+
+    question = "When did Jon get mentored for his business?"
+    ids = [h.id for h in recall(memory, question, k=10)]
+    told_id = next(h.id for h in recall(memory, "amazing business dude", k=1))
+    note_id = next(h.id for h in recall(memory, "mentor call", k=1) if h.conversation is None)
+    assert recall_mod.told_when(memory, question, ids) == [told_id]
+    assert note_id in ids and recall_mod.told_when(memory, "Who mentored Jon?", ids) == []
+
+    def place() -> int:
+        return [h.text for h in recall(memory, question, k=10)].index(told)
+
+    with_it = place()
+    monkeypatch.setattr(recall_mod, "TOLD_WHEN_WEIGHT", 0.0)
+    assert with_it == 0 and place() > 0  # without it, shorter messages that match win

@@ -74,6 +74,20 @@ DATE_RE = re.compile(
 )
 
 
+# Words that place what a message tells before the day it was written ("yesterday",
+# "last Friday", "two weeks ago"), for recall of "when" questions. Words of the future
+# ("tomorrow", "next week") are left out: plans in chats are many, and taking them in
+# cost the life fixture three questions.
+RELATIVE_WHEN = re.compile(
+    rf"""\b(?:yesterday|today|tonight|the\s+other\s+day
+  | last\s+(?:night|week(?:end)?|month|year|summer|winter|spring|autumn|fall|{_WEEKDAY})
+  | this\s+(?:morning|past|week(?:end)?)
+  | (?:{_COUNT}|a\s+few)\s+(?:day|week|month|year)s?\s+ago)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
 @dataclass(frozen=True)
 class DateMention:
     """A resolved date expression and where it sits in the text."""
