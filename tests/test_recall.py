@@ -402,10 +402,10 @@ def test_a_word_or_two_naming_the_asked_thing_do_not_outrank_what_tells_of_it(
 def test_a_question_word_no_memory_holds_leans_on_meaning(
     memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The word "breed" is written nowhere: the keyword side can only match the dog's name, and
-    ranks the shortest messages naming him first. For a word no memory holds the blend
-    leans to the dense side, which moves "some kind of podengo mix" up past some of them
-    (fifth of seven here, seventh without)."""
+    """The word "breed" is written nowhere: the keyword side can only match the dog's
+    name, and ranks the shortest messages naming him first. For a word no memory holds
+    the blend leans to the dense side, which moves "some kind of podengo mix" up past
+    some of them (fifth of seven here, seventh without)."""
     from assistant import recall as recall_mod
 
     told = (
