@@ -137,15 +137,18 @@ def asks_now(question: str) -> bool:
     return _NOW.search(question) is not None and not asks_earlier(question)
 
 
-# "When did…", "what day…", "how long ago…": the answer is a time.
-_WHEN = re.compile(
-    r"^\W*when\b|\bwhat\s+(?:date|day)\b|\bwhich\s+day\b|\bhow\s+long\s+ago\b", re.IGNORECASE
+# "When did we move?", "what day is the flight?": a day answers them. "What time" asks
+# for less, and "since when" / "how long" for something else.
+ASKS_DAY = re.compile(r"^\s*(?:when\b(?!\s+\w+\s+\w+\s+time\b)|(?:what|which)\s+(?:day|date)\b)",
+                      re.IGNORECASE)  # fmt: skip
+HOW_LONG_AGO = re.compile(
+    r"\bhow\s+long\s+ago\b|\bhow\s+many\s+(?:days|weeks|months|years)\s+ago\b", re.IGNORECASE
 )
 
 
 def asks_when(question: str) -> bool:
-    """Whether the question asks when something happens or happened."""
-    return _WHEN.search(question) is not None
+    """Whether a day answers the question: "when did…", "what day…", "how long ago…"."""
+    return ASKS_DAY.search(question) is not None or HOW_LONG_AGO.search(question) is not None
 
 
 def asked_people(conn: sqlcipher3.Connection, question: str) -> set[str]:

@@ -23,7 +23,7 @@ from assistant.question_time import Window, window_of
 from assistant.reflection.dates import RELATIVE_WHEN
 from assistant.reflection.index_keys import day_key
 from assistant.retention import rank_factor, retention_at
-from assistant.spelling import corrections
+from assistant.spelling import corrections, stems, unheard
 from assistant.word_forms import also_searched
 from store.database import marks
 from store.vectors import exact_nearest, time_clause
@@ -398,18 +398,10 @@ def keyword_share(memory: Memory, query: str) -> float:
     and 0.5 lost 0.0008 (there the keyword side is the stronger one: 0.706 alone
     against the dense side's 0.476). The blend inside a period a question names keeps
     KEYWORD_SHARE: leaning there too lost a dated question ("…on 31 July, 2023?")."""
-    terms = query_terms(query)
+    terms = list(dict.fromkeys(stems(query_terms(query))))
     if not terms:
         return KEYWORD_SHARE
-    unheard = sum(
-        1
-        for term in terms
-        if memory.db.conn.execute(
-            "SELECT 1 FROM episodes_fts WHERE episodes_fts MATCH ? LIMIT 1", (fts_query([term]),)
-        ).fetchone()
-        is None
-    )
-    return KEYWORD_SHARE * (1 - UNHEARD_SHARE * unheard / len(terms))
+    return KEYWORD_SHARE * (1 - UNHEARD_SHARE * len(unheard(memory.db.conn, terms)) / len(terms))
 
 
 def told_when(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:

@@ -39,13 +39,9 @@ def corrections(conn: sqlcipher3.Connection, words: Sequence[str]) -> list[str]:
     unknown = [w for w in words if w.isalpha() and w.casefold() not in known]
     if not known or not unknown:
         return []
-    conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.episodes_terms "
-        "USING fts5vocab(main, episodes_fts, row)"
-    )
     out: list[str] = []
-    for stem in dict.fromkeys(stems(unknown)):
-        if len(stem) < MIN_LENGTH or not stem.isalpha() or _held(conn, stem):
+    for stem in unheard(conn, stems(unknown)):
+        if len(stem) < MIN_LENGTH or not stem.isalpha():
             continue
         bound = 2 if len(stem) >= LONG else 1
         rows = conn.execute(
@@ -70,9 +66,21 @@ def dictionary() -> frozenset[str]:
     return frozenset(w for w in lines if w.isalpha())
 
 
-def _held(conn: sqlcipher3.Connection, stem: str) -> bool:
-    row = conn.execute("SELECT 1 FROM temp.episodes_terms WHERE term = ?", (stem,)).fetchone()
-    return row is not None
+def unheard(conn: sqlcipher3.Connection, stemmed: Sequence[str]) -> list[str]:
+    """The stems (as `stems` makes them) that no memory holds, once each, in order: one
+    look-up in the index's `fts5vocab` view for all of them."""
+    wanted = list(dict.fromkeys(stemmed))
+    if not wanted:
+        return []
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.episodes_terms "
+        "USING fts5vocab(main, episodes_fts, row)"
+    )
+    held = {r[0] for r in conn.execute(
+        f"SELECT term FROM temp.episodes_terms WHERE term IN ({','.join('?' * len(wanted))})",
+        wanted,
+    )}  # fmt: skip
+    return [stem for stem in wanted if stem not in held]
 
 
 def stems(words: Sequence[str]) -> list[str]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from assistant.asking import HOW_LONG_AGO, asks_when
 from assistant.hits import STOPWORDS, WORD, answer_pattern, query_terms
 from assistant.question_time import without_period
 from assistant.reflection.dates import DATE_RE, find_date
@@ -145,11 +146,11 @@ def extractive_answer(
         days = sorted({c.evidence.date[:10] for c in chosen if c.evidence.date})
         if len(days) > 1:  # the days it is told on: a count a person can check
             text = f"On {len(days)} days ({', '.join(days)}):\n{text}"
-    if _ASKS_DAY.search(question) or _HOW_LONG_AGO.search(question):
+    if asks_when(question):
         found = _when_told(chosen[0], terms)
         if found is not None:  # the answer to "when" is a day: say it first, then why
             day, told = found
-            if _HOW_LONG_AGO.search(question):
+            if HOW_LONG_AGO.search(question):
                 told = f"{ago(day, now)}, {told[0].lower()}{told[1:]}"
             text = f"{told}: {text}"
     citations = list(dict.fromkeys(c.evidence.ref for c in chosen))
@@ -166,17 +167,6 @@ def extractive_answer(
 # one that tells of it is shown (at most GATHER), with the days they are on.
 GATHERING = re.compile(r"\bhow\s+(?:many\s+times|often)\b", re.IGNORECASE)
 GATHER = 10
-
-
-# "When did we move?", "what day is the flight?": a day answers them. "What time" asks
-# for less, and "since when" / "how long" for something else.
-_ASKS_DAY = re.compile(r"^\s*(?:when\b(?!\s+\w+\s+\w+\s+time\b)|(?:what|which)\s+(?:day|date)\b)",
-                       re.IGNORECASE)  # fmt: skip
-
-
-_HOW_LONG_AGO = re.compile(
-    r"\bhow\s+long\s+ago\b|\bhow\s+many\s+(?:days|weeks|months|years)\s+ago\b", re.IGNORECASE
-)
 
 
 def ago(day: date, now: datetime | None) -> str:
@@ -358,7 +348,7 @@ def _question_stems(question: str) -> list[str]:
     """The question's content words, stemmed, without the words of its kind ("how many",
     "what time"): a sentence need not repeat them. None for "who am I?": recall falls
     back to every word there, but a sentence sharing "am" with it supports nothing."""
-    asked = GATHERING.sub(" ", _HOW_LONG_AGO.sub(" ", without_period(rephrased(question))))
+    asked = GATHERING.sub(" ", HOW_LONG_AGO.sub(" ", without_period(rephrased(question))))
     asked = _WHEN_QUESTION.sub(" ", _COUNT_QUESTION.sub(" ", asked))
     words = [t for t in query_terms(asked) if t not in STOPWORDS]
     # One-letter terms are the "s" of "Ana's", not words.
