@@ -36,6 +36,7 @@ from assistant.recall import (
     RRF_K,
     Scope,
     asked_window,
+    dense_query,
     dense_ranking,
     fts_query,
     fuse,
@@ -166,9 +167,10 @@ def gather(
     window: Window | None = None,
 ) -> tuple[list[Evidence], list[int]]:
     """Evidence for a question, thoughts first; and the episode ids among it."""
-    vector = memory.embedder.encode([question])[0]
+    # Thoughts are matched on the whole question; episodes as recall reads it.
+    vector, meant = memory.embedder.encode([question, dense_query(memory, question)])
     n = max(memory.config.recall.candidates, k)
-    fused, _, _ = ranked(memory, question, n, within, vector, window)
+    fused, _, _ = ranked(memory, question, n, within, meant, window)
     hits = load_hits(memory, _clean(memory, fused)[:k])
     evidence: list[Evidence] = []
     for thought_id in thought_ranking(memory, question, k, vector)[: max(2, k // 2)]:

@@ -337,14 +337,34 @@ def speaker_senders(conn: sqlcipher3.Connection, question: str) -> list[str]:
     matches a sender spelled the same or beginning with it ("Tiago Mendes"). Empty when
     it names no sender, or several ("Caroline and Melanie"), or speaks of you too ("Tiago
     and I", "what did Tiago give me?"): then no one voice holds the answer."""
+    speaker = _one_speaker(conn, question)
+    return speaker[1] if speaker is not None else []
+
+
+def without_speaker(conn: sqlcipher3.Connection, question: str) -> str:
+    """The question without the name of the one person who sends messages it is about
+    (`speaker_senders`): "What activities has Melanie done with her family?" -> "What
+    activities has done with her family?". For the dense side: in a chat a name is how
+    the other person addresses someone ("Thanks, Melanie!"), so a question vector that
+    holds it comes nearer to what was said to them than to what they said; who said it
+    is known from the sender (`said_by`)."""
+    speaker = _one_speaker(conn, question)
+    if speaker is None:
+        return question
+    name = re.escape(speaker[0])
+    return " ".join(re.sub(rf"(?<![\w'’]){name}(?:['’]s)?(?![\w'’])", " ", question).split())
+
+
+def _one_speaker(conn: sqlcipher3.Connection, question: str) -> tuple[str, list[str]] | None:
+    """(the name as the question writes it, its sender names) for `speaker_senders`."""
     if _SELF.search(question):
-        return []
-    found: list[list[str]] = []
+        return None
+    found: list[tuple[str, list[str]]] = []
     for name in dict.fromkeys(_POSSESSIVE.sub("", w) for w in _NAME_WORD.findall(question)):
         senders = [r[0] for r in conn.execute(
             "SELECT DISTINCT sender FROM episodes WHERE sender = ? "
             "OR (sender >= ? AND sender < ?)", (name, name + " ", name + "!"),
         )]  # fmt: skip
         if senders:
-            found.append(senders)
-    return found[0] if len(found) == 1 else []
+            found.append((name, senders))
+    return found[0] if len(found) == 1 else None

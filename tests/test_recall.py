@@ -16,6 +16,8 @@ from assistant.memory import Memory
 from assistant.recall import (
     SESSION_MOST,
     blend,
+    dense_query,
+    dense_ranking,
     fts_query,
     fuse,
     keyword_ranking,
@@ -321,6 +323,37 @@ def test_a_question_about_one_person_puts_their_own_words_first(
     assert recall(memory, question, k=1)[0].text.startswith("Running")
     monkeypatch.setattr(recall_mod, "SAID_WEIGHT", 0.0)  # without it, the friend's words win
     assert recall(memory, question, k=1)[0].text == friend
+
+
+def test_the_dense_side_leaves_out_the_name_of_the_person_asked_about(
+    memory: Memory, tmp_path: Path
+) -> None:
+    """Every message of Melanie's carries her name in its vector (as its sender), and
+    Caroline's name her when they speak to her: with the name in it, the question's
+    vector is nearest to the shortest of them ("Ha, yes!"), where the name is most of
+    the text. Without it, to what she did."""
+    from assistant import asking
+
+    hers = "I'm off to go swimming with the kids."
+    chat = [
+        ("2024-05-01T09:00:00+00:00", "Caroline", "Wow Melanie, that sounds amazing!"),
+        ("2024-05-01T09:05:00+00:00", "Melanie", "Ha, yes!"),
+        ("2024-05-02T09:00:00+00:00", "Caroline", "The new café opened on my street."),
+        ("2024-05-02T09:05:00+00:00", "Melanie", hers),
+    ]
+    ingest(memory, [chat_folder(tmp_path / "chat", "Caroline", chat)])
+    conn = memory.db.conn
+    question = "What activities does Melanie do?"
+    assert asking.without_speaker(conn, question) == "What activities does do?"
+    assert asking.without_speaker(conn, "Where has Melanie’s family camped?") == (
+        "Where has family camped?"
+    )
+    for kept in ("What do Caroline and Melanie like?", "Where did Melanie and I go?"):
+        assert asking.without_speaker(conn, kept) == kept  # no one voice: nothing is taken
+    ids = dict(conn.execute("SELECT text, id FROM episodes").fetchall())
+    assert dense_ranking(memory, question, 4)[0] != ids[hers]
+    assert dense_ranking(memory, dense_query(memory, question), 4)[0] == ids[hers]
+    assert recall(memory, question, k=1)[0].text == hers
 
 
 def test_one_long_session_cannot_take_every_place(memory: Memory, tmp_path: Path) -> None:
