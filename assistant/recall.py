@@ -52,6 +52,7 @@ TITLED_LIMIT = 500  # memories titled by a person's name taken as about them
 FACT_WEIGHT = 4.0  # the asked facts' memories count as four rankings (`person_rankings`)
 ABOUT_WEIGHT = 1.0  # the memories about an asked person (`person_rankings`)
 SAID_WEIGHT = 0.25  # what the one person asked about wrote themselves (`said_by`)
+OWN_WEIGHT = 0.15  # the same, searched among all they wrote (`own_words`)
 # title, sender, text, keys, context, reply: a heading match counts a little more, and
 # the words of the message before (`context`) and of the reply after (`reply`) less than
 # the message's own: on LoCoMo recall@10 0.706 without context, 0.723 at 1.0, 0.731 at
@@ -374,6 +375,10 @@ def ranked(
     if said:
         rankings.append(said)
         weights.append(SAID_WEIGHT)
+    own = own_words(memory, query, n, within, vector, share)
+    if own:
+        rankings.append(own)
+        weights.append(OWN_WEIGHT)
     if window is not None:
         inside = Scope.within(memory, window, within)
         if inside.ids:
@@ -467,6 +472,50 @@ def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
         f"AND sender IN ({marks(senders)})", [*relevant, *senders],
     )}  # fmt: skip
     return [i for i in relevant if i in mine]
+
+
+def own_words(
+    memory: Memory,
+    query: str,
+    n: int,
+    within: Scope | None,
+    vector: np.ndarray,
+    share: float,
+) -> list[int]:
+    """For a question about the one person who sends messages (`asking.speaker_senders`),
+    the question searched again among what they wrote alone, their name left out of
+    both sides: "What activities has Melanie done with her family?" is answered by "I'm
+    off to go swimming with the kids" and "Yesterday I took the kids to the museum",
+    which the whole chat ranks below what was said to her, and below `said_by`'s reach
+    (it only reorders the question's own candidates). Each side's first `n * WIDEN`
+    are taken, theirs kept. A light ranking (OWN_WEIGHT): it reorders what the question
+    found, since a memory found by it alone scores below every candidate.
+
+    Measured on LoCoMo with `dense_query`: recall@10 0.775 to 0.778 at 0.15 (multi-hop
+    0.497 to 0.510, open-domain 0.466 to 0.485, temporal 0.807 to 0.805, single-hop
+    unchanged); 0.777 at 0.1, 0.775 at 0.2, 0.774 at 0.25 and 0.772 at 0.4, where
+    single-hop lost answers the other person gave ("Who invited Nate to join her on
+    the trails?"). The life fixture is unchanged.
+
+    `vector` is the question's without the name (`dense_query`)."""
+    conn = memory.db.conn
+    senders = asking.speaker_senders(conn, query)
+    if not senders:
+        return []
+    meant = dense_query(memory, query)
+    words = " ".join([meant, *also_searched(meant)])
+    keyword = keyword_scored(memory, words, n * WIDEN, within)
+    dense = dense_scored(memory, meant, n * WIDEN, within, vector)
+    found = list(dict.fromkeys([i for i, _ in keyword] + [i for i, _ in dense]))
+    if not found:
+        return []
+    theirs = {r[0] for r in conn.execute(
+        f"SELECT id FROM episodes WHERE id IN ({marks(found)}) "
+        f"AND sender IN ({marks(senders)})", [*found, *senders],
+    )}  # fmt: skip
+    mine = blend([kv for kv in keyword if kv[0] in theirs][:n],
+                 [kv for kv in dense if kv[0] in theirs][:n], share)  # fmt: skip
+    return [i for i, _ in mine]
 
 
 def spread(

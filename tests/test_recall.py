@@ -300,8 +300,10 @@ def test_a_question_about_one_person_puts_their_own_words_first(
     memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Caroline's message names Melanie and shares the question's words; what Melanie
-    does to relax is in her own, which says it otherwise. Naming both, or speaking of
-    you too, favours no one."""
+    does to relax is in her own, which says it otherwise. Each of two rankings puts it
+    first alone: the question's candidates reordered (`said_by`), her messages searched
+    alone (`own_words`); without them the friend's words come first. Naming both, or
+    speaking of you too, favours no one."""
     from assistant import asking
     from assistant import recall as recall_mod
 
@@ -321,8 +323,10 @@ def test_a_question_about_one_person_puts_their_own_words_first(
     assert asking.speaker_senders(conn, "What does Rocha do?") == []  # a surname: no sender
     question = "What does Melanie do to relax?"
     assert recall(memory, question, k=1)[0].text.startswith("Running")
-    monkeypatch.setattr(recall_mod, "SAID_WEIGHT", 0.0)  # without it, the friend's words win
-    assert recall(memory, question, k=1)[0].text == friend
+    for said, own, first in ((0.25, 0.0, "Running"), (0.0, 0.25, "Running"), (0.0, 0.0, "Mel")):
+        monkeypatch.setattr(recall_mod, "SAID_WEIGHT", said)
+        monkeypatch.setattr(recall_mod, "OWN_WEIGHT", own)
+        assert recall(memory, question, k=1)[0].text.startswith(first)
 
 
 def test_the_dense_side_leaves_out_the_name_of_the_person_asked_about(
