@@ -212,7 +212,7 @@ def run(
     from assistant.ingest import ingest
     from assistant.memory import Memory
     from assistant.question_time import window_of
-    from assistant.recall import Scope, dense_ranking, keyword_ranking, recall
+    from assistant.recall import Scope, asked_window, dense_ranking, keyword_ranking, recall, spread
     from assistant.reflection.builtin import BuiltinEngine
     from assistant.reflection.run import reflect
     from assistant.vault import create_vault
@@ -275,6 +275,11 @@ def run(
         fused: list[dict[str, float]] = []
         baselines: dict[str, list[dict[str, float]]] = {name: [] for name in retrievers}
         latencies: list[float] = []
+        # What two steps inside recall() cost, timed again on their own: reading the
+        # question's period (with the search for an event it is anchored to, "after
+        # Ana's wedding") and spreading the first results over sessions.
+        period_ms: list[float] = []
+        spread_ms: list[float] = []
         short = 0
         for number, q in enumerate(asked, start=1):
             began = time.perf_counter()
@@ -286,6 +291,12 @@ def run(
                 if h.source_ref.startswith(f"chat:{q.sample_id}#") and "dia_id" in h.meta
             ]
             short += len(ranked) < max(KS)
+            began = time.perf_counter()
+            asked_window(memory, q.text, q.now, scopes[q.sample_id])
+            period_ms.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            spread(memory, [(h.id, h.score) for h in hits])
+            spread_ms.append((time.perf_counter() - began) * 1000)
             dated = window_of(q.text, q.now) is not None
             fused.append({**score(ranked, q.evidence), "category": q.category, "dated": dated})
             for name, retrieve in retrievers.items():
@@ -313,6 +324,10 @@ def run(
         "ingest_s": round(ingest_s, 2),
         "query_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
         "query_ms_p95": round(percentile(latencies, 95), 1) if latencies else None,
+        "period_ms_p50": round(statistics.median(period_ms), 2) if period_ms else None,
+        "period_ms_p95": round(percentile(period_ms, 95), 2) if period_ms else None,
+        "spread_ms_p50": round(statistics.median(spread_ms), 2) if spread_ms else None,
+        "spread_ms_p95": round(percentile(spread_ms, 95), 2) if spread_ms else None,
         "questions": len(asked),
         "questions_by_category": {str(c): sum(q.category == c for q in asked) for c in CATEGORIES},
         "questions_without_evidence": unusable,
@@ -343,6 +358,9 @@ def table(r: dict[str, Any]) -> str:
         f"ingest {r['ingest_s']:.1f} s; fused recall p50 {r['query_ms_p50']:.1f} ms, "
         f"p95 {r['query_ms_p95']:.1f} ms (k = {FETCH}, within the question's conversation;"
         f" {r['short_lists']} result lists shorter than {FETCH})",
+        f"inside it: the question's period p50 {r['period_ms_p50']:.2f} ms, p95 "
+        f"{r['period_ms_p95']:.2f} ms; spreading over sessions p50 {r['spread_ms_p50']:.2f} "
+        f"ms, p95 {r['spread_ms_p95']:.2f} ms",
         "",
         head,
     ]
