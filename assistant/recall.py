@@ -375,7 +375,7 @@ def ranked(
     if said:
         rankings.append(said)
         weights.append(SAID_WEIGHT)
-    own = own_words(memory, query, n, within, vector, share)
+    own = own_words(memory, query, n, within, meant, vector, share)
     if own:
         rankings.append(own)
         weights.append(OWN_WEIGHT)
@@ -481,30 +481,29 @@ def own_words(
     query: str,
     n: int,
     within: Scope | None,
+    meant: str,
     vector: np.ndarray,
     share: float,
 ) -> list[int]:
     """For a question about the one person who sends messages (`asking.speaker_senders`),
     the question searched again among what they wrote alone, their name left out of
-    both sides: "What activities has Melanie done with her family?" is answered by "I'm
-    off to go swimming with the kids" and "Yesterday I took the kids to the museum",
-    which the whole chat ranks below what was said to her, and below `said_by`'s reach
-    (it only reorders the question's own candidates). Each side's first `n * WIDEN`
-    are taken, theirs kept. A light ranking (OWN_WEIGHT): it reorders what the question
-    found, since a memory found by it alone scores below every candidate.
+    both sides (`meant`, the question as `dense_query` reads it, and `vector`, its
+    embedding): "What activities has Melanie done with her family?" is answered by
+    "I'm off to go swimming with the kids", which has none of its content words.
+    `said_by` keeps the order of the question's own blend, where her name
+    still counts on the keyword side; this ranks her messages by what they say. Each
+    side's first `n * WIDEN` are taken, theirs kept. A light ranking (OWN_WEIGHT) that
+    reorders: a memory found by it alone scores below every candidate of the question.
 
     Measured on LoCoMo with `dense_query`: recall@10 0.775 to 0.778 at 0.15 (multi-hop
     0.497 to 0.510, open-domain 0.466 to 0.485, temporal 0.807 to 0.805, single-hop
     unchanged); 0.777 at 0.1, 0.775 at 0.2, 0.774 at 0.25 and 0.772 at 0.4, where
     single-hop lost answers the other person gave ("Who invited Nate to join her on
-    the trails?"). The life fixture is unchanged.
-
-    `vector` is the question's without the name (`dense_query`)."""
+    the trails?"). The life fixture is unchanged."""
     conn = memory.db.conn
     senders = asking.speaker_senders(conn, query)
     if not senders:
         return []
-    meant = dense_query(memory, query)
     words = " ".join([meant, *also_searched(meant)])
     keyword = keyword_scored(memory, words, n * WIDEN, within)
     dense = dense_scored(memory, meant, n * WIDEN, within, vector)
