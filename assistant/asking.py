@@ -17,6 +17,7 @@ from datetime import date
 import sqlcipher3
 
 from assistant.derived import people, persona
+from assistant.hits import STOPWORDS, WORD
 from assistant.reflection.dates import full_date
 from assistant.reflection.lexicon import RELATIONS, words
 
@@ -351,9 +352,12 @@ def without_senders(conn: sqlcipher3.Connection, question: str) -> str:
     was said to them, not to what they said; who said it is known from the sender.
     A question that speaks of you too keeps them: leaving them out there cost the life
     fixture two recall@5 questions and one answer."""
+    rest = question
     for name, _ in _named_senders(conn, question):
-        question = re.sub(rf"(?<![\w'’]){re.escape(name)}(?:['’]s)?(?![\w'’])", " ", question)
-    return " ".join(question.split())
+        rest = re.sub(rf"(?<![\w'’]){re.escape(name)}(?:['’]s)?(?![\w'’])", " ", rest)
+    if not any(w.casefold() not in STOPWORDS for w in WORD.findall(rest)):
+        return question  # "What about Melanie?": the name is all there is to search
+    return " ".join(rest.split())
 
 
 def _named_senders(conn: sqlcipher3.Connection, question: str) -> list[tuple[str, list[str]]]:

@@ -355,8 +355,9 @@ def test_the_dense_side_leaves_out_the_names_of_the_senders_asked_about(
     assert asking.without_senders(conn, "What do Caroline and Melanie like?") == (
         "What do and like?"
     )
-    for kept in ("Where did Melanie and I go?", "What does Rocha do?"):
-        assert asking.without_senders(conn, kept) == kept  # you too; no sender named
+    # You too; no sender named; nothing but the name to search.
+    for kept in ("Where did Melanie and I go?", "What does Rocha do?", "What about Melanie?"):
+        assert asking.without_senders(conn, kept) == kept
     ids = dict(conn.execute("SELECT text, id FROM episodes").fetchall())
     assert dense_ranking(memory, question, 4)[0] != ids[hers]
     assert dense_ranking(memory, dense_query(memory, question), 4)[0] == ids[hers]
