@@ -18,6 +18,9 @@ measures, always through the real console script (`.venv/bin/me`) in fresh proce
 - client imports: the import time of a recall through the daemon (`-X importtime`,
   summed over top-level imports), and whether torch, chromadb, numpy or sqlcipher3
   were among them (they must not be);
+- recall of questions that name someone who writes (a tenth as many chat messages as
+  note paragraphs, from the people the queries name, are ingested too): such a question
+  is also searched among that person's messages (`recall.own_words`), timed apart;
 - daemon RSS when idle after start, and after each quarter of `--recalls` recalls
   through the client API (1,000 by default): flat after the first quarter means no leak;
 - write to searchable: a note written into the ingested folder, polled with recalls
@@ -32,19 +35,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest_recall import make_queries, write_notes  # noqa: E402
+from ingest_recall import (  # noqa: E402
+    ACTIVITIES,
+    FIRST_DAY,
+    PEOPLE,
+    PLACES,
+    THINGS,
+    make_queries,
+    write_notes,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ME = Path(sys.executable).parent / "me"
@@ -132,12 +145,32 @@ def client_imports(bench: Bench, query: str) -> tuple[float, list[str]]:
     return total / 1e6, sorted(heavy)
 
 
+def write_chat(folder: Path, count: int, seed: int) -> None:
+    """`count` chat messages (the generic chat JSONL), one conversation per person the
+    queries name, each written by that person."""
+    rng = random.Random(seed)
+    start = datetime.combine(FIRST_DAY, datetime.min.time(), UTC)
+    lines = []
+    for i in range(count):
+        person = rng.choice(PEOPLE)
+        text = (
+            f"I {rng.choice(ACTIVITIES)[0]} at {rng.choice(PLACES)} and sorted out "
+            f"{rng.choice(THINGS)}."
+        )
+        when = start + timedelta(hours=rng.randrange(7 * 365 * 24))
+        message = {"time": when.isoformat(), "sender": person, "text": text,
+                   "conversation": person, "id": i}  # fmt: skip
+        lines.append(json.dumps(message, ensure_ascii=False))
+    (folder / "chats.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def run_size(n: int, recalls: int, keep: bool) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix=f"secondself-daemon-{n}-"))
     bench = Bench(base)
     out: dict[str, Any] = {"chunks": n}
     try:
         write_notes(bench.notes, n, seed=n)
+        write_chat(bench.notes, n // 10, seed=n)
         bench.me("init", "--mode", "passphrase")
         start = time.perf_counter()
         bench.me("sources", "add", str(bench.notes))  # a source: the daemon watches it
@@ -186,6 +219,16 @@ def run_size(n: int, recalls: int, keep: bool) -> dict[str, Any]:
                 rss.append(client.daemon_status()["rss_mb"])
         out["api_recall_p50_ms"] = pct(api, 0.5) * 1000
         out["api_recall_p95_ms"] = pct(api, 0.95) * 1000
+        rng = random.Random(11)
+        named = [f"What did {rng.choice(PEOPLE[:24])} say about {rng.choice(THINGS)}?"
+                 for _ in range(200)]  # fmt: skip
+        sender = []
+        for question in named:
+            start = time.perf_counter()
+            client.recall(RecallRequest(question, reinforce=False))
+            sender.append(time.perf_counter() - start)
+        out["api_recall_naming_a_sender_p50_ms"] = pct(sender, 0.5) * 1000
+        out["api_recall_naming_a_sender_p95_ms"] = pct(sender, 0.95) * 1000
         out[f"rss_each_quarter_of_{recalls}_recalls_mb"] = rss
 
         searchable = []
