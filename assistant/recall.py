@@ -355,7 +355,11 @@ def ranked(
     meant = dense_query(memory, query)
     if vector is None:
         vector = memory.embedder.encode([meant])[0]
-    dense = dense_scored(memory, meant, n, within, vector)
+    senders = asking.speaker_senders(memory.db.conn, query)
+    # One dense search serves both: as deep as `own_words` needs when it runs (a cold
+    # recall scores every stored vector for each search).
+    deep = dense_scored(memory, meant, n * WIDEN if senders else n, within, vector)
+    dense = deep[:n]
     # "When do I fly to see my brother?": the words his memories use for him ("Duarte",
     # "Dudu") are searched for too, since the question has none of them.
     words = " ".join([searched, *asking.words_meant(memory.db.conn, query)])
@@ -371,11 +375,11 @@ def ranked(
     if told:
         rankings.append(told)
         weights.append(TOLD_WHEN_WEIGHT)
-    said = said_by(memory, query, blended)
+    said = said_by(memory, query, senders, blended)
     if said:
         rankings.append(said)
         weights.append(SAID_WEIGHT)
-    own = own_words(memory, query, n, within, meant, vector, share)
+    own = own_words(memory, senders, n, within, meant, deep, share)
     if own:
         rankings.append(own)
         weights.append(OWN_WEIGHT)
@@ -449,9 +453,12 @@ def told_when(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
     return [i for i in relevant if i in telling]
 
 
-def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
+def said_by(
+    memory: Memory, query: str, senders: Sequence[str], relevant: Sequence[int]
+) -> list[int]:
     """The messages in `relevant` (the question's own ranking, in its order) that the one
-    person a question names wrote themselves (`asking.speaker_senders`): "what does
+    person a question names wrote themselves (`senders`, their sender names as
+    `asking.speaker_senders` reads them): "what does
     Melanie do to destress?" is answered by what Melanie says, not by her friend's
     reply. A light ranking (SAID_WEIGHT) that reorders what the question found: on LoCoMo
     recall@10 went from 0.731 to 0.740 and MRR from 0.543 to 0.572 (0.733 at 0.5 and
@@ -461,7 +468,6 @@ def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
     turn?", told in others' birthday wishes), or an attribute it holds facts of for the
     person asked (the memories those facts rest on are ranked already)."""
     conn = memory.db.conn
-    senders = asking.speaker_senders(conn, query)
     if not senders or not relevant or asking.asked_age(conn, query) is not None:
         return []
     attribute = asking.asked_attribute(query)
@@ -478,35 +484,34 @@ def said_by(memory: Memory, query: str, relevant: Sequence[int]) -> list[int]:
 
 def own_words(
     memory: Memory,
-    query: str,
+    senders: Sequence[str],
     n: int,
     within: Scope | None,
     meant: str,
-    vector: np.ndarray,
+    dense: Sequence[tuple[int, float]],
     share: float,
 ) -> list[int]:
-    """For a question about the one person who sends messages (`asking.speaker_senders`),
-    the question searched again among what they wrote alone, their name left out of
-    both sides (`meant`, the question as `dense_query` reads it, and `vector`, its
-    embedding): "What activities has Melanie done with her family?" is answered by
-    "I'm off to go swimming with the kids", which has none of its content words.
-    `said_by` keeps the order of the question's own blend, where her name
-    still counts on the keyword side; this ranks her messages by what they say. Each
-    side's first `n * WIDEN` are taken, theirs kept. A light ranking (OWN_WEIGHT) that
-    reorders: a memory found by it alone scores below every candidate of the question.
+    """For a question about the one person who sends messages (`senders`, their sender
+    names as `asking.speaker_senders` reads them), the question searched again among
+    what they wrote alone, their name left out of both sides (`meant`, the question as
+    `dense_query` reads it; `dense`, its dense ranking, `n * WIDEN` deep): "What
+    activities has Melanie done with her family?" is answered by "I'm off to go swimming
+    with the kids", which has none of its content words. `said_by` keeps the order of
+    the question's own blend, where her name still counts on the keyword side; this
+    ranks her messages by what they say. Each side's first `n * WIDEN` are taken,
+    theirs kept. A light ranking (OWN_WEIGHT) that reorders: a memory found by it alone
+    scores below every candidate of the question.
 
     Measured on LoCoMo with `dense_query`: recall@10 0.775 to 0.778 at 0.15 (multi-hop
     0.497 to 0.510, open-domain 0.466 to 0.485, temporal 0.807 to 0.805, single-hop
     unchanged); 0.777 at 0.1, 0.775 at 0.2, 0.774 at 0.25 and 0.772 at 0.4, where
     single-hop lost answers the other person gave ("Who invited Nate to join her on
     the trails?"). The life fixture is unchanged."""
-    conn = memory.db.conn
-    senders = asking.speaker_senders(conn, query)
     if not senders:
         return []
+    conn = memory.db.conn
     words = " ".join([meant, *also_searched(meant)])
     keyword = keyword_scored(memory, words, n * WIDEN, within)
-    dense = dense_scored(memory, meant, n * WIDEN, within, vector)
     found = list(dict.fromkeys([i for i, _ in keyword] + [i for i, _ in dense]))
     if not found:
         return []
