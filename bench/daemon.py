@@ -219,6 +219,8 @@ def run_size(n: int, recalls: int, keep: bool) -> dict[str, Any]:
                 rss.append(client.daemon_status()["rss_mb"])
         out["api_recall_p50_ms"] = pct(api, 0.5) * 1000
         out["api_recall_p95_ms"] = pct(api, 0.95) * 1000
+        # The first 24 people have names; "Mum", "Dad", "Aunt Rosa", "Dr. Okafor" after
+        # them are read as relations and titles, not as one sender named.
         rng = random.Random(11)
         named = [f"What did {rng.choice(PEOPLE[:24])} say about {rng.choice(THINGS)}?"
                  for _ in range(200)]  # fmt: skip
